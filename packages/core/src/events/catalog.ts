@@ -1,0 +1,352 @@
+import { z } from "zod";
+import { EngineInfo, ObjectRef, TimeMs, Confidence } from "../results/common.js";
+import { MediaStream, ModerationDecision, ModerationThresholds } from "../results/documents.js";
+import { StageName } from "../stage-names.js";
+
+/**
+ * The event catalog: the only source of event types. Every detail-type has a zod schema, an integer
+ * version and an example. Within a version, changes are additive only; a breaking change is a new
+ * version published beside the old one.
+ */
+
+export const EVENT_SOURCE = "media-pipeline";
+
+/** Lower-case, so that deterministic job names (A2I's `^[a-z0-9](-*[a-z0-9])*$`) can embed it. */
+export const MediaId = z.string().regex(/^[0-9a-z]{26}$/, "mediaId is a 26-character lower-case ULID");
+export type MediaId = z.infer<typeof MediaId>;
+
+const base = { mediaId: MediaId, correlationId: z.string().min(1).max(128) };
+const v1 = { version: z.literal(1), ...base };
+
+const example = {
+  mediaId: "01jd8x7k2m4n6p8q0r2s4t6v8w",
+  correlationId: "01jd8x7k2m4n6p8q0r2s4t6v8w",
+  source: { bucket: "media", key: "media/01jd8x7k2m4n6p8q0r2s4t6v8w/source.mp4" },
+};
+
+/** An entry in the catalog. */
+export interface CatalogEntry<S extends z.ZodObject = z.ZodObject> {
+  readonly version: number;
+  readonly description: string;
+  readonly detail: S;
+  readonly example: z.infer<S>;
+}
+
+function entry<S extends z.ZodObject>(e: CatalogEntry<S>): CatalogEntry<S> {
+  return e;
+}
+
+export const catalog = {
+  /**
+   * An object landed in storage and the pipeline takes it on.
+   * @example { "version": 1, "mediaId": "01jd…", "correlationId": "01jd…",
+   *   "source": { "bucket": "media", "key": "media/01jd…/source.mp4" }, "filename": "talk.mp4",
+   *   "sizeBytes": 472565, "contentType": "video/mp4" }
+   */
+  "Media Received": entry({
+    version: 1,
+    description: "An upload landed in storage; probing starts.",
+    detail: z.object({
+      ...v1,
+      source: ObjectRef,
+      filename: z.string().min(1).max(255),
+      sizeBytes: z.number().int().nonnegative(),
+      contentType: z.string().optional(),
+    }),
+    example: { version: 1, ...example, filename: "talk.mp4", sizeBytes: 472565, contentType: "video/mp4" },
+  }),
+
+  /**
+   * The media is readable; it says which stages will run.
+   * @example { "version": 1, "mediaId": "01jd…", "kind": "video", "durationMs": 12000, "hasAudio": true, … }
+   */
+  "Media Probed": entry({
+    version: 1,
+    description: "The media was probed and accepted; `plan` lists the stages that will run.",
+    detail: z.object({
+      ...v1,
+      source: ObjectRef,
+      kind: z.enum(["video", "audio"]),
+      durationMs: TimeMs,
+      sizeBytes: z.number().int().nonnegative(),
+      container: z.string(),
+      hasVideo: z.boolean(),
+      hasAudio: z.boolean(),
+      streams: z.array(MediaStream).max(64),
+      plan: z.array(StageName),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, kind: "video", durationMs: 12000, sizeBytes: 472565, container: "mov,mp4,m4a,3gp,3g2,mj2",
+      hasVideo: true, hasAudio: true,
+      streams: [
+        { index: 0, type: "video", codec: "h264", width: 640, height: 360, fps: 25, durationMs: 12000 },
+        { index: 1, type: "audio", codec: "aac", sampleRate: 44100, channels: 1, durationMs: 12000 },
+      ],
+      plan: ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes", "request-review", "complete-analysis"],
+      engine: { name: "ffprobe", version: "5.1.6" },
+    },
+  }),
+
+  /**
+   * The media will not be analysed, with a reason a person understands. The end of that media's flow.
+   * @example { "version": 1, "mediaId": "01jd…", "reason": "empty", "message": "The file is empty (0 bytes)." }
+   */
+  "Media Rejected": entry({
+    version: 1,
+    description: "The media was refused (empty, truncated, not media, no usable stream, too large or too long).",
+    detail: z.object({
+      ...v1,
+      source: ObjectRef,
+      reason: z.enum(["empty", "truncated", "not-media", "no-usable-stream", "too-large", "too-long", "unsupported"]),
+      message: z.string().min(1).max(2000),
+      filename: z.string().optional(),
+    }),
+    example: { version: 1, ...example, reason: "empty", message: "The file is empty (0 bytes): nothing to analyse.", filename: "talk.mp4" },
+  }),
+
+  /**
+   * 16 kHz mono audio for the speech engines.
+   * @example { "version": 1, "mediaId": "01jd…", "audio": { "bucket": "media", "key": "derived/01jd…/audio.wav" }, … }
+   */
+  "Audio Extracted": entry({
+    version: 1,
+    description: "The audio track was extracted as 16 kHz mono for speech engines.",
+    detail: z.object({
+      ...v1,
+      audio: ObjectRef,
+      format: z.enum(["wav", "flac"]),
+      sampleRate: z.number().int().positive(),
+      channels: z.number().int().positive(),
+      durationMs: TimeMs,
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, audio: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/audio.wav" },
+      format: "wav", sampleRate: 16000, channels: 1, durationMs: 12000, engine: { name: "ffmpeg", version: "5.1.6" },
+    },
+  }),
+
+  /**
+   * Shot boundaries and keyframes; the shots document holds the list.
+   * @example { "version": 1, "mediaId": "01jd…", "shots": { "bucket": "media", "key": "derived/01jd…/shots.json" }, "shotCount": 3, … }
+   */
+  "Shots Detected": entry({
+    version: 1,
+    description: "Shot boundaries were found and a keyframe saved per shot.",
+    detail: z.object({
+      ...v1,
+      shots: ObjectRef,
+      shotCount: z.number().int().nonnegative(),
+      frameCount: z.number().int().nonnegative(),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, shots: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/shots.json" },
+      shotCount: 3, frameCount: 7, engine: { name: "ffmpeg", version: "5.1.6", settings: { sceneThreshold: 0.3 } },
+    },
+  }),
+
+  /**
+   * Object and scene labels; the labels document holds instances and time ranges.
+   * @example { "version": 1, "mediaId": "01jd…", "labelCount": 4, "topLabels": [{ "name": "Person", "confidence": 97.1 }], … }
+   */
+  "Labels Detected": entry({
+    version: 1,
+    description: "Labels were detected over the video.",
+    detail: z.object({
+      ...v1,
+      labels: ObjectRef,
+      labelCount: z.number().int().nonnegative(),
+      topLabels: z.array(z.object({ name: z.string(), confidence: Confidence })).max(10),
+      framesAnalyzed: z.number().int().nonnegative(),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, labels: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/labels.json" },
+      labelCount: 4, topLabels: [{ name: "Person", confidence: 97.1 }], framesAnalyzed: 12,
+      engine: { name: "human-coco", version: "3.3.6" },
+    },
+  }),
+
+  /**
+   * The moderation decision with the thresholds that made it.
+   * @example { "version": 1, "mediaId": "01jd…", "decision": "review", "topCategories": [{ "name": "Suggestive", … }], … }
+   */
+  "Moderation Completed": entry({
+    version: 1,
+    description: "Moderation finished with a decision: clean, review or flagged.",
+    detail: z.object({
+      ...v1,
+      moderation: ObjectRef,
+      decision: ModerationDecision,
+      segmentCount: z.number().int().nonnegative(),
+      topCategories: z.array(z.object({ name: z.string(), parent: z.string(), confidence: Confidence })).max(10),
+      thresholds: ModerationThresholds,
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" },
+      decision: "review", segmentCount: 1, topCategories: [{ name: "Suggestive", parent: "", confidence: 61.2 }],
+      thresholds: { reviewMin: 50, flagMin: 80 }, engine: { name: "nsfwjs", version: "4.4.0" },
+    },
+  }),
+
+  /**
+   * Speech segments, speakers and (when an engine is available) words.
+   * @example { "version": 1, "mediaId": "01jd…", "speakerCount": 2, "hasWords": true, … }
+   */
+  "Transcript Ready": entry({
+    version: 1,
+    description: "The transcript with speaker diarization is ready.",
+    detail: z.object({
+      ...v1,
+      transcript: ObjectRef,
+      speakerCount: z.number().int().nonnegative(),
+      segmentCount: z.number().int().nonnegative(),
+      wordCount: z.number().int().nonnegative(),
+      hasWords: z.boolean(),
+      language: z.string(),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, transcript: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/transcript.json" },
+      speakerCount: 2, segmentCount: 6, wordCount: 48, hasWords: true, language: "en-US",
+      engine: { name: "pocketsphinx", version: "5.0.0" },
+    },
+  }),
+
+  /**
+   * One summary per scene.
+   * @example { "version": 1, "mediaId": "01jd…", "sceneCount": 2, … }
+   */
+  "Scenes Summarized": entry({
+    version: 1,
+    description: "Scenes were built from shots and each was summarized.",
+    detail: z.object({
+      ...v1,
+      scenes: ObjectRef,
+      sceneCount: z.number().int().nonnegative(),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, scenes: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/scenes.json" },
+      sceneCount: 2, engine: { name: "extractive-summarizer", version: "0.1.0" },
+    },
+  }),
+
+  /**
+   * Uncertain moderation went to a person.
+   * @example { "version": 1, "mediaId": "01jd…", "taskId": "01jd…-review", "segmentCount": 1 }
+   */
+  "Review Requested": entry({
+    version: 1,
+    description: "A human review task was opened for uncertain moderation results.",
+    detail: z.object({
+      ...v1,
+      taskId: z.string().min(1).max(63),
+      moderation: ObjectRef,
+      segmentCount: z.number().int().nonnegative(),
+    }),
+    example: {
+      version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review",
+      moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" }, segmentCount: 1,
+    },
+  }),
+
+  /**
+   * A reviewer's verdict, which overrides the model's decision.
+   * @example { "version": 1, "mediaId": "01jd…", "taskId": "01jd…-review", "verdict": "approved", … }
+   */
+  "Review Completed": entry({
+    version: 1,
+    description: "A reviewer decided the task.",
+    detail: z.object({
+      ...v1,
+      taskId: z.string().min(1).max(63),
+      verdict: z.enum(["approved", "rejected"]),
+      reviewer: z.string().min(1),
+      decidedAt: z.string().datetime(),
+      segments: z.array(
+        z.object({
+          index: z.number().int().nonnegative(),
+          outcome: z.enum(["confirmed", "false-positive", "wrong-category"]),
+          category: z.string().optional(),
+        }),
+      ),
+      comment: z.string().max(4000).optional(),
+    }),
+    example: {
+      version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review", verdict: "approved", reviewer: "alice",
+      decidedAt: "2026-11-20T11:00:00.000Z", segments: [{ index: 0, outcome: "false-positive" }],
+    },
+  }),
+
+  /**
+   * Every required stage settled; the report is ready.
+   * @example { "version": 1, "mediaId": "01jd…", "report": { "bucket": "media", "key": "derived/01jd…/report.json" }, "status": "completed", … }
+   */
+  "Analysis Completed": entry({
+    version: 1,
+    description: "Every required stage settled and the report was written.",
+    detail: z.object({
+      ...v1,
+      report: ObjectRef,
+      status: z.enum(["completed", "completed-with-failures"]),
+      decision: ModerationDecision.nullable(),
+      review: z.object({ status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]) }),
+      stages: z.record(z.string(), z.enum(["done", "failed", "skipped", "pending"])),
+      durationMs: TimeMs,
+    }),
+    example: {
+      version: 1, ...example, report: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/report.json" },
+      status: "completed", decision: "clean", review: { status: "not-required" },
+      stages: { probe: "done", "extract-audio": "done" }, durationMs: 12000,
+    },
+  }),
+
+  /**
+   * A stage gave up with a non-retryable error; that branch stops, the others go on.
+   * @example { "version": 1, "mediaId": "01jd…", "stage": "transcribe", "error": { "name": "EngineError", "message": "…" } }
+   */
+  "Stage Failed": entry({
+    version: 1,
+    description: "A stage failed with an error that retrying will not fix.",
+    detail: z.object({
+      ...v1,
+      stage: StageName,
+      error: z.object({ name: z.string(), message: z.string().max(4000) }),
+      attempts: z.number().int().positive(),
+      trigger: z.string().optional(),
+    }),
+    example: {
+      version: 1, ...example, stage: "transcribe", error: { name: "EngineError", message: "pocketsphinx exited with code 1" },
+      attempts: 1, trigger: "Audio Extracted",
+    },
+  }),
+} as const;
+
+export type Catalog = typeof catalog;
+export type DetailType = keyof Catalog;
+export type DetailOf<T extends DetailType> = z.infer<Catalog[T]["detail"]>;
+export const DETAIL_TYPES = Object.keys(catalog) as DetailType[];
+
+/** EventBridge's envelope, as every consumer sees it on the bus. */
+export interface PipelineEvent<T extends DetailType = DetailType> {
+  version: "0";
+  id: string;
+  "detail-type": T;
+  source: typeof EVENT_SOURCE;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: DetailOf<T>;
+}
+
+/** A union of every event, discriminated by `detail-type`. */
+export type AnyPipelineEvent = { [T in DetailType]: PipelineEvent<T> }[DetailType];
+
+/** The detail a stage publishes, before the bus wraps it in an envelope. */
+export type DetailInput<T extends DetailType> = Omit<DetailOf<T>, "version" | "mediaId" | "correlationId">;
+

@@ -1,0 +1,10 @@
+export * from "./errors.js";
+export * from "./stage-names.js";
+export * from "./events/catalog.js";
+export * from "./events/envelope.js";
+export * from "./events/json-schema.js";
+export * from "./results/common.js";
+export * from "./results/documents.js";
+export * from "./results/report.js";
+export * from "./routing/routes.js";
+export type * from "./ports.js";

@@ -1,0 +1,203 @@
+import type { DetailInput, DetailType } from "./events/catalog.js";
+import type { EngineInfo, ObjectRef } from "./results/common.js";
+import type {
+  AudioResult,
+  FrameDetections,
+  FrameModeration,
+  LabelsDocument,
+  ProbeResult,
+  SceneSummary,
+  ShotsDocument,
+  TranscriptDocument,
+} from "./results/documents.js";
+import type { StageName } from "./stage-names.js";
+
+/**
+ * Ports: the small interfaces stages are written against. Each runtime supplies adapters (S3,
+ * DynamoDB and AWS services in the cloud; files, SQLite and open-source engines locally).
+ */
+
+/** Reports how far a long stage has got (0–1), for progress bars. Optional everywhere. */
+export type ProgressFn = (fraction: number, note?: string) => void;
+
+/**
+ * Stores result documents and media by reference.
+ * @example await blobs.putJson({ bucket: "media", key: "derived/01jd…/shots.json" }, doc)
+ */
+export interface BlobStore {
+  putJson(ref: ObjectRef, value: unknown): Promise<void>;
+  getJson<T = unknown>(ref: ObjectRef): Promise<T>;
+  /** Size in bytes, or undefined when the object does not exist. */
+  size(ref: ObjectRef): Promise<number | undefined>;
+}
+
+/**
+ * Publishes an event onto the media bus. `dedupeKey` lets a runtime drop a second publish of the same
+ * stage output (the local bus does; EventBridge delivers at least once and consumers dedupe).
+ * @example await publish("Audio Extracted", { mediaId, correlationId, version: 1, ...fields }, { dedupeKey })
+ */
+export type Publish = <T extends DetailType>(
+  type: T,
+  detail: { version: number; mediaId: string; correlationId: string } & DetailInput<T>,
+  options?: { dedupeKey?: string },
+) => Promise<void>;
+
+/** A stage's record in the state store. */
+export type StageStatus = "running" | "done" | "failed" | "skipped";
+
+/** What a finished stage stored, so a duplicate delivery can re-emit it without redoing the work. */
+export interface StageOutput {
+  events: Array<{ type: DetailType; detail: Record<string, unknown> }>;
+  /** Small facts a join reads later (e.g. the moderation decision). */
+  facts?: Record<string, unknown>;
+}
+
+export interface StageRecord {
+  stage: StageName;
+  status: StageStatus;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  output?: StageOutput;
+  error?: { name: string; message: string };
+}
+
+/** The outcome of trying to start a stage. */
+export type BeginResult =
+  | { status: "started"; attempt: number }
+  | { status: "busy" }
+  | { status: "done"; output: StageOutput }
+  | { status: "failed"; output: StageOutput };
+
+/**
+ * (mediaId, stage) progress with conditional writes: the idempotency and join mechanism.
+ * @example const claim = await state.begin(mediaId, "extract-audio", 15 * 60_000)
+ */
+export interface StateStore {
+  /**
+   * Starts a stage unless it is done, failed, or running under an unexpired lease. Atomic: of two
+   * concurrent callers, exactly one gets `started`.
+   */
+  begin(mediaId: string, stage: StageName, leaseMs: number): Promise<BeginResult>;
+  /** Records success and the events it produced. */
+  finish(mediaId: string, stage: StageName, output: StageOutput): Promise<void>;
+  /** Records a non-retryable failure and the `Stage Failed` event it produced. */
+  fail(mediaId: string, stage: StageName, error: { name: string; message: string }, output: StageOutput): Promise<void>;
+  /** Gives a running stage back (a retryable error) so the next delivery can start it again. */
+  release(mediaId: string, stage: StageName): Promise<void>;
+  /** Every stage record of one media item. */
+  list(mediaId: string): Promise<StageRecord[]>;
+}
+
+/** Limits the probe enforces; over them, media is rejected with a reason. */
+export interface MediaLimits {
+  maxBytes: number;
+  maxDurationMs: number;
+}
+
+/**
+ * Reads the container and streams. Throws `MediaRejectedError` for media it cannot accept.
+ * @example const probe = await prober.probe(source, { maxBytes: 10e9, maxDurationMs: 6 * 3600_000 })
+ */
+export interface MediaProber {
+  probe(source: ObjectRef, limits: MediaLimits): Promise<ProbeResult>;
+}
+
+/**
+ * Extracts 16 kHz mono audio for speech engines into `target`.
+ * @example await extractor.extract(source, { bucket: "media", key: "derived/01jd…/audio.wav" })
+ */
+export interface AudioExtractor {
+  extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn): Promise<AudioResult>;
+}
+
+/** Settings for shot detection and frame sampling. */
+export interface ShotOptions {
+  /** ffmpeg scene score (0–1) above which a frame starts a new shot. */
+  sceneThreshold: number;
+  /** In a shot longer than this, sample a frame every `sampleEveryMs`. */
+  sampleEveryMs: number;
+  /** Where keyframes and sampled frames are written (a key prefix). */
+  framesPrefix: ObjectRef;
+  durationMs: number;
+}
+
+/**
+ * Finds shots, saves a keyframe per shot and sampled frames for the vision engines.
+ * @example const doc = await shots.detect(source, { sceneThreshold: 0.3, sampleEveryMs: 2000, framesPrefix, durationMs })
+ */
+export interface ShotDetector {
+  detect(source: ObjectRef, options: ShotOptions, onProgress?: ProgressFn): Promise<ShotsDocument>;
+}
+
+/** What the vision engines are asked to look at. */
+export interface VisionInput {
+  mediaId: string;
+  source: ObjectRef;
+  durationMs: number;
+}
+
+/**
+ * Object and scene labels, per frame. Aggregation into labels with time ranges happens in core.
+ * Cloud adapters may instead return a finished document (Rekognition aggregates itself).
+ * @example const { frames, engine } = await labels.detect({ mediaId, source, durationMs })
+ */
+export interface LabelDetector {
+  detect(
+    input: VisionInput,
+    onProgress?: ProgressFn,
+  ): Promise<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo }>;
+}
+
+/**
+ * Moderation scores per frame in the two-level taxonomy; segments and the decision are made in core.
+ * @example const { frames, engine } = await moderation.detect({ mediaId, source, durationMs })
+ */
+export interface ModerationDetector {
+  detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameModeration[]; engine: EngineInfo }>;
+}
+
+/** What the speech engines are asked to transcribe. */
+export interface TranscribeInput {
+  mediaId: string;
+  audio: ObjectRef;
+  durationMs: number;
+  /** Upper bound on distinct speakers (Transcribe's `MaxSpeakerLabels`). */
+  maxSpeakers: number;
+  language: string;
+}
+
+/**
+ * Speech to text with speaker diarization.
+ * @example const doc = await transcriber.transcribe({ mediaId, audio, durationMs, maxSpeakers: 4, language: "en-US" })
+ */
+export interface Transcriber {
+  transcribe(input: TranscribeInput, onProgress?: ProgressFn): Promise<TranscriptDocument>;
+}
+
+/** What a scene summarizer reads: a scene's transcript, labels and moderation flags. */
+export interface SceneInput {
+  index: number;
+  startMs: number;
+  endMs: number;
+  shotIndexes: number[];
+  transcript: Array<{ speaker: string; text: string; startMs: number; endMs: number }>;
+  labels: Array<{ name: string; confidence: number }>;
+  moderation: string[];
+}
+
+/**
+ * Writes one summary per scene.
+ * @example const scenes = await summarizer.summarize(inputs)
+ */
+export interface SceneSummarizer {
+  summarize(scenes: SceneInput[]): Promise<{ scenes: SceneSummary[]; engine: EngineInfo }>;
+}
+
+/**
+ * Opens a human review task for uncertain moderation (A2I in the cloud, the review page locally).
+ * Must be idempotent on `taskId`.
+ */
+export interface ReviewQueue {
+  open(task: { taskId: string; mediaId: string; source: ObjectRef; moderation: ObjectRef }): Promise<void>;
+}

@@ -1,0 +1,237 @@
+import { z } from "zod";
+import { BoundingBox, Confidence, EngineInfo, ObjectRef, TimeMs } from "./common.js";
+
+/** One stream as the prober saw it. */
+export const MediaStream = z.object({
+  index: z.number().int().nonnegative(),
+  type: z.enum(["video", "audio", "subtitle", "data", "attachment", "unknown"]),
+  codec: z.string(),
+  durationMs: TimeMs.optional(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  fps: z.number().positive().optional(),
+  sampleRate: z.number().int().positive().optional(),
+  channels: z.number().int().positive().optional(),
+  bitRate: z.number().int().nonnegative().optional(),
+});
+export type MediaStream = z.infer<typeof MediaStream>;
+
+/** What probing found: the facts every later stage plans from. */
+export const ProbeResult = z.object({
+  kind: z.enum(["video", "audio"]),
+  durationMs: TimeMs,
+  sizeBytes: z.number().int().nonnegative(),
+  container: z.string(),
+  streams: z.array(MediaStream),
+  hasVideo: z.boolean(),
+  hasAudio: z.boolean(),
+  engine: EngineInfo,
+});
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
+/** The derived audio the speech engines read: 16 kHz mono. */
+export const AudioResult = z.object({
+  audio: ObjectRef,
+  format: z.enum(["wav", "flac"]),
+  sampleRate: z.number().int().positive(),
+  channels: z.number().int().positive(),
+  durationMs: TimeMs,
+  engine: EngineInfo,
+});
+export type AudioResult = z.infer<typeof AudioResult>;
+
+/** A shot: a run of frames between two cuts, with its keyframe. */
+export const Shot = z.object({
+  index: z.number().int().nonnegative(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  keyframe: ObjectRef,
+  /** Scene-change score of the cut that opened this shot (0–1; 1 for the first shot). */
+  cutScore: z.number().min(0).max(1),
+});
+export type Shot = z.infer<typeof Shot>;
+
+/** A frame sampled for the vision engines: keyframes plus one every N seconds in long shots. */
+export const SampledFrame = z.object({
+  timestampMs: TimeMs,
+  shotIndex: z.number().int().nonnegative(),
+  frame: ObjectRef,
+  keyframe: z.boolean(),
+});
+export type SampledFrame = z.infer<typeof SampledFrame>;
+
+/** The shots document (`Shots Detected` points at it). */
+export const ShotsDocument = z.object({
+  durationMs: TimeMs,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  shots: z.array(Shot),
+  frames: z.array(SampledFrame),
+  engine: EngineInfo,
+});
+export type ShotsDocument = z.infer<typeof ShotsDocument>;
+
+/** One detected instance of a label in one frame. */
+export const LabelInstance = z.object({
+  timestampMs: TimeMs,
+  confidence: Confidence,
+  boundingBox: BoundingBox.optional(),
+});
+export type LabelInstance = z.infer<typeof LabelInstance>;
+
+/** A time range in which a label was seen. */
+export const LabelOccurrence = z.object({ startMs: TimeMs, endMs: TimeMs, confidence: Confidence });
+export type LabelOccurrence = z.infer<typeof LabelOccurrence>;
+
+/** A label aggregated over the whole media, Rekognition-like. */
+export const Label = z.object({
+  name: z.string(),
+  /** Highest per-frame confidence. */
+  confidence: Confidence,
+  meanConfidence: Confidence,
+  /** Frames in which it was seen. */
+  count: z.number().int().nonnegative(),
+  parents: z.array(z.object({ name: z.string() })),
+  occurrences: z.array(LabelOccurrence),
+  instances: z.array(LabelInstance),
+});
+export type Label = z.infer<typeof Label>;
+
+/** Per-frame detections as an engine returns them, before aggregation. */
+export const FrameDetections = z.object({
+  timestampMs: TimeMs,
+  detections: z.array(
+    z.object({
+      name: z.string(),
+      confidence: Confidence,
+      boundingBox: BoundingBox.optional(),
+      /** Broader categories, nearest first (cup → Tableware), as Rekognition's `Parents`. */
+      parents: z.array(z.string()).optional(),
+    }),
+  ),
+});
+export type FrameDetections = z.infer<typeof FrameDetections>;
+
+/** The labels document (`Labels Detected` points at it). */
+export const LabelsDocument = z.object({
+  framesAnalyzed: z.number().int().nonnegative(),
+  labels: z.array(Label),
+  faces: z
+    .array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() }))
+    .optional(),
+  engine: EngineInfo,
+});
+export type LabelsDocument = z.infer<typeof LabelsDocument>;
+
+/** Per-frame moderation scores from an engine, already in our two-level taxonomy. */
+export const FrameModeration = z.object({
+  timestampMs: TimeMs,
+  frame: ObjectRef.optional(),
+  labels: z.array(z.object({ name: z.string(), parent: z.string(), confidence: Confidence })),
+});
+export type FrameModeration = z.infer<typeof FrameModeration>;
+
+export const ModerationDecision = z.enum(["clean", "review", "flagged"]);
+export type ModerationDecision = z.infer<typeof ModerationDecision>;
+
+/** Thresholds the decision used, recorded with the evidence. */
+export const ModerationThresholds = z.object({
+  /** Confidence (0–100) from which a label goes to human review. */
+  reviewMin: Confidence,
+  /** Confidence from which a label is flagged without review. */
+  flagMin: Confidence,
+  /** Per top-level category overrides. */
+  categories: z.record(z.string(), z.object({ reviewMin: Confidence, flagMin: Confidence })).optional(),
+});
+export type ModerationThresholds = z.infer<typeof ModerationThresholds>;
+
+/** A run of frames over which one moderation label held. */
+export const ModerationSegment = z.object({
+  name: z.string(),
+  parent: z.string(),
+  confidence: Confidence,
+  startMs: TimeMs,
+  endMs: TimeMs,
+  frames: z.number().int().positive(),
+  decision: ModerationDecision,
+  keyframe: ObjectRef.optional(),
+});
+export type ModerationSegment = z.infer<typeof ModerationSegment>;
+
+/** The moderation document (`Moderation Completed` points at it). */
+export const ModerationDocument = z.object({
+  decision: ModerationDecision,
+  thresholds: ModerationThresholds,
+  framesAnalyzed: z.number().int().nonnegative(),
+  segments: z.array(ModerationSegment),
+  engine: EngineInfo,
+});
+export type ModerationDocument = z.infer<typeof ModerationDocument>;
+
+export const TranscriptWord = z.object({
+  text: z.string(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  confidence: Confidence,
+  speaker: z.string().optional(),
+});
+export type TranscriptWord = z.infer<typeof TranscriptWord>;
+
+/** A speaker turn, with its words when the engine produced words. */
+export const TranscriptSegment = z.object({
+  speaker: z.string(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  text: z.string(),
+  words: z.array(TranscriptWord).optional(),
+});
+export type TranscriptSegment = z.infer<typeof TranscriptSegment>;
+
+/** Transcribe's `results.speaker_labels` shape, kept so cloud consumers can read local output. */
+export const TranscribeSpeakerLabels = z.object({
+  speakers: z.number().int().nonnegative(),
+  segments: z.array(
+    z.object({
+      speaker_label: z.string(),
+      start_time: z.string(),
+      end_time: z.string(),
+      items: z.array(z.object({ speaker_label: z.string(), start_time: z.string(), end_time: z.string() })),
+    }),
+  ),
+});
+export type TranscribeSpeakerLabels = z.infer<typeof TranscribeSpeakerLabels>;
+
+/** The transcript document (`Transcript Ready` points at it). */
+export const TranscriptDocument = z.object({
+  language: z.string(),
+  /** False when no speech-to-text engine was available: segments and speakers only. */
+  hasWords: z.boolean(),
+  /** Why words are missing and how to enable them, or other caveats a person should read. */
+  notes: z.array(z.string()),
+  speakers: z.array(z.object({ id: z.string(), label: z.string(), speechMs: TimeMs })),
+  segments: z.array(TranscriptSegment),
+  speech: z.array(z.object({ startMs: TimeMs, endMs: TimeMs })),
+  speakerLabels: TranscribeSpeakerLabels,
+  engine: EngineInfo,
+  /** The engines behind each part (VAD, speech-to-text, diarization). */
+  engines: z.array(EngineInfo),
+});
+export type TranscriptDocument = z.infer<typeof TranscriptDocument>;
+
+export const SceneSummary = z.object({
+  index: z.number().int().nonnegative(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  shotIndexes: z.array(z.number().int().nonnegative()),
+  summary: z.string(),
+  labels: z.array(z.string()),
+  moderation: z.array(z.string()),
+  speakers: z.array(z.string()),
+  /** Which produced the summary: extractive (local) or a language model. */
+  summarizer: z.enum(["extractive", "llm"]),
+});
+export type SceneSummary = z.infer<typeof SceneSummary>;
+
+/** The scenes document (`Scenes Summarized` points at it). */
+export const ScenesDocument = z.object({ scenes: z.array(SceneSummary), engine: EngineInfo });
+export type ScenesDocument = z.infer<typeof ScenesDocument>;

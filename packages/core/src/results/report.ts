@@ -1,0 +1,88 @@
+import { z } from "zod";
+import { Confidence, EngineInfo, TimeMs } from "./common.js";
+import { MediaStream, ModerationDecision, ModerationThresholds } from "./documents.js";
+
+/**
+ * The report a person opens at the end (report.json; report.html renders it). Sections that do not
+ * apply (no audio, no video) are present and empty, never missing. Confidences are 0–100, times ms.
+ */
+export const Report = z.object({
+  mediaId: z.string(),
+  filename: z.string().optional(),
+  generatedAt: z.string(),
+  status: z.enum(["completed", "completed-with-failures"]),
+  media: z.object({
+    kind: z.enum(["video", "audio"]),
+    durationMs: TimeMs,
+    sizeBytes: z.number().int().nonnegative(),
+    container: z.string(),
+    streams: z.array(MediaStream),
+  }),
+  shots: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      startMs: TimeMs,
+      endMs: TimeMs,
+      /** Relative path or URI of the keyframe JPEG. */
+      keyframe: z.string(),
+    }),
+  ),
+  labels: z.array(
+    z.object({
+      name: z.string(),
+      confidence: Confidence,
+      meanConfidence: Confidence,
+      count: z.number().int().nonnegative(),
+      parents: z.array(z.string()),
+      occurrences: z.array(z.object({ startMs: TimeMs, endMs: TimeMs, confidence: Confidence })),
+    }),
+  ),
+  faces: z.array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() })),
+  moderation: z.object({
+    decision: ModerationDecision.nullable(),
+    thresholds: ModerationThresholds.nullable(),
+    labels: z.array(
+      z.object({
+        name: z.string(),
+        parent: z.string(),
+        confidence: Confidence,
+        startMs: TimeMs,
+        endMs: TimeMs,
+        decision: ModerationDecision,
+      }),
+    ),
+  }),
+  transcript: z.object({
+    language: z.string().nullable(),
+    hasWords: z.boolean(),
+    notes: z.array(z.string()),
+    speakers: z.array(z.object({ id: z.string(), label: z.string(), speechMs: TimeMs })),
+    segments: z.array(z.object({ speaker: z.string(), startMs: TimeMs, endMs: TimeMs, text: z.string() })),
+  }),
+  scenes: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      startMs: TimeMs,
+      endMs: TimeMs,
+      summary: z.string(),
+      labels: z.array(z.string()),
+      moderation: z.array(z.string()),
+      speakers: z.array(z.string()),
+      summarizer: z.enum(["extractive", "llm"]),
+    }),
+  ),
+  review: z.object({
+    status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]),
+    taskId: z.string().optional(),
+  }),
+  stages: z.record(
+    z.string(),
+    z.object({
+      status: z.enum(["done", "failed", "skipped", "pending"]),
+      durationMs: TimeMs.nullable(),
+      engine: EngineInfo.nullable(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+export type Report = z.infer<typeof Report>;

@@ -1,0 +1,98 @@
+import { EVENT_SOURCE, type DetailType } from "../events/catalog.js";
+import type { StageName } from "../stage-names.js";
+
+/**
+ * A rule: when an event matches `pattern` (EventBridge event-pattern syntax), run `stage`.
+ * The local runtime registers these on its bus; `stacks/` creates one EventBridge rule and one Lambda
+ * target per route. A new stage is a new route plus its stage code; both runtimes pick it up.
+ */
+export interface Route {
+  /** Unique, ≤ 64 characters of [.\-_A-Za-z0-9] (EventBridge rule-name rules). */
+  readonly name: string;
+  readonly description: string;
+  readonly pattern: Readonly<Record<string, unknown>>;
+  readonly stage: StageName;
+}
+
+const on = (...types: DetailType[]) => ({ source: [EVENT_SOURCE], "detail-type": types });
+
+/** The events whose arrival can complete the inputs of scene summaries. */
+const SUMMARY_INPUTS: DetailType[] = ["Shots Detected", "Labels Detected", "Transcript Ready", "Stage Failed"];
+
+/** Every stage output that can settle a media item's analysis. */
+const SETTLING: DetailType[] = [
+  "Audio Extracted",
+  "Shots Detected",
+  "Labels Detected",
+  "Moderation Completed",
+  "Transcript Ready",
+  "Scenes Summarized",
+  "Review Requested",
+  "Review Completed",
+  "Stage Failed",
+];
+
+export const routes: readonly Route[] = [
+  {
+    name: "probe-received-media",
+    description: "Probe every new upload.",
+    pattern: on("Media Received"),
+    stage: "probe",
+  },
+  {
+    name: "extract-audio",
+    description: "Extract speech audio from media that has an audio stream.",
+    pattern: { ...on("Media Probed"), detail: { hasAudio: [true] } },
+    stage: "extract-audio",
+  },
+  {
+    name: "detect-shots",
+    description: "Find shots and keyframes in video.",
+    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    stage: "detect-shots",
+  },
+  {
+    name: "detect-labels",
+    description: "Detect object and scene labels in video.",
+    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    stage: "detect-labels",
+  },
+  {
+    name: "moderate-content",
+    description: "Score video for unsafe content.",
+    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    stage: "moderate",
+  },
+  {
+    name: "transcribe-audio",
+    description: "Transcribe extracted audio with speaker diarization.",
+    pattern: on("Audio Extracted"),
+    stage: "transcribe",
+  },
+  {
+    name: "summarize-scenes",
+    description: "Join shots, labels and transcript; summarize scenes once all have settled.",
+    pattern: {
+      $or: [
+        { ...on(...SUMMARY_INPUTS.filter((t) => t !== "Stage Failed")) },
+        {
+          ...on("Stage Failed"),
+          detail: { stage: ["extract-audio", "detect-shots", "detect-labels", "transcribe"] },
+        },
+      ],
+    },
+    stage: "summarize-scenes",
+  },
+  {
+    name: "request-review",
+    description: "Send uncertain moderation to a human reviewer.",
+    pattern: { ...on("Moderation Completed"), detail: { decision: ["review"] } },
+    stage: "request-review",
+  },
+  {
+    name: "complete-analysis",
+    description: "Write the report once every required stage has settled.",
+    pattern: on(...SETTLING),
+    stage: "complete-analysis",
+  },
+];

@@ -1,0 +1,15 @@
+import { z } from "zod";
+
+/** Every stage the route table can name; the state store keys progress by (mediaId, stage). */
+export const StageName = z.enum([
+  "probe",
+  "extract-audio",
+  "detect-shots",
+  "detect-labels",
+  "moderate",
+  "transcribe",
+  "summarize-scenes",
+  "request-review",
+  "complete-analysis",
+]);
+export type StageName = z.infer<typeof StageName>;
