@@ -111,30 +111,20 @@ export interface AudioExtractor {
   extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn): Promise<AudioResult>;
 }
 
-/** Settings for shot detection and frame sampling. */
-export interface ShotOptions {
-  /** ffmpeg scene score (0–1) above which a frame starts a new shot. */
-  sceneThreshold: number;
-  /** In a shot longer than this, sample a frame every `sampleEveryMs`. */
-  sampleEveryMs: number;
-  /** Where keyframes and sampled frames are written (a key prefix). */
-  framesPrefix: ObjectRef;
-  durationMs: number;
-}
-
-/**
- * Finds shots, saves a keyframe per shot and sampled frames for the vision engines.
- * @example const doc = await shots.detect(source, { sceneThreshold: 0.3, sampleEveryMs: 2000, framesPrefix, durationMs })
- */
-export interface ShotDetector {
-  detect(source: ObjectRef, options: ShotOptions, onProgress?: ProgressFn): Promise<ShotsDocument>;
-}
-
-/** What the vision engines are asked to look at. */
+/** What the shot detector and vision engines are asked to look at. */
 export interface VisionInput {
   mediaId: string;
   source: ObjectRef;
   durationMs: number;
+}
+
+/**
+ * Finds shots, saves a keyframe per shot and sampled frames for the vision engines. Settings (scene
+ * threshold, sampling interval) belong to the adapter and are reported in the document's engine.
+ * @example const doc = await shots.detect({ mediaId, source, durationMs })
+ */
+export interface ShotDetector {
+  detect(input: VisionInput, onProgress?: ProgressFn): Promise<ShotsDocument>;
 }
 
 /**
