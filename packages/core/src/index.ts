@@ -8,3 +8,8 @@ export * from "./results/documents.js";
 export * from "./results/report.js";
 export * from "./routing/routes.js";
 export type * from "./ports.js";
+export * from "./policy/moderation.js";
+export * from "./policy/labels.js";
+export * from "./policy/scenes.js";
+export * from "./policy/report.js";
+export * from "./stages/index.js";

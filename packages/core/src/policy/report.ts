@@ -1,0 +1,86 @@
+import type { ObjectRef } from "../results/common.js";
+import type {
+  LabelsDocument,
+  ModerationDocument,
+  ProbeResult,
+  ScenesDocument,
+  ShotsDocument,
+  TranscriptDocument,
+} from "../results/documents.js";
+import type { Report } from "../results/report.js";
+
+export interface ReportInput {
+  mediaId: string;
+  filename?: string;
+  generatedAt: Date;
+  probe: ProbeResult;
+  shots?: ShotsDocument;
+  labels?: LabelsDocument;
+  moderation?: ModerationDocument;
+  transcript?: TranscriptDocument;
+  scenes?: ScenesDocument;
+  review: Report["review"];
+  stages: Report["stages"];
+  /** How a keyframe is referred to from the report (a relative path locally, an S3 URI in the cloud). */
+  keyframeUri: (ref: ObjectRef) => string;
+}
+
+/** Assembles the report from the stage documents; sections that do not apply are empty, not missing. */
+export function buildReport(input: ReportInput): Report {
+  const failed = Object.values(input.stages).some((s) => s.status === "failed");
+  return {
+    mediaId: input.mediaId,
+    ...(input.filename ? { filename: input.filename } : {}),
+    generatedAt: input.generatedAt.toISOString(),
+    status: failed ? "completed-with-failures" : "completed",
+    media: {
+      kind: input.probe.kind,
+      durationMs: input.probe.durationMs,
+      sizeBytes: input.probe.sizeBytes,
+      container: input.probe.container,
+      streams: input.probe.streams,
+    },
+    shots: (input.shots?.shots ?? []).map((s) => ({
+      index: s.index,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      keyframe: input.keyframeUri(s.keyframe),
+    })),
+    labels: (input.labels?.labels ?? []).map((l) => ({
+      name: l.name,
+      confidence: l.confidence,
+      meanConfidence: l.meanConfidence,
+      count: l.count,
+      parents: l.parents.map((p) => p.name),
+      occurrences: l.occurrences,
+    })),
+    faces: input.labels?.faces ?? [],
+    moderation: {
+      decision: input.moderation?.decision ?? null,
+      thresholds: input.moderation?.thresholds ?? null,
+      labels: (input.moderation?.segments ?? []).map((s) => ({
+        name: s.name,
+        parent: s.parent,
+        confidence: s.confidence,
+        startMs: s.startMs,
+        endMs: s.endMs,
+        decision: s.decision,
+      })),
+    },
+    transcript: {
+      language: input.transcript?.language ?? null,
+      hasWords: input.transcript?.hasWords ?? false,
+      notes: input.transcript?.notes ?? [],
+      speakers: input.transcript?.speakers ?? [],
+      segments: (input.transcript?.segments ?? []).map((s) => ({
+        speaker: s.speaker,
+        startMs: s.startMs,
+        endMs: s.endMs,
+        text: s.text,
+      })),
+    },
+    scenes: input.scenes?.scenes ?? [],
+    review: input.review,
+    stages: input.stages,
+  };
+}

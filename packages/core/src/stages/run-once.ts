@@ -1,0 +1,107 @@
+import { catalog, type DetailInput, type DetailType } from "../events/catalog.js";
+import { isRetryable } from "../errors.js";
+import type { ProgressFn, Publish, StageOutput, StateStore } from "../ports.js";
+import type { StageName } from "../stage-names.js";
+
+/** What the runtime tells a stage about this delivery. */
+export interface StageContext {
+  /** 1 for the first delivery attempt. */
+  attempt: number;
+  /** True when the runtime will not retry again: a retryable error now ends in `Stage Failed`. */
+  finalAttempt: boolean;
+  progress?: ProgressFn;
+}
+
+/** The ports every stage needs. */
+export interface StageDeps {
+  state: StateStore;
+  publish: Publish;
+  /** How long a started stage is protected from a concurrent duplicate (ms). */
+  leaseMs?: number;
+}
+
+/** An event a stage wants published, before version/mediaId/correlationId are filled in. */
+export type Emit = { [T in DetailType]: { type: T; detail: DetailInput<T> } }[DetailType];
+
+/** What a stage's work returns: the events to publish and small facts for later joins. */
+export interface WorkResult {
+  emit: Emit[];
+  facts?: Record<string, unknown>;
+}
+
+export interface RunOnceArgs {
+  mediaId: string;
+  correlationId: string;
+  stage: StageName;
+  trigger: DetailType;
+  ctx: StageContext;
+  work: () => Promise<WorkResult>;
+}
+
+const DEFAULT_LEASE_MS = 30 * 60_000;
+
+function dedupeKey(mediaId: string, stage: StageName, type: DetailType): string {
+  return `${mediaId}/${stage}/${type}`;
+}
+
+async function publishAll(deps: StageDeps, mediaId: string, stage: StageName, output: StageOutput): Promise<void> {
+  for (const e of output.events) {
+    await deps.publish(e.type, e.detail as never, { dedupeKey: dedupeKey(mediaId, stage, e.type) });
+  }
+}
+
+function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["events"][number] {
+  return { type: e.type, detail: { version: catalog[e.type].version, mediaId, correlationId, ...e.detail } };
+}
+
+/**
+ * Runs a stage's work at most once per (mediaId, stage), however often its trigger is delivered.
+ *
+ * The state store is written before events are published, and publishing is keyed, so a crash
+ * between the two is mended by the next delivery re-publishing the stored events (the local bus
+ * drops the duplicate; EventBridge consumers see at-least-once delivery, as AWS documents).
+ * Retryable errors give the stage back and are thrown for the platform to retry; non-retryable
+ * ones (and retryable ones on the final attempt) settle the stage as failed with `Stage Failed`.
+ */
+export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
+  const { mediaId, correlationId, stage, trigger, ctx } = args;
+  const claim = await deps.state.begin(mediaId, stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  if (claim.status === "done" || claim.status === "failed") {
+    await publishAll(deps, mediaId, stage, claim.output);
+    return;
+  }
+  // Another delivery holds the lease and will publish; doing the work twice is what we avoid.
+  if (claim.status === "busy") return;
+
+  let result: WorkResult;
+  try {
+    result = await args.work();
+  } catch (error) {
+    if (isRetryable(error) && !ctx.finalAttempt) {
+      await deps.state.release(mediaId, stage);
+      throw error;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    const failed = fill(
+      {
+        type: "Stage Failed",
+        detail: { stage, error: { name: err.name, message: err.message.slice(0, 4000) }, attempts: claim.attempt, trigger },
+      },
+      mediaId,
+      correlationId,
+    );
+    const output: StageOutput = { events: [failed] };
+    await deps.state.fail(mediaId, stage, { name: err.name, message: err.message }, output);
+    await publishAll(deps, mediaId, stage, output);
+    // A retryable error that ran out of attempts is also handed back so the runtime can
+    // dead-letter the delivery for a later redrive.
+    if (isRetryable(error)) throw error;
+    return;
+  }
+  const output: StageOutput = {
+    events: result.emit.map((e) => fill(e, mediaId, correlationId)),
+    facts: result.facts,
+  };
+  await deps.state.finish(mediaId, stage, output);
+  await publishAll(deps, mediaId, stage, output);
+}

@@ -1,0 +1,67 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { loadConfig, type ConfigFlags } from "../runtime/config.js";
+import { openLocalRuntime, type LocalRuntime, type Outcome } from "../runtime/runtime.js";
+import { exportReport } from "./export.js";
+import { attachProgress, type ProgressMode } from "./progress.js";
+
+interface RunOptions {
+  out: string;
+  mode: ProgressMode;
+  flags: ConfigFlags;
+}
+
+/** Prints the outcome and writes the report; returns the exit code (0 done, 2 rejected, 1 failed). */
+async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, outDir: string, mode: ProgressMode): Promise<number> {
+  if (outcome.kind === "rejected") {
+    process.stderr.write(`Media rejected (${outcome.event.detail.reason}): ${outcome.event.detail.message}\n`);
+    return 2;
+  }
+  if (outcome.kind === "stalled") {
+    process.stderr.write(`Analysis of ${mediaId} did not complete: ${outcome.reason}\n`);
+    return 1;
+  }
+  const files = await exportReport(runtime, mediaId, outcome.event.detail.report, outDir);
+  const d = outcome.event.detail;
+  if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: d.status, ...files }) + "\n");
+  else process.stdout.write(`${mediaId} ${d.status}: moderation ${d.decision ?? "n/a"}, review ${d.review.status}\n  report: ${files.html}\n  json:   ${files.json}\n`);
+  return 0;
+}
+
+export async function runAnalyze(file: string, o: RunOptions): Promise<number> {
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    process.stderr.write(`No such file: ${file}\n`);
+    return 2;
+  }
+  const config = loadConfig(o.flags);
+  const runtime = await openLocalRuntime(config);
+  let mediaId: string | undefined;
+  const detach = attachProgress(runtime, () => mediaId, o.mode);
+  try {
+    mediaId = await runtime.ingest(file, { filename: path.basename(file) });
+    const outcome = await runtime.outcome(mediaId);
+    detach();
+    return await settle(runtime, mediaId, outcome, path.resolve(o.out), o.mode);
+  } finally {
+    detach();
+    await runtime.close();
+  }
+}
+
+export async function runResume(o: RunOptions): Promise<number> {
+  const runtime = await openLocalRuntime(loadConfig(o.flags));
+  try {
+    const ids = runtime.unfinished();
+    if (ids.length === 0 && o.mode !== "quiet") process.stderr.write("Nothing to resume.\n");
+    let code = 0;
+    for (const mediaId of ids) {
+      const detach = attachProgress(runtime, () => mediaId, o.mode);
+      const outcome = await runtime.outcome(mediaId);
+      detach();
+      code = Math.max(code, await settle(runtime, mediaId, outcome, path.resolve(o.out, mediaId), o.mode));
+    }
+    return code;
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,128 @@
+import { readFileSync, existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { Command, Option } from "commander";
+import type { ConfigFlags } from "../runtime/config.js";
+
+const EXIT = { ok: 0, failed: 1, rejected: 2 } as const;
+
+/** Reads an argument that is either inline JSON or a path to a JSON file. */
+function jsonArg(value: string, what: string): unknown {
+  const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, "utf8") : value;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is neither valid JSON nor a readable JSON file: ${value.slice(0, 80)}`);
+  }
+}
+
+function configOptions(cmd: Command): Command {
+  return cmd
+    .option("--data-dir <dir>", "where the database, objects and frames live (default .media-pipeline)")
+    .option("--config <file>", "config file (default ./media-pipeline.config.json when present)")
+    .option("--workers <n>", "deliveries run at once (default: number of cores)")
+    .option("--review-min <0-100>", "confidence from which a moderation label goes to human review (MEDIA_PIPELINE_REVIEW_MIN)")
+    .option("--flag-min <0-100>", "confidence from which a moderation label is flagged without review (MEDIA_PIPELINE_FLAG_MIN)")
+    .option("--max-bytes <n>", "reject media larger than this")
+    .option("--max-duration <seconds>", "reject media longer than this")
+    .option("--scene-threshold <0-1>", "ffmpeg scene score that starts a new shot (default 0.3)")
+    .option("--sample-every <seconds>", "sample a frame this often inside long shots (default 2)")
+    .option("--max-speakers <n>", "upper bound on distinct speakers (default 4)")
+    .option("--asr-model-dir <dir>", "a sherpa-onnx speech model directory for better words (MEDIA_PIPELINE_ASR_MODEL_DIR)");
+}
+
+function flagsOf(o: Record<string, string | undefined>): ConfigFlags {
+  return {
+    config: o.config, dataDir: o.dataDir, workers: o.workers, reviewMin: o.reviewMin, flagMin: o.flagMin, maxBytes: o.maxBytes,
+    maxDurationSeconds: o.maxDuration, sceneThreshold: o.sceneThreshold, sampleEverySeconds: o.sampleEvery,
+    maxSpeakers: o.maxSpeakers, asrModelDir: o.asrModelDir,
+  };
+}
+
+function progressMode(o: { quiet?: boolean; json?: boolean }) {
+  return o.json ? "json" : o.quiet ? "quiet" : "pretty";
+}
+
+export function buildProgram(): Command {
+  const program = new Command("media-pipeline")
+    .description("Event-driven media analysis: probe, audio, shots, labels, moderation, transcript, scene summaries, report.")
+    .showHelpAfterError()
+    .exitOverride();
+
+  configOptions(
+    program
+      .command("analyze")
+      .description("run the whole pipeline on one file and write events.jsonl, report.json and report.html")
+      .argument("<file>", "a video or audio file")
+      .option("--out <dir>", "where to write the report (default ./report)", "report")
+      .option("--quiet", "print nothing but the result")
+      .option("--json", "print progress as JSON lines"),
+  ).action(async (file: string, o) => {
+    const { runAnalyze } = await import("./analyze.js");
+    process.exitCode = await runAnalyze(file, { out: o.out, mode: progressMode(o), flags: flagsOf(o) });
+  });
+
+  configOptions(
+    program
+      .command("resume")
+      .description("finish every media item a stopped or killed run left unfinished, then write their reports")
+      .option("--out <dir>", "reports go to <out>/<mediaId>/ (default ./report)", "report")
+      .option("--quiet", "print nothing but the results")
+      .option("--json", "print progress as JSON lines"),
+  ).action(async (o) => {
+    const { runResume } = await import("./analyze.js");
+    process.exitCode = await runResume({ out: o.out, mode: progressMode(o), flags: flagsOf(o) });
+  });
+
+  const pattern = program.command("pattern").description("EventBridge event patterns");
+  pattern
+    .command("test")
+    .description("print true or false: does the event match the pattern (as `aws events test-event-pattern`)")
+    .requiredOption("--pattern <json|file>", "the event pattern")
+    .requiredOption("--event <json|file>", "the event")
+    .action(async (o: { pattern: string; event: string }) => {
+      const { compilePattern, InvalidPatternError } = await import("@media-pipeline/core");
+      let compiled;
+      try {
+        compiled = compilePattern(jsonArg(o.pattern, "--pattern"));
+      } catch (error) {
+        if (!(error instanceof InvalidPatternError) && !(error instanceof Error && error.message.startsWith("--pattern"))) throw error;
+        process.stderr.write(`Invalid pattern: ${(error as Error).message}\n`);
+        process.exitCode = EXIT.rejected;
+        return;
+      }
+      let event: unknown;
+      try {
+        event = jsonArg(o.event, "--event");
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n`);
+        process.exitCode = EXIT.rejected;
+        return;
+      }
+      process.stdout.write(`${compiled.match(event)}\n`);
+    });
+
+  program
+    .command("version")
+    .description("print the version")
+    .action(() => {
+      const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, "../../package.json"), "utf8")) as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help") return;
+    if (code?.startsWith("commander.")) {
+      process.exitCode = EXIT.rejected;
+      return;
+    }
+    process.stderr.write(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}

@@ -1,0 +1,58 @@
+import type {
+  AudioExtractor, LabelDetector, MediaProber, ModerationDetector, SceneSummarizer, ShotDetector, Transcriber,
+} from "@media-pipeline/core";
+import type { PathOf } from "../media/types.js";
+import type { LocalConfig } from "../runtime/config.js";
+import { createExtractiveSummarizer } from "./summarize/extractive.js";
+
+/** Every engine the local runtime runs, one per port. */
+export interface LocalEngines {
+  prober: MediaProber;
+  extractor: AudioExtractor;
+  shots: ShotDetector;
+  labels: LabelDetector;
+  moderation: ModerationDetector;
+  transcriber: Transcriber;
+  summarizer: SceneSummarizer;
+}
+
+/** Creates a port implementation on first use, so that a CLI call that needs no models loads none. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= make());
+}
+
+/**
+ * The real local engines: ffmpeg for media, @vladmandic/human and nsfwjs on TensorFlow.js WASM for
+ * vision, Silero VAD + pocketsphinx (or a user-supplied sherpa-onnx model) + MFCC clustering for
+ * speech, and an extractive summarizer. One decode pass of each video feeds shots, labels and
+ * moderation.
+ */
+export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEngines {
+  const media = lazy(() => import("../media/index.js"));
+  const frameSource = lazy(async () =>
+    (await media()).createFfmpegFrameSource({
+      pathOf, bucket: config.bucket, sceneThreshold: config.sceneThreshold, sampleEveryMs: config.sampleEveryMs,
+    }),
+  );
+  const prober = lazy(async () => (await media()).createFfprobeProber({ pathOf }));
+  const extractor = lazy(async () => (await media()).createFfmpegAudioExtractor({ pathOf }));
+  const shots = lazy(async () => (await media()).createFfmpegShotDetector({ frames: await frameSource() }));
+  const vision = lazy(() => import("./vision/index.js"));
+  const labels = lazy(async () => (await vision()).createHumanLabelDetector({ frames: await frameSource(), pathOf }));
+  const moderation = lazy(async () => (await vision()).createNsfwModerationDetector({ frames: await frameSource(), pathOf }));
+  const transcriber = lazy(async () =>
+    (await import("./speech/index.js")).createLocalTranscriber({
+      pathOf, language: config.language, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
+    }),
+  );
+  return {
+    prober: { probe: async (...a) => (await prober()).probe(...a) },
+    extractor: { extract: async (...a) => (await extractor()).extract(...a) },
+    shots: { detect: async (...a) => (await shots()).detect(...a) },
+    labels: { detect: async (...a) => (await labels()).detect(...a) },
+    moderation: { detect: async (...a) => (await moderation()).detect(...a) },
+    transcriber: { transcribe: async (...a) => (await transcriber()).transcribe(...a) },
+    summarizer: createExtractiveSummarizer(),
+  };
+}

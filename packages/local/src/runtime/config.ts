@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { NonRetryableError, parseThresholds, type ModerationThresholds } from "@media-pipeline/core";
+
+/** Configuration that cannot be used as given; the message names the setting. */
+export class ConfigError extends NonRetryableError {}
+
+/** The local runtime's settings: defaults, then the config file, then environment, then CLI flags. */
+export interface LocalConfig {
+  dataDir: string;
+  workers: number;
+  bucket: string;
+  limits: { maxBytes: number; maxDurationMs: number };
+  thresholds: ModerationThresholds;
+  sceneThreshold: number;
+  sampleEveryMs: number;
+  maxSpeakers: number;
+  language: string;
+  asrModelDir?: string;
+  llmEndpoint?: string;
+  llmModel?: string;
+}
+
+/** The config file (`media-pipeline.config.json`): strict, so a typo fails loudly instead of being ignored. */
+const FileConfig = z.strictObject({
+  dataDir: z.string().optional(),
+  workers: z.number().int().positive().optional(),
+  maxBytes: z.number().int().positive().optional(),
+  maxDurationSeconds: z.number().positive().optional(),
+  reviewMin: z.number().min(0).max(100).optional(),
+  flagMin: z.number().min(0).max(100).optional(),
+  categories: z.record(z.string(), z.object({ reviewMin: z.number().min(0).max(100), flagMin: z.number().min(0).max(100) })).optional(),
+  sceneThreshold: z.number().gt(0).lt(1).optional(),
+  sampleEverySeconds: z.number().positive().optional(),
+  maxSpeakers: z.number().int().min(1).max(30).optional(),
+  language: z.string().optional(),
+  asrModelDir: z.string().optional(),
+  llmEndpoint: z.string().url().optional(),
+  llmModel: z.string().optional(),
+});
+type FileConfig = z.infer<typeof FileConfig>;
+
+/** Flags as the CLI passes them (strings or numbers; undefined when not given). */
+export type ConfigFlags = Partial<Record<keyof FileConfig, string | number | undefined>> & { config?: string };
+
+const ENV: Record<string, keyof FileConfig> = {
+  MEDIA_PIPELINE_DATA_DIR: "dataDir",
+  MEDIA_PIPELINE_WORKERS: "workers",
+  MEDIA_PIPELINE_MAX_BYTES: "maxBytes",
+  MEDIA_PIPELINE_MAX_DURATION_SECONDS: "maxDurationSeconds",
+  MEDIA_PIPELINE_REVIEW_MIN: "reviewMin",
+  MEDIA_PIPELINE_FLAG_MIN: "flagMin",
+  MEDIA_PIPELINE_SCENE_THRESHOLD: "sceneThreshold",
+  MEDIA_PIPELINE_SAMPLE_EVERY_SECONDS: "sampleEverySeconds",
+  MEDIA_PIPELINE_MAX_SPEAKERS: "maxSpeakers",
+  MEDIA_PIPELINE_LANGUAGE: "language",
+  MEDIA_PIPELINE_ASR_MODEL_DIR: "asrModelDir",
+  MEDIA_PIPELINE_LLM_ENDPOINT: "llmEndpoint",
+  MEDIA_PIPELINE_LLM_MODEL: "llmModel",
+};
+
+const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSeconds", "reviewMin", "flagMin", "sceneThreshold", "sampleEverySeconds", "maxSpeakers"]);
+
+function coerce(key: keyof FileConfig, value: string | number, from: string): unknown {
+  if (!NUMERIC.has(key) || typeof value === "number") return value;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new ConfigError(`${from} must be a number, got "${value}"`);
+  return n;
+}
+
+/** Loads the configuration; every layer is validated and errors name the setting and its source. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LocalConfig {
+  const merged: Record<string, unknown> = {};
+  const file = flags.config ?? path.join(cwd, "media-pipeline.config.json");
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (cause) {
+      throw new ConfigError(`${file} is not valid JSON`, { cause });
+    }
+    const r = FileConfig.safeParse(parsed);
+    if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    Object.assign(merged, r.data);
+  } else if (flags.config) {
+    throw new ConfigError(`Config file ${flags.config} does not exist`);
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== "") merged[key] = coerce(key, v, name);
+  }
+  for (const [key, v] of Object.entries(flags)) {
+    if (key !== "config" && v !== undefined) merged[key] = coerce(key as keyof FileConfig, v, `--${key}`);
+  }
+  const r = FileConfig.safeParse(merged);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  const c = r.data;
+  let thresholds: ModerationThresholds;
+  try {
+    thresholds = parseThresholds({ reviewMin: c.reviewMin, flagMin: c.flagMin });
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
+  }
+  if (c.categories) thresholds = { ...thresholds, categories: c.categories };
+  return {
+    dataDir: path.resolve(cwd, c.dataDir ?? ".media-pipeline"),
+    workers: c.workers ?? Math.max(1, os.availableParallelism()),
+    bucket: "media",
+    limits: { maxBytes: c.maxBytes ?? 10 * 1024 ** 3, maxDurationMs: Math.round((c.maxDurationSeconds ?? 6 * 3600) * 1000) },
+    thresholds,
+    sceneThreshold: c.sceneThreshold ?? 0.3,
+    sampleEveryMs: Math.round((c.sampleEverySeconds ?? 2) * 1000),
+    maxSpeakers: c.maxSpeakers ?? 4,
+    language: c.language ?? "en-US",
+    ...(c.asrModelDir ? { asrModelDir: path.resolve(cwd, c.asrModelDir) } : {}),
+    ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
+    ...(c.llmModel ? { llmModel: c.llmModel } : {}),
+  };
+}

@@ -1,0 +1,78 @@
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  dedupe_key TEXT UNIQUE,
+  detail_type TEXT NOT NULL,
+  media_id TEXT,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_media ON events(media_id, seq);
+CREATE TABLE IF NOT EXISTS deliveries (
+  event_seq INTEGER NOT NULL REFERENCES events(seq),
+  route TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending','done','dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (event_seq, route)
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, next_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_seq INTEGER NOT NULL REFERENCES events(seq),
+  route TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  redriven_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS stage_state (
+  media_id TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running','done','failed','skipped')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER,
+  owner TEXT,
+  started_at TEXT,
+  finished_at TEXT,
+  output TEXT,
+  error TEXT,
+  PRIMARY KEY (media_id, stage)
+);
+CREATE TABLE IF NOT EXISTS media (
+  media_id TEXT PRIMARY KEY,
+  filename TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  sha256 TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS review_tasks (
+  task_id TEXT PRIMARY KEY,
+  media_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+/**
+ * Opens (and creates) the runtime's SQLite database. WAL lets readers (the CLI, the server) run
+ * beside the writer; `synchronous = NORMAL` in WAL mode still never corrupts the database on a crash
+ * and loses at most the last transactions on power loss, not on a process kill.
+ */
+export function openDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  db.exec(SCHEMA);
+  return db;
+}
