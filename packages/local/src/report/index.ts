@@ -1,0 +1,1 @@
+export { renderReportHtml, type RenderOptions } from "./html.js";

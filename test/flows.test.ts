@@ -1,0 +1,142 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Report, type AnyPipelineEvent } from "@media-pipeline/core";
+import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
+import * as media from "./helpers/media.js";
+import { oneVoice } from "./helpers/speech.js";
+import { before, makeTalkingVideo, tempDir, typesOf } from "./helpers/flow.js";
+
+let dir: string;
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  dir = await tempDir("flows");
+  runtime = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, "data") }, {}, dir));
+});
+afterAll(async () => {
+  await runtime?.close();
+});
+
+async function analyze(file: string) {
+  const mediaId = await runtime.ingest(file);
+  const outcome = await runtime.outcome(mediaId);
+  const events = runtime.bus.eventsOf(mediaId);
+  let report: Report | undefined;
+  if (outcome.kind === "completed") report = Report.parse(await runtime.objects.getJson(outcome.event.detail.report));
+  return { mediaId, outcome, events, types: typesOf(events), report };
+}
+
+function once(types: string[]) {
+  const counts = new Map<string, number>();
+  for (const t of types) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts].filter(([, n]) => n > 1);
+}
+
+describe("local pipeline flows", () => {
+  it("takes a video with hard cuts and two voices through every stage, each event once and in order", async () => {
+    const video = await makeTalkingVideo(dir);
+    const { outcome, types, report, events } = await analyze(video.path);
+    expect(outcome.kind).toBe("completed");
+    for (const t of ["Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Analysis Completed"]) {
+      expect(types, t).toContain(t);
+    }
+    expect(once(types)).toEqual([]);
+    expect(types).not.toContain("Stage Failed");
+    expect(types).not.toContain("Media Rejected");
+    for (const t of ["Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed"]) expect(before(types, "Media Probed", t), t).toBe(true);
+    expect(before(types, "Audio Extracted", "Transcript Ready")).toBe(true);
+    for (const t of ["Shots Detected", "Labels Detected", "Transcript Ready"]) expect(before(types, t, "Scenes Summarized"), t).toBe(true);
+    expect(types[types.length - 1] === "Analysis Completed" || types.includes("Review Requested")).toBe(true);
+    // Every event carries the same correlation id and the EventBridge envelope.
+    for (const e of events) expect(e).toMatchObject({ version: "0", source: "media-pipeline", detail: { correlationId: events[0]!.detail.correlationId } });
+
+    const r = report!;
+    expect(r.media).toMatchObject({ kind: "video" });
+    expect(r.media.durationMs).toBeGreaterThan(video.speech.durationMs - 1500);
+    expect(r.shots).toHaveLength(video.cutsMs.length + 1);
+    video.cutsMs.forEach((cut, i) => expect(Math.abs(r.shots[i + 1]!.startMs - cut)).toBeLessThanOrEqual(80));
+    expect(r.transcript.speakers).toHaveLength(2);
+    expect(r.transcript.segments.length).toBeGreaterThanOrEqual(video.speech.utterances.length - 2);
+    expect(r.scenes.length).toBeGreaterThan(0);
+    expect(r.moderation.decision).not.toBeNull();
+    expect(r.review.status).toBe(r.moderation.decision === "review" ? "pending" : "not-required");
+    for (const stage of ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes"]) {
+      expect(r.stages[stage], stage).toMatchObject({ status: "done" });
+      expect(r.stages[stage]!.engine?.name, stage).toBeTruthy();
+      expect(r.stages[stage]!.engine?.version, stage).toBeTruthy();
+    }
+  });
+
+  it("analyses audio-only media without vision stages, their report sections present and empty", async () => {
+    const speech = await oneVoice(dir);
+    const { outcome, types, report } = await analyze(speech.path);
+    expect(outcome.kind).toBe("completed");
+    expect(types).toEqual(expect.arrayContaining(["Media Probed", "Audio Extracted", "Transcript Ready", "Scenes Summarized", "Analysis Completed"]));
+    for (const t of ["Shots Detected", "Labels Detected", "Moderation Completed", "Stage Failed"]) expect(types).not.toContain(t);
+    expect(report!.media.kind).toBe("audio");
+    expect(report!.shots).toEqual([]);
+    expect(report!.labels).toEqual([]);
+    expect(report!.moderation).toEqual({ decision: null, thresholds: null, labels: [] });
+    expect(report!.transcript.segments.length).toBeGreaterThan(0);
+    expect(report!.stages["detect-shots"]).toMatchObject({ status: "skipped" });
+  });
+
+  it("analyses video without audio, skipping audio cleanly with no failure event", async () => {
+    const video = await media.makeVideoOnly(dir);
+    const { outcome, types, report } = await analyze(video.path);
+    expect(outcome.kind).toBe("completed");
+    for (const t of ["Audio Extracted", "Transcript Ready", "Stage Failed"]) expect(types).not.toContain(t);
+    expect(report!.transcript).toMatchObject({ speakers: [], segments: [] });
+    expect(report!.shots).toHaveLength(video.cutsMs.length + 1);
+    expect(report!.stages.transcribe).toMatchObject({ status: "skipped" });
+  });
+
+  const bad: Array<[string, (d: string) => Promise<string>, string]> = [
+    ["a zero-byte file", (d) => media.makeEmptyFile(d), "empty"],
+    ["a truncated MP4", (d) => media.makeTruncatedMp4(d), "truncated"],
+    ["text renamed .mp4", (d) => media.makeTextAsMp4(d), "not-media"],
+    ["random bytes", (d) => media.makeRandomBytes(d), "not-media"],
+    ["subtitles only", (d) => media.makeSubtitlesOnly(d), "no-usable-stream"],
+  ];
+  it.each(bad)("emits Media Rejected for %s, with a reason a person understands, and nothing after it", async (_name, make, reason) => {
+    const { outcome, types } = await analyze(await make(dir));
+    expect(outcome.kind).toBe("rejected");
+    if (outcome.kind !== "rejected") return;
+    expect(outcome.event.detail.reason).toBe(reason);
+    expect(outcome.event.detail.message.length).toBeGreaterThan(20);
+    expect(types).toEqual(["Media Received", "Media Rejected"]);
+  });
+
+  it("keeps other media flowing when a bad upload arrives beside a good one", async () => {
+    const good = await media.makeCutVideo(dir, { name: "good.mp4", segments: [2, 2] });
+    const [a, b] = await Promise.all([analyze(await media.makeTextAsMp4(dir)), analyze(good.path)]);
+    expect(a.outcome.kind).toBe("rejected");
+    expect(b.outcome.kind).toBe("completed");
+  });
+
+  it("does no stage twice when an event is delivered again", async () => {
+    const video = await media.makeCutVideo(dir, { name: "again.mp4", segments: [2, 2] });
+    const first = await analyze(video.path);
+    const probed = first.events.find((e) => e["detail-type"] === "Media Probed") as AnyPipelineEvent;
+    const stagesBefore = await runtime.state.list(first.mediaId);
+    // Re-deliver the same Media Probed (no dedupe key, as a duplicate notification would arrive).
+    await runtime.bus.publish("Media Probed", probed.detail as never);
+    await new Promise((r) => setTimeout(r, 50));
+    while (runtime.bus.pendingCount(first.mediaId) > 0) await new Promise((r) => setTimeout(r, 50));
+    const after = runtime.bus.eventsOf(first.mediaId);
+    expect(typesOf(after).filter((t) => t !== "Media Probed")).toEqual(first.types.filter((t) => t !== "Media Probed"));
+    const stagesAfter = await runtime.state.list(first.mediaId);
+    expect(stagesAfter.map((s) => [s.stage, s.attempts, s.finishedAt])).toEqual(stagesBefore.map((s) => [s.stage, s.attempts, s.finishedAt]));
+  });
+
+  it("writes derived results by reference and keeps each event detail small", async () => {
+    const video = await media.makeCutVideo(dir, { name: "refs.mp4", segments: [2, 2] });
+    const { events } = await analyze(video.path);
+    for (const e of events) expect(JSON.stringify(e).length, e["detail-type"]).toBeLessThan(8192);
+    const shots = events.find((e) => e["detail-type"] === "Shots Detected");
+    if (shots?.["detail-type"] !== "Shots Detected") throw new Error("no Shots Detected");
+    const doc = JSON.parse(await readFile(runtime.objects.pathOf(shots.detail.shots), "utf8"));
+    expect(doc.shots).toHaveLength(2);
+  });
+});
