@@ -13,3 +13,4 @@ export * from "./policy/labels.js";
 export * from "./policy/scenes.js";
 export * from "./policy/report.js";
 export * from "./stages/index.js";
+export * from "./routing/pattern/index.js";

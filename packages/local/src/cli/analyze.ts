@@ -5,6 +5,9 @@ import { openLocalRuntime, type LocalRuntime, type Outcome } from "../runtime/ru
 import { exportReport } from "./export.js";
 import { attachProgress, type ProgressMode } from "./progress.js";
 
+/** JSON lines are for programs: stdout. Pretty progress is for people: stderr, so stdout stays the result. */
+const streamFor = (mode: ProgressMode) => (mode === "json" ? process.stdout : process.stderr);
+
 interface RunOptions {
   out: string;
   mode: ProgressMode;
@@ -36,7 +39,7 @@ export async function runAnalyze(file: string, o: RunOptions): Promise<number> {
   const config = loadConfig(o.flags);
   const runtime = await openLocalRuntime(config);
   let mediaId: string | undefined;
-  const detach = attachProgress(runtime, () => mediaId, o.mode);
+  const detach = attachProgress(runtime, () => mediaId, o.mode, streamFor(o.mode));
   try {
     mediaId = await runtime.ingest(file, { filename: path.basename(file) });
     const outcome = await runtime.outcome(mediaId);
@@ -55,7 +58,7 @@ export async function runResume(o: RunOptions): Promise<number> {
     if (ids.length === 0 && o.mode !== "quiet") process.stderr.write("Nothing to resume.\n");
     let code = 0;
     for (const mediaId of ids) {
-      const detach = attachProgress(runtime, () => mediaId, o.mode);
+      const detach = attachProgress(runtime, () => mediaId, o.mode, streamFor(o.mode));
       const outcome = await runtime.outcome(mediaId);
       detach();
       code = Math.max(code, await settle(runtime, mediaId, outcome, path.resolve(o.out, mediaId), o.mode));

@@ -1,5 +1,6 @@
 import { readFileSync, existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { format } from "node:util";
 import { Command, Option } from "commander";
 import type { ConfigFlags } from "../runtime/config.js";
 
@@ -111,7 +112,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * stdout carries only results (`true`/`false`, JSON lines, the report path); libraries that chat
+ * through console.log (nsfwjs announces its model) must not corrupt it, so their output goes to stderr.
+ */
+function keepStdoutForResults(): void {
+  const toStderr = (...args: unknown[]) => process.stderr.write(`${format(...args)}\n`);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+}
+
 export async function main(argv: string[]): Promise<void> {
+  keepStdoutForResults();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

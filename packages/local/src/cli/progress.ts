@@ -29,7 +29,7 @@ function describe(e: AnyPipelineEvent): string {
  * Shows the flow while it runs: each event as it lands on the bus with the elapsed time, and a
  * progress bar for the stage that reports progress (on a terminal). `json` prints JSON lines.
  */
-export function attachProgress(runtime: LocalRuntime, mediaId: () => string | undefined, mode: ProgressMode, out = process.stderr): () => void {
+export function attachProgress(runtime: LocalRuntime, mediaId: () => string | undefined, mode: ProgressMode, out: NodeJS.WriteStream = process.stderr): () => void {
   if (mode === "quiet") return () => {};
   const started = Date.now();
   const tty = mode === "pretty" && Boolean((out as NodeJS.WriteStream).isTTY);

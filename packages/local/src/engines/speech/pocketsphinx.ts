@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import { basename, delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import type { EngineInfo, TranscriptWord } from "@media-pipeline/core";
+import { SpeechEngineError } from "./errors.js";
+
+const run = promisify(execFile);
+
+/**
+ * Two CLIs exist: Debian 12's `pocketsphinx` package is 0.8+5prealpha with `pocketsphinx_continuous`
+ * (word times from `-time yes`, one line per word); PocketSphinx 5.x ships a single `pocketsphinx`
+ * command that prints one JSON object per utterance with its words under `w`.
+ */
+export type PocketsphinxFlavour = "continuous" | "v5";
+
+export type PocketsphinxDetection =
+  | { available: true; path: string; flavour: PocketsphinxFlavour; version: string }
+  | { available: false; reason: string };
+
+let detected: Promise<PocketsphinxDetection> | undefined;
+
+/**
+ * Finds a pocketsphinx binary (the given path, else `pocketsphinx_continuous` then `pocketsphinx`
+ * on PATH). Never throws: a missing binary is an answer, and the transcriber says how to install it.
+ * Memoized per process for the default lookup.
+ */
+export function detectPocketsphinx(explicitPath?: string): Promise<PocketsphinxDetection> {
+  if (explicitPath) return detect(explicitPath);
+  detected ??= detect();
+  return detected;
+}
+
+async function detect(explicitPath?: string): Promise<PocketsphinxDetection> {
+  const path = explicitPath ?? (await onPath("pocketsphinx_continuous")) ?? (await onPath("pocketsphinx"));
+  if (!path) {
+    return { available: false, reason: "no pocketsphinx_continuous or pocketsphinx binary on PATH" };
+  }
+  if (!(await isExecutable(path))) return { available: false, reason: `${path} is not an executable file` };
+  const flavour: PocketsphinxFlavour = basename(path).includes("continuous") ? "continuous" : "v5";
+  return { available: true, path, flavour, version: await packageVersion(flavour) };
+}
+
+async function onPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(() => true, () => false);
+}
+
+/** Neither CLI prints a version; on Debian the package database knows it. */
+async function packageVersion(flavour: PocketsphinxFlavour): Promise<string> {
+  try {
+    const { stdout } = await run("dpkg-query", ["-W", "-f=${Version}", "pocketsphinx"], { timeout: 5000 });
+    if (stdout.trim()) return stdout.trim();
+  } catch {
+    // Not Debian, or not installed from a package.
+  }
+  return flavour === "continuous" ? "0.8+5prealpha" : "5.x";
+}
+
+/** The exact arguments: a path and flags, never a shell string. */
+export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string): string[] {
+  return flavour === "continuous"
+    ? ["-infile", wavPath, "-time", "yes", "-logfn", "/dev/null"]
+    : ["-loglevel", "FATAL", "live", wavPath];
+}
+
+/**
+ * Transcribes a 16 kHz mono WAV, whole file in one process: measured faster than one process per
+ * VAD segment (model loading dominates short segments) with the same words, and the CLI segments
+ * on silence itself. Times are from the start of the file.
+ */
+export async function runPocketsphinx(
+  engine: { path: string; flavour: PocketsphinxFlavour },
+  wavPath: string,
+  options: { timeoutMs?: number } = {},
+): Promise<TranscriptWord[]> {
+  try {
+    const { stdout } = await run(engine.path, pocketsphinxArgs(engine.flavour, wavPath), {
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: options.timeoutMs ?? 0,
+    });
+    return engine.flavour === "continuous" ? parseContinuousOutput(stdout) : parseV5Output(stdout);
+  } catch (cause) {
+    throw new SpeechEngineError(`pocketsphinx failed on ${basename(wavPath)}`, { cause });
+  }
+}
+
+const TIMED_LINE = /^(\S+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/;
+
+/**
+ * `pocketsphinx_continuous -time yes` prints each utterance's hypothesis, then one line per segment:
+ * `word start end posterior` (seconds; posterior 0–1). Hypothesis lines have no numbers, so the
+ * pattern picks the timed lines only.
+ * @example parseContinuousOutput("hello 0.52 0.71 0.41\n") // [{ text: "hello", startMs: 520, endMs: 710, confidence: 41 }]
+ */
+export function parseContinuousOutput(stdout: string): TranscriptWord[] {
+  const words: TranscriptWord[] = [];
+  for (const line of stdout.split("\n")) {
+    const m = TIMED_LINE.exec(line.trim());
+    if (!m) continue;
+    const word = toWord(m[1], Number(m[2]), Number(m[3]), Number(m[4]));
+    if (word) words.push(word);
+  }
+  return words;
+}
+
+/**
+ * PocketSphinx 5.x prints one JSON object per utterance:
+ * `{"b":0.52,"d":2.1,"p":0.9,"t":"hello world","w":[{"b":0.52,"d":0.19,"p":0.41,"t":"hello"},…]}`
+ * (`b` begin and `d` duration in seconds, `p` probability).
+ */
+export function parseV5Output(stdout: string): TranscriptWord[] {
+  const words: TranscriptWord[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
+    const utt = JSON.parse(line) as { w?: Array<{ b: number; d: number; p: number; t: string }> };
+    for (const w of utt.w ?? []) {
+      const word = toWord(w.t, w.b, w.b + w.d, w.p);
+      if (word) words.push(word);
+    }
+  }
+  return words;
+}
+
+/** Drops sentence markers, silence and fillers (`<s>`, `<sil>`, `[NOISE]`, `++UH++`); strips `(2)`. */
+function toWord(token: string, startS: number, endS: number, posterior: number): TranscriptWord | undefined {
+  if (/^(<.*>|\[.*\]|\+\+.*\+\+)$/.test(token)) return undefined;
+  const text = token.replace(/\(\d+\)$/, "");
+  const startMs = Math.round(startS * 1000);
+  return {
+    text,
+    startMs,
+    endMs: Math.max(startMs, Math.round(endS * 1000)),
+    confidence: Math.round(Math.min(1, Math.max(0, posterior)) * 10000) / 100,
+  };
+}

@@ -1,0 +1,114 @@
+import type { EngineInfo, ProgressFn, TranscribeInput, Transcriber, TranscriptDocument, TranscriptWord } from "@media-pipeline/core";
+import type { PathOf } from "../../media/types.js";
+import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
+import { DIARIZE_ENGINE, diarize } from "./diarize.js";
+import { detectPocketsphinx, runPocketsphinx } from "./pocketsphinx.js";
+import { ASR_MODEL_DIR_ENV, loadSherpaAsr } from "./sherpa-asr.js";
+import { detectSpeech, vadEngineInfo } from "./vad.js";
+import { readWav } from "./wav.js";
+
+export interface LocalTranscriberOptions {
+  pathOf: PathOf;
+  /** A sherpa-onnx Whisper or transducer model directory; defaults to `MEDIA_PIPELINE_ASR_MODEL_DIR`. */
+  asrModelDir?: string;
+  /** A pocketsphinx binary; defaults to `pocketsphinx_continuous` or `pocketsphinx` on PATH. */
+  pocketsphinxPath?: string;
+  /** Used when an input names no language. */
+  language?: string;
+}
+
+export const WEAKER_THAN_TRANSCRIBE =
+  "Local engines are weaker than Amazon Transcribe: expect wrong words (pocketsphinx gets a minority " +
+  "of words right on synthetic speech) and less reliable speaker separation for similar voices.";
+
+export const ENABLE_WORDS_NOTE =
+  "No speech-to-text engine is available, so this transcript has speaker turns without words. To get " +
+  "words, install Debian's pocketsphinx and pocketsphinx-en-us packages (apt-get install pocketsphinx " +
+  `pocketsphinx-en-us), or set ${ASR_MODEL_DIR_ENV} to an unpacked sherpa-onnx Whisper or transducer model directory.`;
+
+interface Recognized {
+  words: TranscriptWord[];
+  engine: EngineInfo;
+}
+
+/**
+ * The local `Transcriber`: Silero VAD, then speech to text (a sherpa-onnx model when configured, else
+ * pocketsphinx when installed, else none), then speaker clustering. Engines load once per process.
+ * A configured model directory that cannot be loaded is an error, not a silent fallback.
+ * @example const doc = await createLocalTranscriber({ pathOf }).transcribe({ mediaId, audio, durationMs, maxSpeakers: 4, language: "en-US" })
+ */
+export function createLocalTranscriber(options: LocalTranscriberOptions): Transcriber {
+  const modelDir = options.asrModelDir ?? (process.env[ASR_MODEL_DIR_ENV] || undefined);
+  return {
+    async transcribe(input: TranscribeInput, onProgress?: ProgressFn): Promise<TranscriptDocument> {
+      const language = input.language || options.language || "en-US";
+      const path = options.pathOf(input.audio);
+      const pcm = await readWav(path);
+      onProgress?.(0.05, "audio read");
+      const speech = detectSpeech(pcm);
+      onProgress?.(0.15, `${speech.length} speech segments`);
+      const notes: string[] = [];
+      const recognized = await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress });
+      onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
+      const turns = diarize(pcm, speech, input.maxSpeakers);
+      onProgress?.(0.95, "speakers clustered");
+      const segments = assignWords(turns, recognized?.words);
+      const vad = vadEngineInfo();
+      if (!recognized) notes.push(ENABLE_WORDS_NOTE);
+      notes.push(WEAKER_THAN_TRANSCRIBE);
+      const doc: TranscriptDocument = {
+        language,
+        hasWords: recognized !== undefined,
+        notes,
+        speakers: speakersOf(segments),
+        segments,
+        speech,
+        speakerLabels: speakerLabels(segments),
+        engine: { ...(recognized?.engine ?? vad), note: WEAKER_THAN_TRANSCRIBE },
+        engines: [vad, ...(recognized ? [recognized.engine] : []), DIARIZE_ENGINE],
+      };
+      onProgress?.(1, "done");
+      return doc;
+    },
+  };
+}
+
+async function recognize(ctx: {
+  modelDir: string | undefined;
+  options: LocalTranscriberOptions;
+  language: string;
+  path: string;
+  notes: string[];
+  speech: TranscriptDocument["speech"];
+  pcm: Awaited<ReturnType<typeof readWav>>;
+  onProgress?: ProgressFn;
+}): Promise<Recognized | undefined> {
+  if (ctx.modelDir) {
+    const asr = await loadSherpaAsr(ctx.modelDir, ctx.language);
+    const words = await asr.transcribe(ctx.pcm, ctx.speech, (done) =>
+      ctx.onProgress?.(0.15 + (0.65 * done) / Math.max(1, ctx.speech.length), "recognizing"),
+    );
+    return { words, engine: asr.engine };
+  }
+  const ps = await detectPocketsphinx(ctx.options.pocketsphinxPath);
+  if (!ps.available) {
+    ctx.notes.push(`pocketsphinx not used: ${ps.reason}.`);
+    return undefined;
+  }
+  if (!ctx.language.toLowerCase().startsWith("en")) {
+    ctx.notes.push(`pocketsphinx has only the US English model installed; ${ctx.language} audio gets no words.`);
+    return undefined;
+  }
+  // No speech found: nothing to recognise, but the engine that would have run is still named.
+  const words = ctx.speech.length === 0 ? [] : await runPocketsphinx(ps, ctx.path);
+  return { words, engine: pocketsphinxEngine(ps.version, ps.flavour) };
+}
+
+function pocketsphinxEngine(version: string, flavour: string): EngineInfo {
+  return {
+    name: "pocketsphinx",
+    version,
+    settings: { cli: flavour === "continuous" ? "pocketsphinx_continuous -time yes" : "pocketsphinx live", model: "en-us (pocketsphinx-en-us)" },
+    note: "CMU PocketSphinx with the generic US English model: far less accurate than Amazon Transcribe.",
+  };
+}
