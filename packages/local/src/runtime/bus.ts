@@ -57,10 +57,12 @@ export class DurableBus extends EventEmitter {
     this.maxAttempts = opts.maxAttempts ?? 4;
     this.baseBackoffMs = opts.baseBackoffMs ?? 250;
     this.insertTx = opts.db.transaction((event: AnyPipelineEvent, dedupeKey: string | null): number | undefined => {
+      // Looked up first rather than INSERT OR IGNORE: an ignored insert still consumes an
+      // AUTOINCREMENT number, and the log's sequence numbers must have no gaps (they are SSE ids).
+      if (dedupeKey !== null && opts.db.prepare("SELECT 1 FROM events WHERE dedupe_key = ?").get(dedupeKey)) return undefined;
       const res = opts.db
-        .prepare("INSERT OR IGNORE INTO events (id, dedupe_key, detail_type, media_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .prepare("INSERT INTO events (id, dedupe_key, detail_type, media_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         .run(event.id, dedupeKey, event["detail-type"], event.detail.mediaId, JSON.stringify(event), Date.now());
-      if (res.changes === 0) return undefined;
       const seq = Number(res.lastInsertRowid);
       const insert = opts.db.prepare(
         "INSERT INTO deliveries (event_seq, route, status, attempts, next_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)",

@@ -1,0 +1,27 @@
+import { LoggingFormat } from "aws-cdk-lib/aws-lambda";
+import type { SSTConfig } from "sst";
+import { Bus } from "./stacks/bus.js";
+import { Pipeline } from "./stacks/pipeline.js";
+import { Storage } from "./stacks/storage.js";
+
+export default {
+  config(_input) {
+    return { name: "media-pipeline", region: "us-east-1" };
+  },
+  // A method, not an arrow property: SST strips `stacks(app) {}` when it loads the config shallowly.
+  stacks(app) {
+    app.setDefaultFunctionProps({
+      runtime: "nodejs22.x",
+      // Graviton: cheaper per GB-second; the ffmpeg layer (cloud-wiring issue) must be an arm64 build.
+      architecture: "arm_64",
+      memorySize: "1024 MB",
+      timeout: "1 minute",
+      // One JSON line per log call, so CloudWatch Logs Insights can filter on mediaId and stage.
+      loggingFormat: LoggingFormat.JSON,
+      logRetention: "one_month",
+      // Not minified: SST keeps the sourcemap out of the bundle, so readable stack traces need plain code.
+      nodejs: { format: "esm", sourcemap: true },
+    });
+    app.stack(Storage).stack(Bus).stack(Pipeline);
+  },
+} satisfies SSTConfig;
