@@ -2,10 +2,8 @@ import { BillingMode } from "aws-cdk-lib/aws-dynamodb";
 import { BlockPublicAccess, BucketEncryption } from "aws-cdk-lib/aws-s3";
 import { Bucket, Table, type StackContext } from "sst/constructs";
 
-/** Uploads land at `media/<mediaId>/<filename>`; the ingest rule (stacks/bus.ts) listens on this prefix. */
-export const UPLOAD_PREFIX = "media/";
-/** Stage outputs (audio, keyframes, result documents) by reference, under `derived/<mediaId>/`. */
-export const DERIVED_PREFIX = "derived/";
+// The key layout lives in core (uploads under media/, stage outputs under derived/).
+export { DERIVED_PREFIX, UPLOAD_PREFIX } from "@media-pipeline/core";
 
 export function Storage({ stack }: StackContext) {
   const bucket = new Bucket(stack, "Media", {

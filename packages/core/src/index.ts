@@ -14,3 +14,4 @@ export * from "./policy/scenes.js";
 export * from "./policy/report.js";
 export * from "./stages/index.js";
 export * from "./routing/pattern/index.js";
+export * from "./keys.js";

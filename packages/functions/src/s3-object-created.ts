@@ -1,5 +1,5 @@
-import { EventValidationError, MediaId } from "@media-pipeline/core";
-import { z } from "zod/v4";
+import { EventValidationError, parseUploadKey as parseCoreUploadKey, type MediaId } from "@media-pipeline/core";
+import { z } from "zod";
 
 /**
  * S3's "Object Created" event as EventBridge delivers it on the default bus (the bucket needs
@@ -48,20 +48,12 @@ export function parseObjectCreated(raw: unknown): S3ObjectCreated {
   return parsed.data;
 }
 
-/**
- * Uploads land at `media/<mediaId>/<filename>`: the upload API assigns the mediaId and embeds it, so
- * the key alone identifies the media item. The `media/` prefix must match the default-bus rule in
- * stacks/bus.ts.
- */
-const UPLOAD_KEY = /^media\/([^/]+)\/([^/]+)$/;
-
 /** Splits an upload key into its mediaId and filename; throws `EventValidationError` for other keys. */
 export function parseUploadKey(key: string): { mediaId: MediaId; filename: string } {
-  const match = UPLOAD_KEY.exec(key);
-  const mediaId = MediaId.safeParse(match?.[1]);
-  if (!match || !mediaId.success) {
+  const parsed = parseCoreUploadKey(key);
+  if (!parsed) {
     const issue = `detail.object.key: "${key}" is not an upload key (media/<26-character lower-case ULID>/<filename>)`;
     throw new EventValidationError(`Unexpected object key: ${issue}`, [issue]);
   }
-  return { mediaId: mediaId.data, filename: match[2] };
+  return parsed;
 }

@@ -1,6 +1,7 @@
 import { EventValidationError } from "../errors.js";
 import type { AnyPipelineEvent, DetailType, PipelineEvent } from "../events/catalog.js";
 import type { ObjectRef } from "../results/common.js";
+import { derivedKey } from "../keys.js";
 import type { StageContext } from "./run-once.js";
 
 /** A stage as the runtimes call it: one delivery of one event. */
@@ -16,5 +17,5 @@ export function expectEvent<T extends DetailType>(event: AnyPipelineEvent, stage
 
 /** Where a stage's derived artifacts live, beside the source in the same bucket. */
 export function derivedRef(source: ObjectRef, mediaId: string, name: string): ObjectRef {
-  return { bucket: source.bucket, key: `derived/${mediaId}/${name}` };
+  return { bucket: source.bucket, key: derivedKey(mediaId, name) };
 }

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   createCompleteAnalysis, createDetectLabels, createDetectShots, createExtractAudio, createModerate, createProbe,
-  createRequestReview, createSummarizeScenes, createTranscribe, MediaPipelineError, routes as defaultRoutes,
+  createRequestReview, createSummarizeScenes, createTranscribe, MediaPipelineError, routes as defaultRoutes, uploadKey,
   type AnyPipelineEvent, type PipelineEvent, type Route, type StageHandler, type StageName,
 } from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../engines/index.js";
@@ -63,12 +63,6 @@ function lock(dataDir: string): () => void {
   return () => rmSync(file, { force: true });
 }
 
-/** Keeps a short, safe extension for the stored object's key; the original name travels in the event. */
-function safeExtension(filename: string): string {
-  const ext = path.extname(filename).toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 8);
-  return ext ? `.${ext}` : "";
-}
-
 /** Wires the route table to the stages, the stages to the local engines, and starts the bus. */
 export async function openLocalRuntime(
   config: LocalConfig,
@@ -118,7 +112,7 @@ export async function openLocalRuntime(
     async ingest(file, opts = {}) {
       const mediaId = newMediaId();
       const filename = (opts.filename ?? path.basename(file)).slice(0, 255) || "upload";
-      const source = { bucket: config.bucket, key: `media/${mediaId}/source${safeExtension(filename)}` };
+      const source = { bucket: config.bucket, key: uploadKey(mediaId, filename) };
       const sizeBytes = await objects.putFile(source, file);
       db.prepare("INSERT INTO media (media_id, filename, source_key, created_at) VALUES (?, ?, ?, ?)").run(mediaId, filename, source.key, Date.now());
       await bus.publish("Media Received", {
