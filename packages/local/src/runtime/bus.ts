@@ -49,6 +49,8 @@ export class DurableBus extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly insertTx;
+  private readonly sql;
+  private kickScheduled = false;
 
   constructor(private readonly opts: BusOptions) {
     super();
@@ -56,19 +58,31 @@ export class DurableBus extends EventEmitter {
     this.compiled = opts.routes.map((route) => ({ route, pattern: compilePattern(route.pattern) }));
     this.maxAttempts = opts.maxAttempts ?? 4;
     this.baseBackoffMs = opts.baseBackoffMs ?? 250;
+    // Prepared once: preparing a statement costs more than running it on this hot path.
+    this.sql = {
+      due: opts.db.prepare(
+        `SELECT d.event_seq, d.route, d.attempts, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
+      ),
+      nextRetry: opts.db.prepare("SELECT min(next_at) t FROM deliveries WHERE status = 'pending' AND next_at > ?"),
+      done: opts.db.prepare("UPDATE deliveries SET status = 'done', attempts = ?, updated_at = ? WHERE event_seq = ? AND route = ?"),
+      retry: opts.db.prepare("UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE event_seq = ? AND route = ?"),
+      dead: opts.db.prepare("UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE event_seq = ? AND route = ?"),
+      deadLetter: opts.db.prepare("INSERT INTO dead_letters (event_seq, route, attempts, error, created_at) VALUES (?, ?, ?, ?, ?)"),
+      seen: opts.db.prepare("SELECT 1 FROM events WHERE dedupe_key = ?"),
+      insertEvent: opts.db.prepare("INSERT INTO events (id, dedupe_key, detail_type, media_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      insertDelivery: opts.db.prepare(
+        "INSERT INTO deliveries (event_seq, route, status, attempts, next_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)",
+      ),
+    };
     this.insertTx = opts.db.transaction((event: AnyPipelineEvent, dedupeKey: string | null): number | undefined => {
       // Looked up first rather than INSERT OR IGNORE: an ignored insert still consumes an
       // AUTOINCREMENT number, and the log's sequence numbers must have no gaps (they are SSE ids).
-      if (dedupeKey !== null && opts.db.prepare("SELECT 1 FROM events WHERE dedupe_key = ?").get(dedupeKey)) return undefined;
-      const res = opts.db
-        .prepare("INSERT INTO events (id, dedupe_key, detail_type, media_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(event.id, dedupeKey, event["detail-type"], event.detail.mediaId, JSON.stringify(event), Date.now());
+      if (dedupeKey !== null && this.sql.seen.get(dedupeKey)) return undefined;
+      const res = this.sql.insertEvent.run(event.id, dedupeKey, event["detail-type"], event.detail.mediaId, JSON.stringify(event), Date.now());
       const seq = Number(res.lastInsertRowid);
-      const insert = opts.db.prepare(
-        "INSERT INTO deliveries (event_seq, route, status, attempts, next_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)",
-      );
       for (const { route, pattern } of this.compiled) {
-        if (pattern.match(event)) insert.run(seq, route.name, Date.now(), Date.now());
+        if (pattern.match(event)) this.sql.insertDelivery.run(seq, route.name, Date.now(), Date.now());
       }
       return seq;
     });
@@ -117,7 +131,17 @@ export class DurableBus extends EventEmitter {
     return row.n;
   }
 
+  /** Coalesces the dispatch passes a burst of publishes and completions asks for into one. */
   private kick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
     if (!this.running) return;
     if (this.timer) {
       clearTimeout(this.timer);
@@ -126,12 +150,7 @@ export class DurableBus extends EventEmitter {
     const free = this.opts.workers - this.inflight.size;
     if (free <= 0) return;
     const now = Date.now();
-    const rows = this.opts.db
-      .prepare(
-        `SELECT d.event_seq, d.route, d.attempts, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
-         WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
-      )
-      .all(now, free + this.inflight.size) as PendingRow[];
+    const rows = this.sql.due.all(now, free + this.inflight.size) as PendingRow[];
     for (const row of rows) {
       const key = `${row.event_seq}/${row.route}`;
       if (this.inflight.has(key) || this.inflight.size >= this.opts.workers) continue;
@@ -142,8 +161,8 @@ export class DurableBus extends EventEmitter {
       });
     }
     // Wake up for the earliest retry that is not due yet.
-    const next = this.opts.db.prepare("SELECT min(next_at) t FROM deliveries WHERE status = 'pending' AND next_at > ?").get(now) as { t: number | null };
-    if (next.t !== null) this.timer = setTimeout(() => this.kick(), Math.max(5, next.t - now));
+    const next = this.sql.nextRetry.get(now) as { t: number | null };
+    if (next.t !== null) this.timer = setTimeout(() => this.dispatch(), Math.max(5, next.t - now));
   }
 
   private async deliver(row: PendingRow): Promise<void> {
@@ -166,24 +185,20 @@ export class DurableBus extends EventEmitter {
         finalAttempt: attempt >= this.maxAttempts,
         progress: (fraction, note) => this.emit("progress", { mediaId, stage, fraction, note }),
       });
-      this.opts.db.prepare("UPDATE deliveries SET status = 'done', attempts = ?, updated_at = ? WHERE event_seq = ? AND route = ?")
-        .run(attempt, Date.now(), row.event_seq, row.route);
+      this.sql.done.run(attempt, Date.now(), row.event_seq, row.route);
       notice("done");
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       // Wiring and validation errors will fail the same way every time: dead-letter them at once.
       if (attempt >= this.maxAttempts || !isRetryable(error)) {
         this.opts.db.transaction(() => {
-          this.opts.db.prepare("UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE event_seq = ? AND route = ?")
-            .run(attempt, message, Date.now(), row.event_seq, row.route);
-          this.opts.db.prepare("INSERT INTO dead_letters (event_seq, route, attempts, error, created_at) VALUES (?, ?, ?, ?, ?)")
-            .run(row.event_seq, row.route, attempt, message, Date.now());
+          this.sql.dead.run(attempt, message, Date.now(), row.event_seq, row.route);
+          this.sql.deadLetter.run(row.event_seq, row.route, attempt, message, Date.now());
         })();
         notice("dead", message);
       } else {
         const delay = this.baseBackoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
-        this.opts.db.prepare("UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE event_seq = ? AND route = ?")
-          .run(attempt, Date.now() + Math.round(delay), message, Date.now(), row.event_seq, row.route);
+        this.sql.retry.run(attempt, Date.now() + Math.round(delay), message, Date.now(), row.event_seq, row.route);
         notice("retry", message);
       }
     }
