@@ -1,0 +1,114 @@
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EngineInfo, FrameModeration } from "@media-pipeline/core";
+import {
+  createNsfwModerationDetector,
+  loadNsfwModel,
+  MODERATION_TAXONOMY,
+  NSFW_CLASSES,
+  nsfwModelLoadCount,
+  toModerationLabels,
+} from "./nsfw-moderation.js";
+import { packageVersion } from "./tfjs.js";
+import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
+
+const dataDir = skimageDataDir();
+if (!dataDir) throw new Error("python3-skimage's photographs are missing: apt-get install python3-skimage (see .ci/run)");
+const PHOTOS = ["astronaut", "coffee", "chelsea", "motorcycle_left", "grey"] as const;
+const source = { bucket: "media", key: "uploads/m1/video.mp4" };
+
+describe("moderation taxonomy", () => {
+  it("maps every nsfwjs class: Porn and Hentai to Explicit, Sexy to Suggestive, Neutral and Drawing to nothing", () => {
+    expect(Object.keys(MODERATION_TAXONOMY).sort()).toEqual([...NSFW_CLASSES].sort());
+    expect(MODERATION_TAXONOMY.Porn).toEqual({ name: "Explicit Nudity", parent: "Explicit" });
+    expect(MODERATION_TAXONOMY.Hentai?.parent).toBe("Explicit");
+    expect(MODERATION_TAXONOMY.Sexy?.parent).toBe("Suggestive");
+    expect(MODERATION_TAXONOMY.Neutral).toBeNull();
+    expect(MODERATION_TAXONOMY.Drawing).toBeNull();
+  });
+
+  it("emits each unsafe class at probability × 100, keeps low scores and drops those under 1", () => {
+    // Drawing, Hentai, Neutral, Porn, Sexy
+    expect(toModerationLabels([0.5, 0.004, 0.2, 0.25, 0.046])).toEqual([
+      { name: "Explicit Nudity", parent: "Explicit", confidence: 25 },
+      { name: "Revealing Clothes", parent: "Suggestive", confidence: 4.6 },
+    ]);
+    expect(toModerationLabels([0, 0, 1, 0, 0])).toEqual([]);
+  });
+});
+
+describe("nsfwjs moderation detector on real photographs", () => {
+  let t: TestFrames;
+  let frames: ReturnType<typeof fakeFrameSource>;
+  let result: Awaited<ReturnType<ReturnType<typeof createNsfwModerationDetector>["detect"]>>;
+  const progress: number[] = [];
+
+  afterAll(() => {
+    if (t) rmSync(t.dir, { recursive: true, force: true });
+  });
+
+  beforeAll(async () => {
+    t = makeTestFrames(dataDir, PHOTOS);
+    frames = fakeFrameSource({ m1: t.frames, m2: [t.byName.astronaut] });
+    const detector = createNsfwModerationDetector({ frames, pathOf: t.pathOf, batchSize: 3 });
+    result = await detector.detect({ mediaId: "m1", source, durationMs: 5000 }, (f) => progress.push(f));
+  });
+
+  it("gives everyday photographs low unsafe scores", () => {
+    expect(result.frames).toHaveLength(PHOTOS.length);
+    for (const f of result.frames) {
+      for (const l of f.labels) expect(l.confidence).toBeLessThan(20);
+    }
+  });
+
+  it("returns one entry per frame with its time and frame reference, matching the core schema", () => {
+    expect(result.frames.map((f) => f.timestampMs)).toEqual(t.frames.map((f) => f.timestampMs));
+    expect(result.frames.map((f) => f.frame)).toEqual(t.frames.map((f) => f.frame));
+    for (const f of result.frames) FrameModeration.parse(f);
+    EngineInfo.parse(result.engine);
+  });
+
+  it("reports only taxonomy labels", () => {
+    const allowed = Object.values(MODERATION_TAXONOMY).filter((v) => v !== null);
+    for (const l of result.frames.flatMap((f) => f.labels)) {
+      expect(allowed).toContainEqual({ name: l.name, parent: l.parent });
+      expect(l.confidence).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("knows exactly the classes nsfwjs itself reports", async () => {
+    const { nsfw, runtime } = await loadNsfwModel();
+    const img = runtime.tf.zeros([32, 32, 3], "int32") as import("@tensorflow/tfjs").Tensor3D;
+    const predictions = await nsfw.classify(img, 10);
+    img.dispose();
+    expect(predictions.map((p) => p.className).sort()).toEqual([...NSFW_CLASSES].sort());
+  });
+
+  it("names its engine, version and model, says it is coarser than Rekognition, and reports timings", () => {
+    const { engine } = result;
+    expect(engine.name).toBe("nsfwjs");
+    expect(engine.version).toBe(packageVersion("nsfwjs"));
+    expect(engine.settings).toMatchObject({ model: "MobileNetV2", inputSize: 224, backend: "wasm" });
+    const timings = engine.settings!.timings as { warmupMs: number; perFrameMs: number; frames: number };
+    expect(timings).toMatchObject({ frames: PHOTOS.length });
+    expect(timings.warmupMs).toBeGreaterThan(0);
+    expect(timings.perFrameMs).toBeGreaterThan(0);
+    expect(engine.note).toMatch(/5-class NSFW/);
+    expect(engine.note).toMatch(/coarser than Amazon Rekognition/);
+  });
+
+  it("reports progress after every frame, ending at 1", () => {
+    expect(progress.at(-1)).toBe(1);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("loads the model once across two calls", async () => {
+    const detector = createNsfwModerationDetector({ frames, pathOf: t.pathOf });
+    const again = await detector.detect({ mediaId: "m2", source, durationMs: 1000 });
+    expect(nsfwModelLoadCount("MobileNetV2")).toBe(1);
+    expect(again.frames).toHaveLength(1);
+    expect((again.engine.settings!.timings as { warmupMs: number }).warmupMs).toBe(
+      (result.engine.settings!.timings as { warmupMs: number }).warmupMs,
+    );
+  });
+});

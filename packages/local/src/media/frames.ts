@@ -1,0 +1,231 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { MediaRejectedError, NonRetryableError, type ObjectRef } from "@media-pipeline/core";
+import { binariesFrom, fileInput, runProcess, type SpawnFn } from "./binaries.js";
+import type { DecodedFrame, FfmpegBinaries, FrameSet, FrameSource, PathOf } from "./types.js";
+
+export interface FfmpegFrameSourceOptions {
+  pathOf: PathOf;
+  /** Bucket the frames are written to. */
+  bucket: string;
+  /** Frames go under `${prefix}/${mediaId}/`. */
+  prefix?: string;
+  /** Scene-change score (0–1) above which a frame opens a new shot. */
+  sceneThreshold?: number;
+  /** Inside a shot, one more frame every this many milliseconds. */
+  sampleEveryMs?: number;
+  /** Frames are scaled down to at most this width (never up). */
+  maxWidth?: number;
+  binaries?: FfmpegBinaries;
+  /** Injectable for tests (counting decode passes). */
+  spawn?: SpawnFn;
+}
+
+const MANIFEST_VERSION = 1;
+
+/**
+ * One ffmpeg decode pass per video finds the cuts and writes a keyframe per shot plus sampled frames,
+ * shared by shot detection, labels and moderation. `select` keeps frame 0, every frame whose scene
+ * score is over the threshold, and a frame every `sampleEveryMs` since the last kept one; `metadata`
+ * prints each kept frame's `lavfi.scene_score`, which tells cuts from samples (checked on Debian's
+ * ffmpeg 5.1 and the npm 4.1 static build). Decoding every frame is the cost (FIELD-NOTES: 26–39 s
+ * for 10 min of 720p), so concurrent callers share the pass and a manifest lets a restart reuse it.
+ * @example const set = await createFfmpegFrameSource({ pathOf, bucket: "media" }).frames(mediaId, source)
+ */
+export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): FrameSource {
+  const settings = validate(options);
+  const getBinaries = binariesFrom(options.binaries);
+  const inflight = new Map<string, { promise: Promise<FrameSet>; listeners: Set<(f: number) => void> }>();
+
+  return {
+    frames(mediaId, source, onProgress) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(mediaId)) {
+        return Promise.reject(new NonRetryableError(`invalid mediaId for a frame key: ${mediaId}`));
+      }
+      let pass = inflight.get(mediaId);
+      if (!pass) {
+        const listeners = new Set<(f: number) => void>();
+        const promise = runPass(mediaId, source, (f) => listeners.forEach((l) => l(f))).finally(() => inflight.delete(mediaId));
+        pass = { promise, listeners };
+        inflight.set(mediaId, pass);
+      }
+      if (onProgress) pass.listeners.add(onProgress);
+      return pass.promise;
+    },
+  };
+
+  async function runPass(mediaId: string, source: ObjectRef, progress: (f: number) => void): Promise<FrameSet> {
+    const dirKey = `${settings.prefix}/${mediaId}`;
+    const finalDir = options.pathOf({ bucket: options.bucket, key: dirKey });
+    const reused = await readManifest(finalDir, mediaId, source);
+    if (reused) return reused;
+
+    const binaries = await getBinaries();
+    const input = options.pathOf(source);
+    const video = await probeVideo(binaries, input, options.spawn);
+    const tempDir = `${finalDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await mkdir(tempDir, { recursive: true });
+    try {
+      const filter =
+        `select='eq(n\\,0)+gt(scene\\,${settings.sceneThreshold})+gte(t-prev_selected_t\\,${settings.sampleEveryMs / 1000})',` +
+        `metadata=mode=print:file=meta.txt,scale='min(${settings.maxWidth}\\,iw)':-2`;
+      // cwd is the temp dir so the filter's file name and the image pattern never need escaping.
+      const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-i", fileInput(input)];
+      args.push("-map", `0:${video.index}`, "-an", "-sn", "-dn", "-vf", filter, "-vsync", "vfr", "-q:v", "3", "-f", "image2", "%06d.jpg");
+      const run = await runProcess(binaries.ffmpegPath, args, {
+        cwd: tempDir,
+        spawn: options.spawn,
+        keepStdout: false,
+        onStdoutLine: (line) => {
+          const match = /^out_time_us=(\d+)/.exec(line);
+          if (match && video.durationMs > 0) progress(Math.min(0.99, Number(match[1]) / 1000 / video.durationMs));
+        },
+      });
+      if (run.code !== 0) {
+        throw new NonRetryableError(`ffmpeg could not decode the video frames: ${run.stderr.trim().split("\n").slice(-3).join(" ")}`);
+      }
+      const selected = parseMetadata(await readFile(join(tempDir, "meta.txt"), "utf8").catch(() => ""));
+      const images = (await readdir(tempDir)).filter((f) => /^\d{6}\.jpg$/.test(f)).sort();
+      if (images.length === 0 || images.length !== selected.length) {
+        throw new NonRetryableError(`the frame pass wrote ${images.length} images for ${selected.length} selected frames`);
+      }
+      const size = jpegSize(await readFile(join(tempDir, images[0])));
+      const cuts: FrameSet["cuts"] = [];
+      const frames: DecodedFrame[] = [];
+      selected.forEach((entry, i) => {
+        const timestampMs = Math.max(0, Math.round((entry.ptsTime - video.startTime) * 1000));
+        const keyframe = i === 0 || entry.score > settings.sceneThreshold;
+        if (keyframe) cuts.push({ timestampMs, score: i === 0 ? 1 : Math.min(1, entry.score) });
+        frames.push({
+          timestampMs,
+          shotIndex: cuts.length - 1,
+          keyframe,
+          frame: { bucket: options.bucket, key: `${dirKey}/${images[i]}` },
+          width: size.width,
+          height: size.height,
+        });
+      });
+      const set: FrameSet = {
+        durationMs: video.durationMs,
+        width: video.width,
+        height: video.height,
+        cuts,
+        frames,
+        engine: { name: "ffmpeg", version: binaries.version, settings: { origin: binaries.origin, ...settings } },
+      };
+      const manifest = { version: MANIFEST_VERSION, mediaId, source, settings: { ...settings }, frameSet: set };
+      await writeFile(join(tempDir, "manifest.json"), JSON.stringify(manifest));
+      // The directory appears under its final name with frames and manifest together, or not at all.
+      await rm(finalDir, { recursive: true, force: true });
+      try {
+        await rename(tempDir, finalDir);
+      } catch (error) {
+        // Another process finished the same pass between our rm and rename: use its frames.
+        const theirs = await readManifest(finalDir, mediaId, source);
+        if (!theirs) throw error;
+        await rm(tempDir, { recursive: true, force: true });
+        progress(1);
+        return theirs;
+      }
+      progress(1);
+      return set;
+    } catch (error) {
+      await rm(tempDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async function readManifest(dir: string, mediaId: string, source: ObjectRef): Promise<FrameSet | undefined> {
+    try {
+      const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
+      const same =
+        manifest.version === MANIFEST_VERSION &&
+        manifest.mediaId === mediaId &&
+        manifest.source?.bucket === source.bucket &&
+        manifest.source?.key === source.key &&
+        JSON.stringify(manifest.settings) === JSON.stringify(settings);
+      const set = manifest.frameSet as FrameSet;
+      if (!same || !Array.isArray(set?.frames) || set.frames.length === 0) return undefined;
+      const last = set.frames[set.frames.length - 1];
+      await stat(options.pathOf(last.frame));
+      return set;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function validate(options: FfmpegFrameSourceOptions) {
+  const prefix = options.prefix ?? "frames";
+  const sceneThreshold = options.sceneThreshold ?? 0.3;
+  const sampleEveryMs = options.sampleEveryMs ?? 2000;
+  const maxWidth = options.maxWidth ?? 640;
+  if (!options.bucket) throw new TypeError("createFfmpegFrameSource: bucket is required");
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix)) throw new TypeError(`createFfmpegFrameSource: bad prefix ${prefix}`);
+  if (!(sceneThreshold > 0 && sceneThreshold < 1)) throw new TypeError("createFfmpegFrameSource: sceneThreshold must be in (0, 1)");
+  if (!(Number.isInteger(sampleEveryMs) && sampleEveryMs >= 100)) throw new TypeError("createFfmpegFrameSource: sampleEveryMs must be an integer ≥ 100");
+  if (!(Number.isInteger(maxWidth) && maxWidth >= 16)) throw new TypeError("createFfmpegFrameSource: maxWidth must be an integer ≥ 16");
+  return { prefix, sceneThreshold, sampleEveryMs, maxWidth };
+}
+
+interface VideoInfo {
+  index: number;
+  width: number;
+  height: number;
+  durationMs: number;
+  startTime: number;
+}
+
+async function probeVideo(binaries: FfmpegBinaries, input: string, spawn?: SpawnFn): Promise<VideoInfo> {
+  const run = await runProcess(
+    binaries.ffprobePath,
+    ["-v", "error", "-show_entries", "stream=index,codec_type,width,height,start_time,duration:stream_disposition=attached_pic:format=duration", "-of", "json", fileInput(input)],
+    { timeoutMs: 60_000, spawn },
+  );
+  if (run.code !== 0) throw new MediaRejectedError("not-media", `ffprobe could not read the video: ${run.stderr.trim()}`);
+  const json = JSON.parse(run.stdout) as {
+    streams?: Array<{ index: number; codec_type?: string; width?: number; height?: number; start_time?: string; duration?: string; disposition?: { attached_pic?: number } }>;
+    format?: { duration?: string };
+  };
+  const stream = json.streams?.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1 && s.width && s.height);
+  if (!stream) throw new MediaRejectedError("no-usable-stream", "the file has no video stream to take frames from");
+  const seconds = Number(json.format?.duration ?? stream.duration);
+  return {
+    index: stream.index,
+    width: stream.width!,
+    height: stream.height!,
+    durationMs: Number.isFinite(seconds) ? Math.round(seconds * 1000) : 0,
+    startTime: Number(stream.start_time) || 0,
+  };
+}
+
+/** Parses `metadata=mode=print` output: a `frame:N pts:P pts_time:T` line, then `key=value` lines. */
+export function parseMetadata(text: string): Array<{ ptsTime: number; score: number }> {
+  const out: Array<{ ptsTime: number; score: number }> = [];
+  for (const line of text.split("\n")) {
+    const frame = /^frame:\d+\s+pts:\S+\s+pts_time:(\S+)/.exec(line);
+    if (frame) out.push({ ptsTime: Number(frame[1]), score: 0 });
+    const score = /^lavfi\.scene_score=(\S+)/.exec(line);
+    if (score && out.length) out[out.length - 1].score = Number(score[1]) || 0;
+  }
+  return out;
+}
+
+/** Width and height from a JPEG's start-of-frame marker. */
+export function jpegSize(data: Buffer): { width: number; height: number } {
+  let offset = 2;
+  while (offset + 9 < data.length) {
+    if (data[offset] !== 0xff) {
+      offset += 1;
+      continue;
+    }
+    const marker = data[offset + 1];
+    const length = data.readUInt16BE(offset + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
+    }
+    offset += 2 + length;
+  }
+  throw new NonRetryableError("the frame pass wrote a JPEG without a frame header");
+}
