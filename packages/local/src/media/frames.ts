@@ -94,7 +94,9 @@ export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): Fram
       const cuts: FrameSet["cuts"] = [];
       const frames: DecodedFrame[] = [];
       selected.forEach((entry, i) => {
-        const timestampMs = Math.max(0, Math.round((entry.ptsTime - video.startTime) * 1000));
+        // ffmpeg already shifts decoded timestamps by the file's start time (1.4 s in MPEG-TS), so
+        // pts_time is media time from 0, the clock every other stage uses.
+        const timestampMs = Math.max(0, Math.round(entry.ptsTime * 1000));
         const keyframe = i === 0 || entry.score > settings.sceneThreshold;
         if (keyframe) cuts.push({ timestampMs, score: i === 0 ? 1 : Math.min(1, entry.score) });
         frames.push({
@@ -174,18 +176,17 @@ interface VideoInfo {
   width: number;
   height: number;
   durationMs: number;
-  startTime: number;
 }
 
 async function probeVideo(binaries: FfmpegBinaries, input: string, spawn?: SpawnFn): Promise<VideoInfo> {
   const run = await runProcess(
     binaries.ffprobePath,
-    ["-v", "error", "-show_entries", "stream=index,codec_type,width,height,start_time,duration:stream_disposition=attached_pic:format=duration", "-of", "json", fileInput(input)],
+    ["-v", "error", "-show_entries", "stream=index,codec_type,width,height,duration:stream_disposition=attached_pic:format=duration", "-of", "json", fileInput(input)],
     { timeoutMs: 60_000, spawn },
   );
   if (run.code !== 0) throw new MediaRejectedError("not-media", `ffprobe could not read the video: ${run.stderr.trim()}`);
   const json = JSON.parse(run.stdout) as {
-    streams?: Array<{ index: number; codec_type?: string; width?: number; height?: number; start_time?: string; duration?: string; disposition?: { attached_pic?: number } }>;
+    streams?: Array<{ index: number; codec_type?: string; width?: number; height?: number; duration?: string; disposition?: { attached_pic?: number } }>;
     format?: { duration?: string };
   };
   const stream = json.streams?.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1 && s.width && s.height);
@@ -196,7 +197,6 @@ async function probeVideo(binaries: FfmpegBinaries, input: string, spawn?: Spawn
     width: stream.width!,
     height: stream.height!,
     durationMs: Number.isFinite(seconds) ? Math.round(seconds * 1000) : 0,
-    startTime: Number(stream.start_time) || 0,
   };
 }
 
