@@ -108,6 +108,22 @@ describe("local pipeline flows", () => {
     expect(types).toEqual(["Media Received", "Media Rejected"]);
   });
 
+  it.each([
+    ["over the size limit", { maxBytes: 10_000 }, "too-large"],
+    ["over the duration limit", { maxDurationSeconds: 1 }, "too-long"],
+  ] as const)("emits Media Rejected for media %s", async (_name, limits, reason) => {
+    const video = await media.makeCutVideo(dir, { name: `limit-${reason}.mp4`, segments: [2, 2] });
+    const limited = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, `data-${reason}`), ...limits }, {}, dir));
+    try {
+      const mediaId = await limited.ingest(video.path);
+      const outcome = await limited.outcome(mediaId);
+      expect(outcome.kind === "rejected" && outcome.event.detail.reason).toBe(reason);
+      expect(typesOf(limited.bus.eventsOf(mediaId))).toEqual(["Media Received", "Media Rejected"]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("keeps other media flowing when a bad upload arrives beside a good one", async () => {
     const good = await media.makeCutVideo(dir, { name: "good.mp4", segments: [2, 2] });
     const [a, b] = await Promise.all([analyze(await media.makeTextAsMp4(dir)), analyze(good.path)]);

@@ -1,3 +1,4 @@
+import type { TfjsRuntime } from "./tfjs.js";
 import { readFile } from "node:fs/promises";
 import jpeg from "jpeg-js";
 import { NonRetryableError } from "@media-pipeline/core";
@@ -53,6 +54,17 @@ export function timings(warmupMs: number, startedAt: number, frames: number): Vi
     warmupMs: Math.round(warmupMs),
     perFrameMs: frames > 0 ? Math.round((elapsed / frames) * 10) / 10 : 0,
     frames,
+  };
+}
+
+/** The settings every vision result reports about the TensorFlow.js runtime it ran on, with timings. */
+export function runtimeSettings(runtime: TfjsRuntime, warmupMs: number, startedAt: number, frames: number) {
+  return {
+    backend: runtime.backend,
+    simd: runtime.simd,
+    threads: runtime.threads,
+    tfjs: runtime.version,
+    timings: timings(warmupMs, startedAt, frames),
   };
 }
 

@@ -5,7 +5,7 @@ import type { EngineInfo, FrameDetections, LabelDetector, LabelsDocument, Progre
 import type { Config, Human, Result } from "@vladmandic/human";
 import type { FrameSource, PathOf } from "../../media/types.js";
 import { cocoLabel } from "./coco-taxonomy.js";
-import { batches, readRgbFrame, serial, timings, type RgbImage } from "./frames.js";
+import { batches, readRgbFrame, serial, runtimeSettings, type RgbImage } from "./frames.js";
 import { initTfjs, packageDir, packageVersion, requireHere, type TfjsRuntime } from "./tfjs.js";
 
 /** Faces below this are dropped: lower, blazeface finds faces on cats and motorcycles. */
@@ -213,11 +213,7 @@ export function createHumanLabelDetector(options: HumanLabelDetectorOptions): La
           faceMinConfidence: FACE_MIN_CONFIDENCE * 100,
           letterbox: true,
           batchSize,
-          backend: m.runtime.backend,
-          simd: m.runtime.simd,
-          threads: m.runtime.threads,
-          tfjs: m.runtime.version,
-          timings: timings(m.warmupMs, started, set.frames.length),
+          ...runtimeSettings(m.runtime, m.warmupMs, started, set.frames.length),
         },
         note:
           "Local COCO-80 object detector: it knows 80 everyday object classes (people, vehicles, animals, " +

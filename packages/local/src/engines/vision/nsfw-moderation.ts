@@ -3,7 +3,7 @@ import type { EngineInfo, FrameModeration, ModerationDetector, ProgressFn, Visio
 import type { Tensor, Tensor3D } from "@tensorflow/tfjs";
 import type { NSFWJS } from "nsfwjs";
 import type { FrameSource, PathOf } from "../../media/types.js";
-import { batches, percent, readRgbFrame, serial, timings, type RgbImage } from "./frames.js";
+import { batches, percent, readRgbFrame, serial, runtimeSettings, type RgbImage } from "./frames.js";
 import { initTfjs, packageVersion, type TfjsRuntime } from "./tfjs.js";
 
 /** nsfwjs's output classes, in the order of its model's output vector. Checked against nsfwjs at load. */
@@ -202,11 +202,7 @@ export function createNsfwModerationDetector(options: NsfwModerationDetectorOpti
           taxonomy: MODERATION_TAXONOMY,
           minReportedConfidence: MIN_REPORTED_CONFIDENCE,
           batchSize,
-          backend: m.runtime.backend,
-          simd: m.runtime.simd,
-          threads: m.runtime.threads,
-          tfjs: m.runtime.version,
-          timings: timings(m.warmupMs, started, set.frames.length),
+          ...runtimeSettings(m.runtime, m.warmupMs, started, set.frames.length),
         },
         note:
           "Local 5-class NSFW image classifier (Drawing, Hentai, Neutral, Porn, Sexy), much coarser than " +
