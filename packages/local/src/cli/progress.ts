@@ -57,7 +57,9 @@ export function attachProgress(runtime: LocalRuntime, mediaId: () => string | un
       const n = Math.round(Math.min(1, Math.max(0, f)) * width);
       return `${s} [${"#".repeat(n)}${".".repeat(width - n)}] ${(f * 100).toFixed(0)}%`;
     });
-    out.write(`\r\x1b[2K${fmt(Date.now() - started).padStart(8)}  ${parts.join("  ")}`.slice(0, (out as NodeJS.WriteStream).columns ?? 120));
+    // A terminal that reports no width (0) gets a sensible one; only the visible text is cut to fit.
+    const width = Math.max(20, (out.columns || 120) - 1);
+    out.write(`\r\x1b[2K${`${fmt(Date.now() - started).padStart(8)}  ${parts.join("  ")}`.slice(0, width)}`);
     barShown = true;
   };
   const onDelivery = (n: DeliveryNotice) => {
