@@ -12,6 +12,7 @@ export * from "./policy/moderation.js";
 export * from "./policy/labels.js";
 export * from "./policy/scenes.js";
 export * from "./policy/report.js";
+export * from "./policy/faces.js";
 export * from "./stages/index.js";
 export * from "./routing/pattern/index.js";
 export * from "./keys.js";

@@ -8,6 +8,8 @@ import type {
   TranscriptDocument,
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
+import { frameSpacingMs } from "../stages/frame-spacing.js";
+import { faceRanges, facesPerShot } from "./faces.js";
 
 export interface ReportInput {
   mediaId: string;
@@ -28,6 +30,9 @@ export interface ReportInput {
 /** Assembles the report from the stage documents; sections that do not apply are empty, not missing. */
 export function buildReport(input: ReportInput): Report {
   const failed = Object.values(input.stages).some((s) => s.status === "failed");
+  const faceFrames = input.labels?.faces ?? [];
+  const frameMs = frameSpacingMs(faceFrames.map((f) => f.timestampMs));
+  const perShot = input.labels?.faces ? facesPerShot(faceFrames, input.shots?.shots ?? []) : undefined;
   return {
     mediaId: input.mediaId,
     ...(input.filename ? { filename: input.filename } : {}),
@@ -45,6 +50,7 @@ export function buildReport(input: ReportInput): Report {
       startMs: s.startMs,
       endMs: s.endMs,
       keyframe: input.keyframeUri(s.keyframe),
+      ...(perShot ? { faces: perShot.get(s.index) ?? 0 } : {}),
     })),
     labels: (input.labels?.labels ?? []).map((l) => ({
       name: l.name,
@@ -54,7 +60,8 @@ export function buildReport(input: ReportInput): Report {
       parents: l.parents.map((p) => p.name),
       occurrences: l.occurrences,
     })),
-    faces: input.labels?.faces ?? [],
+    faces: faceFrames,
+    faceRanges: faceRanges(faceFrames, { frameMs, maxGapMs: frameMs * 2.5 }),
     moderation: {
       decision: input.moderation?.decision ?? null,
       thresholds: input.moderation?.thresholds ?? null,

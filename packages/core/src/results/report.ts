@@ -25,6 +25,8 @@ export const Report = z.object({
       endMs: TimeMs,
       /** Relative path or URI of the keyframe JPEG. */
       keyframe: z.string(),
+      /** The most faces seen at once in the shot (counts only, nobody identified); absent without vision. */
+      faces: z.number().int().nonnegative().optional(),
     }),
   ),
   labels: z.array(
@@ -37,7 +39,10 @@ export const Report = z.object({
       occurrences: z.array(z.object({ startMs: TimeMs, endMs: TimeMs, confidence: Confidence })),
     }),
   ),
+  /** Faces counted per analysed frame. */
   faces: z.array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() })),
+  /** When faces were on screen, with the most seen at once. */
+  faceRanges: z.array(z.object({ startMs: TimeMs, endMs: TimeMs, maxFaces: z.number().int().positive() })).default([]),
   moderation: z.object({
     decision: ModerationDecision.nullable(),
     thresholds: ModerationThresholds.nullable(),

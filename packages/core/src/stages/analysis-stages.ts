@@ -4,6 +4,7 @@ import { decideModeration, segmentModeration } from "../policy/moderation.js";
 import type { BlobStore, LabelDetector, ModerationDetector, Transcriber } from "../ports.js";
 import { LabelsDocument, ModerationDocument, TranscriptDocument, type ModerationThresholds } from "../results/documents.js";
 import { derivedRef, expectEvent, type StageHandler } from "./common.js";
+import { frameSpacingMs } from "./frame-spacing.js";
 import { runOnce, type StageDeps } from "./run-once.js";
 
 /** An engine's output that does not match its contract is not worth retrying. */
@@ -11,16 +12,6 @@ function checked<T>(schema: { safeParse(v: unknown): { success: true; data: T } 
   const r = schema.safeParse(value);
   if (!r.success) throw new NonRetryableError(`${what} engine returned an invalid result: ${r.error.message.slice(0, 500)}`, { cause: r.error });
   return r.data;
-}
-
-/**
- * The spacing of sampled frames, read from the frames themselves so that time ranges stay right
- * whatever sampling the engine used.
- */
-export function frameSpacingMs(timestamps: readonly number[], fallback = 1000): number {
-  const t = [...new Set(timestamps)].sort((a, b) => a - b);
-  const gaps = t.slice(1).map((x, i) => x - t[i]!).filter((g) => g > 0).sort((a, b) => a - b);
-  return gaps.length ? gaps[Math.floor(gaps.length / 2)]! : fallback;
 }
 
 /**

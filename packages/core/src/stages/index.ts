@@ -5,3 +5,4 @@ export * from "./media-stages.js";
 export * from "./analysis-stages.js";
 export * from "./join-stages.js";
 export * from "./memory-state-store.js";
+export * from "./frame-spacing.js";

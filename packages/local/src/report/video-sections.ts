@@ -19,7 +19,7 @@ export function renderShots(view: View): string {
     return `
     <figure class="shot" id="shot-${shot.index}" data-shot>
       <div class="thumb">${thumb}</div>
-      <figcaption><strong>Shot ${shot.index + 1}</strong><span class="time">${range(shot.startMs, shot.endMs)}</span><span class="muted">${duration(shot.endMs - shot.startMs)}</span></figcaption>
+      <figcaption><strong>Shot ${shot.index + 1}</strong><span class="time">${range(shot.startMs, shot.endMs)}</span><span class="muted">${duration(shot.endMs - shot.startMs)}</span>${facesNote(shot.faces)}</figcaption>
     </figure>`;
   });
   return section("shots", "Shots", "Keyframe, start and end of each detected shot.", `${problem}<div class="shots">${cards.join("")}</div>`, report.shots.length);
@@ -114,3 +114,9 @@ export const REVIEW_TONE: Record<string, Tone> = {
   rejected: "bad",
   failed: "bad",
 };
+
+/** Face counts only (nobody is identified); shown when the vision stage counted faces in the shot. */
+function facesNote(faces: number | undefined): string {
+  if (faces === undefined || faces === 0) return "";
+  return `<span class="muted" data-faces="${faces}">${faces} ${faces === 1 ? "face" : "faces"}</span>`;
+}
