@@ -5,6 +5,8 @@ import { parseEvent, Report } from "@media-pipeline/core";
 import { cli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/flow.js";
 import { makeCutVideo, makeTextAsMp4 } from "./helpers/media.js";
+import { twoVoices } from "./helpers/speech.js";
+import { mkdirSync } from "node:fs";
 
 let dir: string;
 beforeAll(async () => {
@@ -76,5 +78,23 @@ describe("media-pipeline CLI", () => {
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === "event").map((l) => l.event["detail-type"])).toContain("Shots Detected");
     expect(lines[lines.length - 1]).toMatchObject({ type: "result", status: "completed" });
+  });
+
+  it("works with no Debian tools on PATH: npm-shipped ffmpeg, and speech without words with a note saying how to get words", async () => {
+    const speech = await twoVoices(dir);
+    const emptyPath = path.join(dir, "empty-path");
+    mkdirSync(emptyPath, { recursive: true });
+    const out = path.join(dir, "o-nopath");
+    const r = await cli(["analyze", speech.path, "--data-dir", path.join(dir, "d-nopath"), "--out", out], {
+      env: { PATH: emptyPath },
+      timeoutMs: 180_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: No speech-to-text engine is available.*pocketsphinx/);
+    const report = Report.parse(JSON.parse(readFileSync(path.join(out, "report.json"), "utf8")));
+    expect(report.transcript.hasWords).toBe(false);
+    expect(report.transcript.speakers).toHaveLength(2);
+    expect(report.transcript.segments.length).toBeGreaterThan(0);
+    expect(report.stages.probe!.engine).toMatchObject({ name: "ffprobe", settings: { origin: "npm" } });
   });
 });

@@ -24,10 +24,16 @@ async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, 
     process.stderr.write(`Analysis of ${mediaId} did not complete: ${outcome.reason}\n`);
     return 1;
   }
-  const files = await exportReport(runtime, mediaId, outcome.event.detail.report, outDir);
+  const { report, ...files } = await exportReport(runtime, mediaId, outcome.event.detail.report, outDir);
   const d = outcome.event.detail;
   if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: d.status, ...files }) + "\n");
   else process.stdout.write(`${mediaId} ${d.status}: moderation ${d.decision ?? "n/a"}, review ${d.review.status}\n  report: ${files.html}\n  json:   ${files.json}\n`);
+  // Speech without words is a setup question, not a failure: say why and how to get words.
+  const speech = report.transcript.segments.length > 0;
+  if (mode !== "json" && speech && !report.transcript.hasWords) for (const note of report.transcript.notes) process.stderr.write(`note: ${note}\n`);
+  for (const [stage, s] of Object.entries(report.stages)) {
+    if (mode !== "json" && s.status === "failed") process.stderr.write(`warning: ${stage} failed: ${s.error ?? "unknown error"}\n`);
+  }
   return 0;
 }
 

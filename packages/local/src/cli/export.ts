@@ -7,7 +7,7 @@ import type { LocalRuntime } from "../runtime/runtime.js";
  * Writes what a person opens: events.jsonl (every event of the media, in bus order), report.json,
  * the keyframes it refers to, and a self-contained report.html.
  */
-export async function exportReport(runtime: LocalRuntime, mediaId: string, reportRef: ObjectRef, outDir: string): Promise<{ html: string; json: string }> {
+export async function exportReport(runtime: LocalRuntime, mediaId: string, reportRef: ObjectRef, outDir: string): Promise<{ html: string; json: string; report: Report }> {
   await mkdir(path.join(outDir, "keyframes"), { recursive: true });
   const events = runtime.bus.eventsOf(mediaId);
   await writeFile(path.join(outDir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
@@ -33,5 +33,5 @@ export async function exportReport(runtime: LocalRuntime, mediaId: string, repor
   const { renderReportHtml } = await import("../report/index.js");
   const html = path.join(outDir, "report.html");
   await writeFile(html, renderReportHtml(report, { embedImage: (p) => images.get(p) }));
-  return { html, json };
+  return { html, json, report };
 }
