@@ -1,3 +1,4 @@
+import { NonRetryableError } from "../errors.js";
 import { buildReport } from "../policy/report.js";
 import { buildScenes } from "../policy/scenes.js";
 import type { BlobStore, ReviewQueue, SceneSummarizer, StageRecord } from "../ports.js";
@@ -76,8 +77,10 @@ export function createRequestReview(deps: StageDeps & { queue: ReviewQueue }): S
     await runOnce(deps, {
       mediaId, correlationId, stage: "request-review", trigger: "Moderation Completed", ctx,
       work: async () => {
+        // Moderation only runs on probed media, so missing probe facts mean a broken state store.
+        if (!probe) throw new NonRetryableError(`No probe result recorded for ${mediaId}; cannot open a review task`);
         const taskId = reviewTaskId(mediaId);
-        await deps.queue.open({ taskId, mediaId, source: probe?.source ?? moderation, moderation });
+        await deps.queue.open({ taskId, mediaId, source: probe.source, moderation });
         return { emit: [{ type: "Review Requested", detail: { taskId, moderation, segmentCount } }], facts: { taskId } };
       },
     });
