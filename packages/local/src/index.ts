@@ -5,3 +5,4 @@ export * from "./runtime/object-store.js";
 export * from "./runtime/state-store.js";
 export * from "./engines/index.js";
 export * from "./engines/summarize/extractive.js";
+export * from "./engines/summarize/llm.js";

@@ -4,6 +4,7 @@ import type {
 import type { PathOf } from "../media/types.js";
 import type { LocalConfig } from "../runtime/config.js";
 import { createExtractiveSummarizer } from "./summarize/extractive.js";
+import { createLlmSummarizer } from "./summarize/llm.js";
 
 /** Every engine the local runtime runs, one per port. */
 export interface LocalEngines {
@@ -25,7 +26,8 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
 /**
  * The real local engines: ffmpeg for media, @vladmandic/human and nsfwjs on TensorFlow.js WASM for
  * vision, Silero VAD + pocketsphinx (or a user-supplied sherpa-onnx model) + MFCC clustering for
- * speech, and an extractive summarizer. One decode pass of each video feeds shots, labels and
+ * speech, and an extractive summarizer (or a language model behind an OpenAI-compatible endpoint, with
+ * the extractive one for the scenes it cannot do). One decode pass of each video feeds shots, labels and
  * moderation.
  */
 export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEngines {
@@ -46,6 +48,16 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
       pathOf, language: config.language, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
     }),
   );
+  const extractive = createExtractiveSummarizer();
+  const summarizer = config.llmEndpoint
+    ? createLlmSummarizer({
+        endpoint: config.llmEndpoint,
+        // loadConfig refuses an endpoint without a model; a hand-built config gets the same clear error here.
+        model: config.llmModel ?? "",
+        ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
+        fallback: extractive,
+      })
+    : extractive;
   return {
     prober: { probe: async (...a) => (await prober()).probe(...a) },
     extractor: { extract: async (...a) => (await extractor()).extract(...a) },
@@ -53,6 +65,6 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
     labels: { detect: async (...a) => (await labels()).detect(...a) },
     moderation: { detect: async (...a) => (await moderation()).detect(...a) },
     transcriber: { transcribe: async (...a) => (await transcriber()).transcribe(...a) },
-    summarizer: createExtractiveSummarizer(),
+    summarizer,
   };
 }

@@ -19,9 +19,28 @@ export interface LocalConfig {
   maxSpeakers: number;
   language: string;
   asrModelDir?: string;
+  /** Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1); scenes are summarised there when set. */
   llmEndpoint?: string;
+  /** Required with `llmEndpoint`: the server's name for the model. */
   llmModel?: string;
+  /**
+   * From `MEDIA_PIPELINE_LLM_API_KEY` only: never a flag (shell history) or a config-file setting
+   * (committed files), and never shown in results.
+   */
+  llmApiKey?: string;
 }
+
+/** An http(s) URL; `z.string().url()` alone would take `file:` or `ftp:` too. */
+const HttpUrl = z.string().refine(
+  (s) => {
+    try {
+      return ["http:", "https:"].includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be an http(s) URL such as http://127.0.0.1:11434/v1" },
+);
 
 /** The config file (`media-pipeline.config.json`): strict, so a typo fails loudly instead of being ignored. */
 const FileConfig = z.strictObject({
@@ -37,8 +56,8 @@ const FileConfig = z.strictObject({
   maxSpeakers: z.number().int().min(1).max(30).optional(),
   language: z.string().optional(),
   asrModelDir: z.string().optional(),
-  llmEndpoint: z.string().url().optional(),
-  llmModel: z.string().optional(),
+  llmEndpoint: HttpUrl.optional(),
+  llmModel: z.string().trim().min(1).optional(),
 });
 type FileConfig = z.infer<typeof FileConfig>;
 
@@ -104,6 +123,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     throw new ConfigError((cause as Error).message, { cause });
   }
   if (c.categories) thresholds = { ...thresholds, categories: c.categories };
+  // A server's default model differs between Ollama, llama-server and vLLM, so guessing would
+  // summarise with whatever happens to be loaded, or fail on every scene.
+  if (c.llmEndpoint && !c.llmModel) {
+    throw new ConfigError("llmEndpoint is set but no model: pass --llm-model <name> or set MEDIA_PIPELINE_LLM_MODEL (e.g. a name from `ollama list`)");
+  }
+  const llmApiKey = env.MEDIA_PIPELINE_LLM_API_KEY;
   return {
     dataDir: path.resolve(cwd, c.dataDir ?? ".media-pipeline"),
     workers: c.workers ?? Math.max(1, os.availableParallelism()),
@@ -117,5 +142,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     ...(c.asrModelDir ? { asrModelDir: path.resolve(cwd, c.asrModelDir) } : {}),
     ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
     ...(c.llmModel ? { llmModel: c.llmModel } : {}),
+    ...(c.llmEndpoint && llmApiKey ? { llmApiKey } : {}),
   };
 }
