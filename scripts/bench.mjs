@@ -15,8 +15,8 @@ import { DurableBus, loadConfig, openLocalRuntime } from "@media-pipeline/local"
 import { openDb } from "../packages/local/dist/runtime/db.js";
 
 const args = new Set(process.argv.slice(2));
-/** The pipeline runs compared side by side: word-level speech recognition on (pocketsphinx when installed). */
-const PIPELINE_RUNS = { "words on": {} };
+/** The pipeline runs compared side by side: word-level speech recognition off (the target) and on (pocketsphinx). */
+const PIPELINE_RUNS = { "words off": { words: false }, "words on": {} };
 const quick = args.has("--quick");
 const results = {};
 const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });

@@ -28,17 +28,20 @@ function configOptions(cmd: Command): Command {
     .option("--scene-threshold <0-1>", "ffmpeg scene score that starts a new shot (default 0.3)")
     .option("--sample-every <seconds>", "sample a frame this often inside long shots (default 2)")
     .option("--max-speakers <n>", "upper bound on distinct speakers (default 4)")
+    .option("--no-words", "skip word-level speech recognition: speech segments and speakers only (MEDIA_PIPELINE_WORDS=off)")
     .option("--asr-model-dir <dir>", "a sherpa-onnx speech model directory for better words (MEDIA_PIPELINE_ASR_MODEL_DIR)")
     // No --llm-api-key: a key on the command line lands in shell history; it is read from the environment only.
     .option("--llm-endpoint <url>", "summarise scenes with an OpenAI-compatible API at this base URL, e.g. http://127.0.0.1:11434/v1 (MEDIA_PIPELINE_LLM_ENDPOINT; key from MEDIA_PIPELINE_LLM_API_KEY)")
     .option("--llm-model <name>", "the model name on that server, required with --llm-endpoint (MEDIA_PIPELINE_LLM_MODEL)");
 }
 
-function flagsOf(o: Record<string, string | undefined>): ConfigFlags {
+function flagsOf(o: Record<string, string | undefined> & { words?: boolean }): ConfigFlags {
   return {
     config: o.config, dataDir: o.dataDir, workers: o.workers, reviewMin: o.reviewMin, flagMin: o.flagMin, maxBytes: o.maxBytes,
     maxDurationSeconds: o.maxDuration, sceneThreshold: o.sceneThreshold, sampleEverySeconds: o.sampleEvery,
     maxSpeakers: o.maxSpeakers, asrModelDir: o.asrModelDir, llmEndpoint: o.llmEndpoint, llmModel: o.llmModel,
+    // commander sets `words: true` by default for `--no-words`; only an explicit --no-words overrides lower layers.
+    words: o.words === false ? false : undefined,
   };
 }
 

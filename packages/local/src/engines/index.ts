@@ -45,7 +45,7 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
   const moderation = lazy(async () => (await vision()).createNsfwModerationDetector({ frames: await frameSource(), pathOf }));
   const transcriber = lazy(async () =>
     (await import("./speech/index.js")).createLocalTranscriber({
-      pathOf, language: config.language, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
+      pathOf, language: config.language, words: config.words, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
     }),
   );
   const extractive = createExtractiveSummarizer();

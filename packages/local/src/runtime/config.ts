@@ -18,6 +18,8 @@ export interface LocalConfig {
   sampleEveryMs: number;
   maxSpeakers: number;
   language: string;
+  /** Word-level speech recognition; off leaves speech segments and speakers (the fast setting). */
+  words: boolean;
   asrModelDir?: string;
   /** Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1); scenes are summarised there when set. */
   llmEndpoint?: string;
@@ -55,6 +57,7 @@ const FileConfig = z.strictObject({
   sampleEverySeconds: z.number().positive().optional(),
   maxSpeakers: z.number().int().min(1).max(30).optional(),
   language: z.string().optional(),
+  words: z.boolean().optional(),
   asrModelDir: z.string().optional(),
   llmEndpoint: HttpUrl.optional(),
   llmModel: z.string().trim().min(1).optional(),
@@ -62,7 +65,7 @@ const FileConfig = z.strictObject({
 type FileConfig = z.infer<typeof FileConfig>;
 
 /** Flags as the CLI passes them (strings or numbers; undefined when not given). */
-export type ConfigFlags = Partial<Record<keyof FileConfig, string | number | undefined>> & { config?: string };
+export type ConfigFlags = Partial<Record<keyof FileConfig, string | number | boolean | undefined>> & { config?: string };
 
 const ENV: Record<string, keyof FileConfig> = {
   MEDIA_PIPELINE_DATA_DIR: "dataDir",
@@ -76,14 +79,22 @@ const ENV: Record<string, keyof FileConfig> = {
   MEDIA_PIPELINE_MAX_SPEAKERS: "maxSpeakers",
   MEDIA_PIPELINE_LANGUAGE: "language",
   MEDIA_PIPELINE_ASR_MODEL_DIR: "asrModelDir",
+  MEDIA_PIPELINE_WORDS: "words",
   MEDIA_PIPELINE_LLM_ENDPOINT: "llmEndpoint",
   MEDIA_PIPELINE_LLM_MODEL: "llmModel",
 };
 
 const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSeconds", "reviewMin", "flagMin", "sceneThreshold", "sampleEverySeconds", "maxSpeakers"]);
 
-function coerce(key: keyof FileConfig, value: string | number, from: string): unknown {
-  if (!NUMERIC.has(key) || typeof value === "number") return value;
+const SWITCH: Record<string, boolean> = { on: true, true: true, "1": true, yes: true, off: false, false: false, "0": false, no: false };
+
+function coerce(key: keyof FileConfig, value: string | number | boolean, from: string): unknown {
+  if (key === "words" && typeof value === "string") {
+    const v = SWITCH[value.trim().toLowerCase()];
+    if (v === undefined) throw new ConfigError(`${from} must be on or off, got "${value}"`);
+    return v;
+  }
+  if (!NUMERIC.has(key) || typeof value !== "string") return value;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) throw new ConfigError(`${from} must be a number, got "${value}"`);
   return n;
@@ -139,6 +150,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sampleEveryMs: Math.round((c.sampleEverySeconds ?? 2) * 1000),
     maxSpeakers: c.maxSpeakers ?? 4,
     language: c.language ?? "en-US",
+    words: c.words ?? true,
     ...(c.asrModelDir ? { asrModelDir: path.resolve(cwd, c.asrModelDir) } : {}),
     ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
     ...(c.llmModel ? { llmModel: c.llmModel } : {}),

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { silence, twoVoices, type SpeechFixture } from "../../../../../test/helpers/speech.js";
 import { assignWords, speakerLabels } from "./assemble.js";
 import { detectPocketsphinx } from "./pocketsphinx.js";
-import { ENABLE_WORDS_NOTE, WEAKER_THAN_TRANSCRIBE, createLocalTranscriber } from "./transcriber.js";
+import { ENABLE_WORDS_NOTE, WEAKER_THAN_TRANSCRIBE, WORDS_OFF_NOTE, createLocalTranscriber } from "./transcriber.js";
 
 let dir: string;
 let voices: SpeechFixture;
@@ -17,6 +17,17 @@ const input = (key: string, durationMs: number) => ({ mediaId: "m1", audio: { bu
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "transcriber-"));
   [voices, quiet] = await Promise.all([twoVoices(dir), silence(dir)]);
+});
+
+describe("createLocalTranscriber with words turned off", () => {
+  it("skips recognition even with pocketsphinx installed, keeps speakers, and says words were turned off", async () => {
+    const doc = TranscriptDocument.parse(await createLocalTranscriber({ pathOf, words: false }).transcribe(input("two-voices.wav", voices.durationMs)));
+    expect(doc.hasWords).toBe(false);
+    expect(doc.notes).toContain(WORDS_OFF_NOTE);
+    expect(doc.notes).not.toContain(ENABLE_WORDS_NOTE);
+    expect(doc.speakers).toHaveLength(2);
+    expect(doc.engines.map((e) => e.name)).not.toContain("pocketsphinx");
+  });
 });
 
 describe("createLocalTranscriber without a speech-to-text engine", () => {

@@ -15,7 +15,12 @@ export interface LocalTranscriberOptions {
   pocketsphinxPath?: string;
   /** Used when an input names no language. */
   language?: string;
+  /** False skips word recognition (speech segments and speakers only): the fast setting. */
+  words?: boolean;
 }
+
+export const WORDS_OFF_NOTE =
+  "Word recognition was turned off (--no-words / MEDIA_PIPELINE_WORDS=off), so this transcript has speaker turns without words.";
 
 export const WEAKER_THAN_TRANSCRIBE =
   "Local engines are weaker than Amazon Transcribe: expect wrong words (pocketsphinx gets a minority " +
@@ -48,13 +53,13 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
       const notes: string[] = [];
-      const recognized = await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress });
+      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress });
       onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
       const turns = diarize(pcm, speech, input.maxSpeakers);
       onProgress?.(0.95, "speakers clustered");
       const segments = assignWords(turns, recognized?.words);
       const vad = vadEngineInfo();
-      if (!recognized) notes.push(ENABLE_WORDS_NOTE);
+      if (!recognized) notes.push(options.words === false ? WORDS_OFF_NOTE : ENABLE_WORDS_NOTE);
       notes.push(WEAKER_THAN_TRANSCRIBE);
       const doc: TranscriptDocument = {
         language,
