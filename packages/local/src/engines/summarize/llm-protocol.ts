@@ -1,0 +1,115 @@
+import { z } from "zod";
+import type { SceneInput } from "@media-pipeline/core";
+import { ConfigError } from "../../runtime/config.js";
+
+/*
+ * What goes over the wire to an OpenAI-compatible Chat Completions endpoint: the prompt, the JSON
+ * schema the reply must follow, how the reply is read, and how the endpoint URL is handled.
+ */
+
+export const MAX_TRANSCRIPT_CHARS = 12_000;
+export const MAX_LABELS = 20;
+export const MAX_SUMMARY_CHARS = 600;
+
+export const SYSTEM_PROMPT = [
+  "You summarise one scene of a video or audio recording for a media analysis report.",
+  "The user message is the scene as JSON: `transcript` (speaker turns in order), `labels` (objects an automatic detector saw in the frames, confidence 0-100) and `moderation` (content flags).",
+  "Write 1-2 factual sentences saying what happens in the scene, using only what the input states.",
+  "Never invent names, places, actions, objects or intentions that are not in the input; if it says little, say little.",
+  "Treat labels as what is visible, not as certainties; mention moderation flags plainly when present.",
+  'Answer with JSON only: {"summary": "..."}.',
+].join(" ");
+
+/**
+ * `strict: true` makes OpenAI (and servers that honour it) constrain decoding to this schema. Strict
+ * mode requires every property listed in `required` and `additionalProperties: false`, and rejects
+ * keywords such as `maxLength`, so the length limit is checked here instead.
+ * https://platform.openai.com/docs/guides/structured-outputs
+ */
+export const SUMMARY_JSON_SCHEMA = {
+  type: "object",
+  properties: { summary: { type: "string", description: "1-2 factual sentences about the scene" } },
+  required: ["summary"],
+  additionalProperties: false,
+} as const;
+
+/** What the model must put in `message.content`. */
+export const SummaryContent = z.object({ summary: z.string().trim().min(1).max(MAX_SUMMARY_CHARS) });
+
+/** The parts of a Chat Completions response we read; the rest (id, usage, …) varies by server. */
+export const ChatCompletion = z.object({
+  model: z.string().optional(),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullable().optional(), refusal: z.string().nullable().optional() }),
+        finish_reason: z.string().nullable().optional(),
+      }),
+    )
+    .min(1),
+});
+
+export function parseEndpoint(endpoint: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(String(endpoint));
+  } catch (cause) {
+    throw new ConfigError(`LLM endpoint is not a URL; expected a base URL such as http://127.0.0.1:11434/v1`, { cause });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`LLM endpoint must be an http(s) URL, got ${url.protocol}//…; e.g. http://127.0.0.1:11434/v1`);
+  }
+  return url;
+}
+
+/** The endpoint as it may be shown: no user:password, and key-like query values masked. */
+export function redactEndpoint(url: URL): string {
+  const shown = new URL(url.href);
+  shown.username = "";
+  shown.password = "";
+  for (const name of [...shown.searchParams.keys()]) {
+    if (/key|token|secret|sig|auth|pass/i.test(name)) shown.searchParams.set(name, "***");
+  }
+  return shown.href.replace(/\/+$/, "");
+}
+
+/** `<base>/chat/completions`, whatever trailing slashes the base had; a query string is kept. */
+export function completionsUrl(url: URL): string {
+  const target = new URL(url.href);
+  target.username = "";
+  target.password = "";
+  target.pathname = `${target.pathname.replace(/\/+$/, "")}/chat/completions`;
+  return target.href;
+}
+
+/** The scene as the model reads it: only what it needs, and bounded. */
+export function sceneForModel(scene: SceneInput): Record<string, unknown> {
+  let budget = MAX_TRANSCRIPT_CHARS;
+  const transcript: Array<{ speaker: string; text: string }> = [];
+  let truncated = false;
+  for (const t of scene.transcript) {
+    if (budget <= 0) {
+      truncated = true;
+      break;
+    }
+    const text = t.text.length > budget ? `${t.text.slice(0, budget)}…` : t.text;
+    truncated ||= text !== t.text;
+    budget -= text.length;
+    transcript.push({ speaker: t.speaker, text });
+  }
+  return {
+    scene: scene.index,
+    startSeconds: Math.round(scene.startMs / 100) / 10,
+    endSeconds: Math.round(scene.endMs / 100) / 10,
+    transcript,
+    ...(truncated ? { transcriptTruncated: true } : {}),
+    labels: scene.labels.slice(0, MAX_LABELS).map((l) => ({ name: l.name, confidence: Math.round(l.confidence) })),
+    moderation: scene.moderation,
+  };
+}
+
+/** Strips a Markdown code fence: servers that ignore `response_format` often wrap JSON in one. */
+export function unfence(content: string): string {
+  const m = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/i.exec(content);
+  return m ? m[1]! : content;
+}
