@@ -28,7 +28,10 @@ export interface Voice {
 
 export const MALE: Voice = { speaker: "male", args: ["-v", "en-us", "-p", "30", "-s", "150"] };
 export const FEMALE: Voice = { speaker: "female", args: ["-v", "en+f4", "-p", "75"] };
-/** A second male voice: another accent, variant and pitch, the hard case for clustering. */
+/**
+ * A second male voice: another accent, pitch and speed, the hard case for clustering. (espeak-ng 1.51
+ * ignores a variant after `en-gb`, so `+m3` changes nothing; the accent, pitch and rate do.)
+ */
 export const MALE_2: Voice = { speaker: "male2", args: ["-v", "en-gb+m3", "-p", "55", "-s", "165"] };
 
 const LINES = [
@@ -56,9 +59,9 @@ export async function speak(dir: string, name: string, voices: Voice[], lines: s
   const utterances: Utterance[] = [];
   let cursorS = LEAD_S;
   const silence = join(work, "pause.wav");
-  await run("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", silence, "trim", "0", String(PAUSE_S)]);
+  await run("sox", ["-R", "-n", "-r", "16000", "-c", "1", "-b", "16", silence, "trim", "0", String(PAUSE_S)]);
   const lead = join(work, "lead.wav");
-  await run("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", lead, "trim", "0", String(LEAD_S)]);
+  await run("sox", ["-R", "-n", "-r", "16000", "-c", "1", "-b", "16", lead, "trim", "0", String(LEAD_S)]);
   parts.push(lead);
   for (const [i, text] of lines.entries()) {
     const voice = voices[i % voices.length];
@@ -66,7 +69,7 @@ export async function speak(dir: string, name: string, voices: Voice[], lines: s
     const clean = join(work, `${i}.wav`);
     await run("espeak-ng", [...voice.args, "-w", raw, text]);
     // Resample, then trim silence at both ends (silence effect, reversed for the tail).
-    await run("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", clean,
+    await run("sox", ["-R", raw, "-r", "16000", "-c", "1", "-b", "16", clean,
       "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"]);
     const seconds = await durationS(clean);
     utterances.push({ speaker: voice.speaker, text, startMs: Math.round(cursorS * 1000), endMs: Math.round((cursorS + seconds) * 1000) });
@@ -74,7 +77,7 @@ export async function speak(dir: string, name: string, voices: Voice[], lines: s
     parts.push(clean, silence);
   }
   const path = join(dir, `${name}.wav`);
-  await run("sox", [...parts, path]);
+  await run("sox", ["-R", ...parts, path]);
   await rm(work, { recursive: true, force: true });
   return { path, durationMs: Math.round((await durationS(path)) * 1000), utterances };
 }
@@ -97,7 +100,7 @@ export function oneVoice(dir: string): Promise<SpeechFixture> {
 /** `seconds` of digital silence. */
 export async function silence(dir: string, seconds = 5): Promise<SpeechFixture> {
   const path = join(dir, "silence.wav");
-  await run("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", path, "trim", "0", String(seconds)]);
+  await run("sox", ["-R", "-n", "-r", "16000", "-c", "1", "-b", "16", path, "trim", "0", String(seconds)]);
   return { path, durationMs: Math.round(seconds * 1000), utterances: [] };
 }
 
