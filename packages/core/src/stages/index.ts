@@ -6,3 +6,5 @@ export * from "./analysis-stages.js";
 export * from "./join-stages.js";
 export * from "./memory-state-store.js";
 export * from "./frame-spacing.js";
+export * from "./results.js";
+export * from "./cloud-jobs.js";

@@ -64,38 +64,57 @@ function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["eve
  * ones (and retryable ones on the final attempt) settle the stage as failed with `Stage Failed`.
  */
 export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
-  const { mediaId, correlationId, stage, trigger, ctx } = args;
-  const claim = await deps.state.begin(mediaId, stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const claim = await deps.state.begin(args.mediaId, args.stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (claim.status === "done" || claim.status === "failed") {
-    await publishAll(deps, mediaId, stage, claim.output);
+    await publishAll(deps, args.mediaId, args.stage, claim.output);
     return;
   }
   // Another delivery holds the lease and will publish; doing the work twice is what we avoid.
   if (claim.status === "busy") return;
+  await execute(deps, args, claim.attempt);
+}
 
+/**
+ * Completes a stage that an earlier delivery started and handed to an asynchronous job (a
+ * Rekognition video job, a Transcribe job): the job's completion notice runs `work`. A duplicate
+ * notice finds the stage settled and re-publishes its stored events instead of redoing it.
+ */
+export async function completeOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
+  const record = (await deps.state.list(args.mediaId)).find((r) => r.stage === args.stage);
+  if (record && (record.status === "done" || record.status === "failed") && record.output) {
+    await publishAll(deps, args.mediaId, args.stage, record.output);
+    return;
+  }
+  await execute(deps, args, record?.attempts ?? 1);
+}
+
+/**
+ * Starts a stage whose work an asynchronous job does (a Rekognition video job, a Transcribe job):
+ * `start` submits it under a deterministic name, and the stage stays running until `completeOnce`
+ * is called from the job's completion notice. A duplicate trigger finds the stage running and
+ * leaves it; the job APIs' idempotency tokens cover a restart after the lease ran out.
+ */
+export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work"> & { start: () => Promise<void> }): Promise<void> {
+  const claim = await deps.state.begin(args.mediaId, args.stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  if (claim.status === "done" || claim.status === "failed") {
+    await publishAll(deps, args.mediaId, args.stage, claim.output);
+    return;
+  }
+  if (claim.status === "busy") return;
+  try {
+    await args.start();
+  } catch (error) {
+    await settleFailure(deps, args, claim.attempt, error);
+  }
+}
+
+async function execute(deps: StageDeps, args: RunOnceArgs, attempt: number): Promise<void> {
+  const { mediaId, correlationId, stage } = args;
   let result: WorkResult;
   try {
     result = await args.work();
   } catch (error) {
-    if (isRetryable(error) && !ctx.finalAttempt) {
-      await deps.state.release(mediaId, stage);
-      throw error;
-    }
-    const err = error instanceof Error ? error : new Error(String(error));
-    const failed = fill(
-      {
-        type: "Stage Failed",
-        detail: { stage, error: { name: err.name, message: err.message.slice(0, 4000) }, attempts: claim.attempt, trigger },
-      },
-      mediaId,
-      correlationId,
-    );
-    const output: StageOutput = { events: [failed] };
-    await deps.state.fail(mediaId, stage, { name: err.name, message: err.message }, output);
-    await publishAll(deps, mediaId, stage, output);
-    // A retryable error that ran out of attempts is also handed back so the runtime can
-    // dead-letter the delivery for a later redrive.
-    if (isRetryable(error)) throw error;
+    await settleFailure(deps, args, attempt, error);
     return;
   }
   const output: StageOutput = {
@@ -104,4 +123,28 @@ export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void>
   };
   await deps.state.finish(mediaId, stage, output);
   await publishAll(deps, mediaId, stage, output);
+}
+
+/**
+ * Retryable errors give the stage back and are rethrown for the platform to retry; the rest (and
+ * retryable ones on the final attempt) settle it as failed with `Stage Failed`.
+ */
+async function settleFailure(deps: StageDeps, args: Omit<RunOnceArgs, "work">, attempt: number, error: unknown): Promise<void> {
+  const { mediaId, correlationId, stage, trigger, ctx } = args;
+  if (isRetryable(error) && !ctx.finalAttempt) {
+    await deps.state.release(mediaId, stage);
+    throw error;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  const failed = fill(
+    { type: "Stage Failed", detail: { stage, error: { name: err.name, message: err.message.slice(0, 4000) }, attempts: attempt, trigger } },
+    mediaId,
+    correlationId,
+  );
+  const output: StageOutput = { events: [failed] };
+  await deps.state.fail(mediaId, stage, { name: err.name, message: err.message }, output);
+  await publishAll(deps, mediaId, stage, output);
+  // A retryable error that ran out of attempts is also handed back so the runtime can dead-letter
+  // the delivery for a later redrive.
+  if (isRetryable(error)) throw error;
 }

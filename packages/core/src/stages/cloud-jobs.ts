@@ -1,0 +1,83 @@
+import type { BlobStore, TranscribeInput, VisionInput } from "../ports.js";
+import type { EngineInfo, ObjectRef } from "../results/common.js";
+import type { FrameDetections, FrameModeration, LabelsDocument, ModerationThresholds } from "../results/documents.js";
+import { expectEvent, type StageHandler } from "./common.js";
+import { labelsResult, moderationResult, transcriptResult } from "./results.js";
+import { completeOnce, startOnce, type StageContext, type StageDeps } from "./run-once.js";
+
+/*
+ * Stages whose engine is an asynchronous cloud job: the trigger starts the job under a deterministic
+ * name and the stage stays running; the job's completion notice (SNS for Rekognition, the forwarded
+ * state-change event for Transcribe) collects the result through the same builders the local
+ * engines use, so documents and events are identical in shape.
+ */
+
+/** How long a started job may run before a duplicate trigger may start it again (the job APIs dedupe). */
+export const JOB_LEASE_MS = 6 * 3600_000;
+
+/**
+ * detect-labels / moderate in the cloud: `Media Probed` (video) → a video job is started.
+ * @example createStartVisionJob({ state, publish, stage: "detect-labels", start: (input) => rekognition.startLabels(input) })
+ */
+export function createStartVisionJob(
+  deps: StageDeps & { stage: "detect-labels" | "moderate"; start: (input: VisionInput) => Promise<void> },
+): StageHandler {
+  return async (raw, ctx) => {
+    const event = expectEvent(raw, deps.stage, "Media Probed");
+    const { mediaId, correlationId, source, durationMs } = event.detail;
+    await startOnce({ ...deps, leaseMs: deps.leaseMs ?? JOB_LEASE_MS }, {
+      mediaId, correlationId, stage: deps.stage, trigger: "Media Probed", ctx,
+      start: () => deps.start({ mediaId, source, durationMs }),
+    });
+  };
+}
+
+/** What a finished job hands back, with the ids its notice carried. */
+interface Collected<T> { mediaId: string; correlationId: string; source: ObjectRef; result: T }
+
+/**
+ * Collects a finished label job into `Labels Detected`.
+ * @example await collectLabels({ mediaId, correlationId, source, result: await getLabelFrames(client, jobId) }, ctx)
+ */
+export function createCollectLabels(deps: StageDeps & { blobs: BlobStore }) {
+  return async (job: Collected<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo }>, ctx: StageContext) =>
+    completeOnce(deps, {
+      mediaId: job.mediaId, correlationId: job.correlationId, stage: "detect-labels", trigger: "Media Probed", ctx,
+      work: () => labelsResult(deps.blobs, { mediaId: job.mediaId, source: job.source, ...job.result }),
+    });
+}
+
+/** Collects a finished moderation job into `Moderation Completed`. */
+export function createCollectModeration(deps: StageDeps & { blobs: BlobStore; thresholds: ModerationThresholds }) {
+  return async (job: Collected<{ frames: FrameModeration[]; engine: EngineInfo }>, ctx: StageContext) =>
+    completeOnce(deps, {
+      mediaId: job.mediaId, correlationId: job.correlationId, stage: "moderate", trigger: "Media Probed", ctx,
+      work: () => moderationResult(deps.blobs, deps.thresholds, { mediaId: job.mediaId, source: job.source, ...job.result }),
+    });
+}
+
+/**
+ * transcribe in the cloud: `Audio Extracted` → a transcription job is started.
+ * @example createStartTranscription({ state, publish, maxSpeakers: 4, language: "en-US", start: (input) => transcribe.start(input) })
+ */
+export function createStartTranscription(
+  deps: StageDeps & { maxSpeakers: number; language: string; start: (input: TranscribeInput) => Promise<void> },
+): StageHandler {
+  return async (raw, ctx) => {
+    const event = expectEvent(raw, "transcribe", "Audio Extracted");
+    const { mediaId, correlationId, audio, durationMs } = event.detail;
+    await startOnce({ ...deps, leaseMs: deps.leaseMs ?? JOB_LEASE_MS }, {
+      mediaId, correlationId, stage: "transcribe", trigger: "Audio Extracted", ctx,
+      start: () => deps.start({ mediaId, audio, durationMs, maxSpeakers: deps.maxSpeakers, language: deps.language }),
+    });
+  };
+}
+
+/** Collects a finished transcription job (its document already parsed) into `Transcript Ready`. */
+export function createCollectTranscript(deps: StageDeps & { blobs: BlobStore }) {
+  return async (job: { mediaId: string; correlationId: string; audio: ObjectRef; document: unknown }, ctx: StageContext) =>
+    completeOnce(deps, {
+      mediaId: job.mediaId, correlationId: job.correlationId, stage: "transcribe", trigger: "Audio Extracted", ctx,
+      work: () => transcriptResult(deps.blobs, job),
+    });
+}
