@@ -16,3 +16,4 @@ export * from "./policy/faces.js";
 export * from "./stages/index.js";
 export * from "./routing/pattern/index.js";
 export * from "./keys.js";
+export * from "./policy/cost.js";

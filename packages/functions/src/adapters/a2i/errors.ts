@@ -1,0 +1,32 @@
+import { NonRetryableError, RetryableError } from "@media-pipeline/core";
+
+/**
+ * A2I is busy or over a quota (ThrottlingException, ServiceQuotaExceededException,
+ * InternalServerException): the platform retries the stage later.
+ * https://docs.aws.amazon.com/augmented-ai/2019-11-07/APIReference/API_StartHumanLoop.html
+ */
+export class HumanLoopBusyError extends RetryableError {
+  readonly code: string;
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A2I refused the request itself (ValidationException, a missing flow definition): retrying will not help. */
+export class HumanLoopRequestError extends NonRetryableError {
+  readonly code: string;
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A human loop output document we cannot turn into a `Review Completed` (no verdict, unknown fields). */
+export class ReviewOutputError extends NonRetryableError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = [], options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.issues = issues;
+  }
+}

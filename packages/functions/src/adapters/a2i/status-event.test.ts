@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { EventValidationError } from "@media-pipeline/core";
+import { describe, expect, it } from "vitest";
+import { parseA2iStatusEvent } from "./status-event.js";
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), "utf8")) as Record<string, any>;
+const ours = { flowDefinitionArn: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review" };
+
+describe("parseA2iStatusEvent", () => {
+  it("reads a Completed loop with its output location", () => {
+    expect(parseA2iStatusEvent(fixture("status-change-completed"), ours)).toEqual({
+      humanLoopName: "01jd8x7k2m4n6p8q0r2s4t6v8w-review",
+      humanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/01jd8x7k2m4n6p8q0r2s4t6v8w-review",
+      status: "Completed",
+      outputS3Uri: "s3://review-bucket/media-review/2026/11/20/10/30/00/01jd8x7k2m4n6p8q0r2s4t6v8w-review/output.json",
+      outputRef: { bucket: "review-bucket", key: "media-review/2026/11/20/10/30/00/01jd8x7k2m4n6p8q0r2s4t6v8w-review/output.json" },
+    });
+  });
+
+  it("reads a Failed loop with its reason", () => {
+    expect(parseA2iStatusEvent(fixture("status-change-failed"), ours)).toMatchObject({
+      status: "Failed", failureReason: "No worker completed the task before it expired.", failureCode: "TaskExpired",
+    });
+  });
+
+  it("ignores a loop of another flow definition", () => {
+    const event = fixture("status-change-completed");
+    event.detail.flowDefinitionArn = "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/someone-else";
+    expect(parseA2iStatusEvent(event, ours)).toBeUndefined();
+  });
+
+  it("refuses an event that is not the documented shape", () => {
+    const event = fixture("status-change-completed");
+    event.detail.humanLoopStatus = "Done";
+    expect(() => parseA2iStatusEvent(event, ours)).toThrow(EventValidationError);
+    expect(() => parseA2iStatusEvent({ ...fixture("status-change-completed"), source: "aws.s3" }, ours)).toThrow(EventValidationError);
+  });
+});

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { EventValidationError, type ObjectRef } from "@media-pipeline/core";
+
+/**
+ * "SageMaker A2I HumanLoop Status Change" on the default bus. Delivered at least once, for Completed,
+ * Failed and Stopped. https://docs.aws.amazon.com/sagemaker/latest/dg/a2i-cloudwatch-events.html
+ */
+export const A2iStatusChangeEvent = z.object({
+  version: z.string(),
+  id: z.string(),
+  "detail-type": z.literal("SageMaker A2I HumanLoop Status Change"),
+  source: z.literal("aws.sagemaker"),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: z.object({
+    creationTime: z.string().optional(),
+    failureCode: z.string().nullable().optional(),
+    failureReason: z.string().nullable().optional(),
+    flowDefinitionArn: z.string(),
+    humanLoopArn: z.string(),
+    humanLoopName: z.string().min(1),
+    humanLoopOutput: z.object({ outputS3Uri: z.string() }).nullable().optional(),
+    humanLoopStatus: z.enum(["Completed", "Failed", "Stopped"]),
+  }),
+});
+export type A2iStatusChangeEvent = z.infer<typeof A2iStatusChangeEvent>;
+
+export interface A2iStatus {
+  humanLoopName: string;
+  humanLoopArn: string;
+  status: "Completed" | "Failed" | "Stopped";
+  /** Where the output document is (Completed). */
+  outputS3Uri?: string;
+  outputRef?: ObjectRef;
+  failureReason?: string;
+  failureCode?: string;
+}
+
+/** `s3://bucket/key` → `{ bucket, key }`, or undefined for anything else. */
+export function parseS3Uri(uri: string): ObjectRef | undefined {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
+}
+
+/**
+ * Reads the status-change event of one of our human loops. Returns `undefined` for a loop of another
+ * flow definition (the account's other A2I users share the default bus; the rule should filter on
+ * `detail.flowDefinitionArn`, this is the second line). Throws `EventValidationError` for an event that
+ * does not have the documented shape.
+ * @example const status = parseA2iStatusEvent(event, { flowDefinitionArn })
+ */
+export function parseA2iStatusEvent(event: unknown, ours: { flowDefinitionArn: string }): A2iStatus | undefined {
+  const parsed = A2iStatusChangeEvent.safeParse(event);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new EventValidationError(`Not an A2I HumanLoop Status Change event: ${issues.slice(0, 3).join("; ")}`, issues);
+  }
+  const d = parsed.data.detail;
+  if (d.flowDefinitionArn !== ours.flowDefinitionArn) return undefined;
+  const status: A2iStatus = { humanLoopName: d.humanLoopName, humanLoopArn: d.humanLoopArn, status: d.humanLoopStatus };
+  const uri = d.humanLoopOutput?.outputS3Uri;
+  if (uri) {
+    status.outputS3Uri = uri;
+    const ref = parseS3Uri(uri);
+    if (ref) status.outputRef = ref;
+  }
+  if (d.failureReason) status.failureReason = d.failureReason;
+  if (d.failureCode) status.failureCode = d.failureCode;
+  return status;
+}
