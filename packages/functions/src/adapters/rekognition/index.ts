@@ -1,0 +1,5 @@
+export * from "./errors.js";
+export * from "./jobs.js";
+export * from "./results.js";
+export * from "./completion.js";
+export * from "./backlog.js";

@@ -1,0 +1,156 @@
+import {
+  GetContentModerationCommand,
+  GetLabelDetectionCommand,
+  type GetContentModerationResponse,
+  type GetLabelDetectionResponse,
+} from "@aws-sdk/client-rekognition";
+import type { EngineInfo, FrameDetections, FrameModeration } from "@media-pipeline/core";
+import { classifyRekognitionError, RekognitionJobFailedError, RekognitionJobInProgressError, RekognitionRequestError } from "./errors.js";
+import type { RekognitionSender } from "./jobs.js";
+
+/** The engine name every Rekognition Video result carries, beside the model version it reports. */
+export const REKOGNITION_VIDEO_ENGINE = "amazon-rekognition-video";
+
+/** Largest page Rekognition returns (and its default). */
+const MAX_RESULTS = 1000;
+
+export interface GetFramesOptions {
+  /** The MinConfidence the job was started with: Get* does not echo it, so the caller records it. */
+  minConfidence?: number;
+}
+
+type Detection = FrameDetections["detections"][number];
+type ModerationScore = FrameModeration["labels"][number];
+
+/**
+ * Reads every page of a label detection job (TIMESTAMPS aggregation, sorted by timestamp) and turns
+ * it into per-frame detections, the shape the local COCO engine produces, so core aggregates both
+ * the same way. Each label instance becomes a detection with its box; a label Rekognition reports
+ * without instances (scenes, concepts: "Outdoors") becomes one detection without a box.
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_GetLabelDetection.html
+ */
+export async function getLabelFrames(
+  client: RekognitionSender,
+  jobId: string,
+  options: GetFramesOptions = {},
+): Promise<{ frames: FrameDetections[]; engine: EngineInfo }> {
+  const byTime = new Map<number, Detection[]>();
+  let version: string | undefined;
+  await readPages<GetLabelDetectionResponse>("GetLabelDetection", jobId, (NextToken) =>
+    client.send(new GetLabelDetectionCommand({ JobId: jobId, MaxResults: MAX_RESULTS, NextToken, SortBy: "TIMESTAMP", AggregateBy: "TIMESTAMPS" })),
+    (page) => {
+      version ??= page.LabelModelVersion;
+      for (const item of page.Labels ?? []) {
+        const label = item.Label;
+        if (!label?.Name || label.Confidence === undefined) continue;
+        const parents = (label.Parents ?? []).flatMap((p) => (p.Name ? [p.Name] : []));
+        const base = { name: label.Name, ...(parents.length ? { parents } : {}) };
+        const boxes = (label.Instances ?? []).filter((i) => i.BoundingBox);
+        const detections: Detection[] = boxes.length
+          ? boxes.map((i) => ({
+              ...base,
+              // The instance's own confidence is the box's; the label's is the fallback.
+              confidence: i.Confidence ?? label.Confidence!,
+              boundingBox: {
+                left: i.BoundingBox!.Left ?? 0,
+                top: i.BoundingBox!.Top ?? 0,
+                width: i.BoundingBox!.Width ?? 0,
+                height: i.BoundingBox!.Height ?? 0,
+              },
+            }))
+          : [{ ...base, confidence: label.Confidence }];
+        push(byTime, timestampOf(item.Timestamp), ...detections);
+      }
+    },
+  );
+  const frames = [...byTime.entries()].sort(([a], [b]) => a - b).map(([timestampMs, detections]) => ({ timestampMs, detections }));
+  return { frames, engine: engineInfo(version, jobId, options, "GetLabelDetection") };
+}
+
+/**
+ * Reads every page of a content moderation job and groups the labels per timestamp. Rekognition
+ * reports a detected child label and its top-level category side by side at one timestamp
+ * ("Barechested Male" with ParentName "Suggestive", and "Suggestive" with ParentName ""); both are
+ * kept, as `{ name, parent }`, the two-level shape core segments and thresholds.
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_GetContentModeration.html
+ */
+export async function getModerationFrames(
+  client: RekognitionSender,
+  jobId: string,
+  options: GetFramesOptions = {},
+): Promise<{ frames: FrameModeration[]; engine: EngineInfo }> {
+  const byTime = new Map<number, ModerationScore[]>();
+  let version: string | undefined;
+  await readPages<GetContentModerationResponse>("GetContentModeration", jobId, (NextToken) =>
+    client.send(new GetContentModerationCommand({ JobId: jobId, MaxResults: MAX_RESULTS, NextToken, SortBy: "TIMESTAMP", AggregateBy: "TIMESTAMPS" })),
+    (page) => {
+      version ??= page.ModerationModelVersion;
+      for (const item of page.ModerationLabels ?? []) {
+        const label = item.ModerationLabel;
+        if (!label?.Name || label.Confidence === undefined) continue;
+        push(byTime, timestampOf(item.Timestamp), { name: label.Name, parent: label.ParentName ?? "", confidence: label.Confidence });
+      }
+    },
+  );
+  const frames = [...byTime.entries()].sort(([a], [b]) => a - b).map(([timestampMs, labels]) => ({ timestampMs, labels }));
+  return { frames, engine: engineInfo(version, jobId, options, "GetContentModeration") };
+}
+
+interface JobPage {
+  JobStatus?: string;
+  StatusMessage?: string;
+  NextToken?: string;
+}
+
+/** Follows NextToken to the end, checking the job's status on the first page. */
+async function readPages<P extends JobPage>(
+  operation: string,
+  jobId: string,
+  fetch: (nextToken: string | undefined) => Promise<P>,
+  onPage: (page: P) => void,
+): Promise<void> {
+  const seen = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    let page: P;
+    try {
+      page = await fetch(nextToken);
+    } catch (error) {
+      throw classifyRekognitionError(error, operation);
+    }
+    if (page.JobStatus === "IN_PROGRESS") throw new RekognitionJobInProgressError(jobId);
+    if (page.JobStatus === "FAILED") throw new RekognitionJobFailedError(jobId, page.StatusMessage);
+    onPage(page);
+    nextToken = page.NextToken || undefined;
+    // A token handed back twice would page forever; Rekognition never does, but a loop must not hang a Lambda.
+    if (nextToken !== undefined) {
+      if (seen.has(nextToken)) throw new RekognitionRequestError(`${operation} for ${jobId} repeated NextToken ${nextToken}`, { code: "RepeatedNextToken" });
+      seen.add(nextToken);
+    }
+  } while (nextToken !== undefined);
+}
+
+function timestampOf(timestamp: number | undefined): number {
+  // Milliseconds from the start of the video; core's TimeMs is a non-negative integer.
+  return Math.max(0, Math.round(timestamp ?? 0));
+}
+
+function push<T>(map: Map<number, T[]>, key: number, ...values: T[]): void {
+  const list = map.get(key);
+  if (list) list.push(...values);
+  else map.set(key, [...values]);
+}
+
+function engineInfo(version: string | undefined, jobId: string, options: GetFramesOptions, api: string): EngineInfo {
+  return {
+    name: REKOGNITION_VIDEO_ENGINE,
+    version: version || "unknown",
+    settings: {
+      api,
+      jobId,
+      ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}),
+      aggregation: "TIMESTAMPS",
+      sortBy: "TIMESTAMP",
+    },
+  };
+}
