@@ -6,13 +6,11 @@ import { ConfigurationError } from "./errors.js";
  * only core's zod.)
  */
 export const IngestConfig = ["EVENT_BUS_NAME"] as const;
-export const StageConfig = ["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"] as const;
-export type StageConfig = Record<(typeof StageConfig)[number], string>;
 export type IngestConfig = Record<(typeof IngestConfig)[number], string>;
 
 /**
  * Reads and checks a function's environment.
- * @example const config = readConfig(StageConfig, process.env)
+ * @example const config = readConfig(IngestConfig, process.env)
  */
 export function readConfig<const K extends readonly string[]>(
   names: K,

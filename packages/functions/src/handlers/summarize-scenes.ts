@@ -1,4 +1,5 @@
-import { readConfig, StageConfig } from "../config.js";
+import { createCloud } from "../cloud.js";
 import { createStageHandler } from "../stage-handler.js";
 
-export const handler = createStageHandler("summarize-scenes", readConfig(StageConfig, process.env));
+// Built once per cold start, reused by warm invocations.
+export const handler = createStageHandler(createCloud(process.env), "summarize-scenes");

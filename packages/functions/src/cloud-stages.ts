@@ -1,0 +1,108 @@
+import {
+  createCompleteAnalysis, createDetectShots, createExtractAudio, createProbe, createRequestReview,
+  createStartTranscription, createStartVisionJob, createSummarizeScenes,
+  type AudioExtractor, type MediaProber, type ShotDetector, type StageHandler, type StageName,
+} from "@media-pipeline/core";
+import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDetector, createFfprobeProber } from "@media-pipeline/local/media";
+import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
+import { createA2iReviewQueue } from "./adapters/a2i/index.js";
+import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
+import { startContentModeration, startLabelDetection } from "./adapters/rekognition/index.js";
+import { presignedGetUrl } from "./adapters/s3-blob-store.js";
+import { startTranscription } from "./adapters/transcribe/index.js";
+import { settings, type Cloud } from "./cloud.js";
+
+/** Where the shot pass writes keyframes and samples: under derived/, which the lifecycle rule expires. */
+export const FRAMES_PREFIX = "derived/frames";
+
+/*
+ * The ffmpeg stages run the same modules as the local runtime, on files: the S3 workspace streams the
+ * source to /tmp first and streams what they write back to the same keys afterwards.
+ */
+
+function workspaceProber(cloud: Cloud): MediaProber {
+  const prober = createFfprobeProber({ pathOf: cloud.workspace.pathOf });
+  return {
+    async probe(source, limits) {
+      await cloud.workspace.fetch(source);
+      return prober.probe(source, limits);
+    },
+  };
+}
+
+function workspaceExtractor(cloud: Cloud): AudioExtractor {
+  const extractor = createFfmpegAudioExtractor({ pathOf: cloud.workspace.pathOf });
+  return {
+    async extract(source, target, onProgress) {
+      await cloud.workspace.fetch(source);
+      const result = await extractor.extract(source, target, onProgress);
+      await cloud.workspace.push(target, "audio/wav");
+      return result;
+    },
+  };
+}
+
+function workspaceShots(cloud: Cloud): ShotDetector {
+  const bucket = cloud.env.MEDIA_BUCKET;
+  const frames = createFfmpegFrameSource({ pathOf: cloud.workspace.pathOf, bucket, prefix: FRAMES_PREFIX });
+  const detector = createFfmpegShotDetector({ frames });
+  return {
+    async detect(input, onProgress) {
+      await cloud.workspace.fetch(input.source);
+      const doc = await detector.detect(input, onProgress);
+      await cloud.workspace.pushTree({ bucket, key: `${FRAMES_PREFIX}/${input.mediaId}` });
+      return doc;
+    },
+  };
+}
+
+/**
+ * One stage's handler for its Lambda, built from core's factory and the cloud adapters. Vision and
+ * transcription start asynchronous jobs here; their completion handlers collect the results.
+ * @example export const handler = lambdaFor(createCloudStage(cloud, "probe"))
+ */
+export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
+  const deps = { state: cloud.state, publish: cloud.publish };
+  const bucket = cloud.env.MEDIA_BUCKET;
+  switch (stage) {
+    case "probe":
+      return createProbe({ ...deps, prober: workspaceProber(cloud), blobs: cloud.blobs, limits: settings.limits(cloud) });
+    case "extract-audio":
+      return createExtractAudio({ ...deps, extractor: workspaceExtractor(cloud) });
+    case "detect-shots":
+      return createDetectShots({ ...deps, detector: workspaceShots(cloud), blobs: cloud.blobs });
+    case "detect-labels":
+    case "moderate": {
+      const notification = { snsTopicArn: cloud.require("REKOGNITION_TOPIC_ARN"), roleArn: cloud.require("REKOGNITION_ROLE_ARN") };
+      const start = stage === "detect-labels" ? startLabelDetection : startContentModeration;
+      return createStartVisionJob({
+        ...deps, stage,
+        start: async ({ mediaId, source }) => void (await start(cloud.clients.rekognition, { mediaId, source, minConfidence: settings.minConfidence(cloud), notification })),
+      });
+    }
+    case "transcribe":
+      return createStartTranscription({
+        ...deps, maxSpeakers: settings.maxSpeakers(cloud), language: settings.language(cloud),
+        start: async (input) => void (await startTranscription(cloud.clients.transcribe, { ...input, outputBucket: bucket })),
+      });
+    case "summarize-scenes":
+      return createSummarizeScenes({
+        ...deps, blobs: cloud.blobs,
+        summarizer: createBedrockSummarizer({
+          client: cloud.clients.bedrock, modelId: cloud.require("BEDROCK_MODEL_ID"), maxRetries: 3,
+          acceptsImages: cloud.env.BEDROCK_ACCEPTS_IMAGES === "true", fallback: createExtractiveSummarizer(),
+        }),
+      });
+    case "request-review":
+      return createRequestReview({
+        ...deps,
+        queue: createA2iReviewQueue({
+          client: cloud.clients.a2i, flowDefinitionArn: cloud.require("FLOW_DEFINITION_ARN"),
+          mediaUrl: (ref) => presignedGetUrl(cloud.clients.s3, ref, 12 * 3600),
+          loadModeration: (ref) => cloud.blobs.getJson(ref),
+        }),
+      });
+    case "complete-analysis":
+      return createCompleteAnalysis({ ...deps, blobs: cloud.blobs, now: () => new Date(), keyframeUri: (ref) => `s3://${ref.bucket}/${ref.key}` });
+  }
+}

@@ -1,0 +1,240 @@
+import { createRequire } from "node:module";
+import { CreateTableCommand, DynamoDBClient, UpdateItemCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { catalog, compilePattern, DETAIL_TYPES, EVENT_SOURCE, routes, type DetailType, type Route } from "@media-pipeline/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoStateStore, StageAlreadySettledError, StageNotStartedError } from "../packages/functions/src/adapters/dynamodb-state-store.js";
+import { createEventBridgePublishBatch } from "../packages/functions/src/adapters/eventbridge-publish.js";
+import { BlobNotFoundError, createS3BlobStore, presignedGetUrl } from "../packages/functions/src/adapters/s3-blob-store.js";
+import { startMoto, type Moto } from "./helpers/moto.js";
+
+/**
+ * packages/functions has its own, newer @aws-sdk/client-s3 and client-eventbridge than the root (sst
+ * pulls in older ones), and a client from one copy cannot send the other's commands ("serializerMiddleware
+ * is not found…"). So the S3 and EventBridge clients come from the copy the adapters themselves import.
+ * (client-dynamodb and client-sqs exist once, at the root.)
+ */
+const fromFunctions = createRequire(new URL("../packages/functions/src/adapters/", import.meta.url));
+const s3sdk = fromFunctions("@aws-sdk/client-s3") as typeof import("../packages/functions/node_modules/@aws-sdk/client-s3");
+const ebsdk = fromFunctions("@aws-sdk/client-eventbridge") as typeof import("../packages/functions/node_modules/@aws-sdk/client-eventbridge");
+
+/**
+ * The cloud adapters and the route table against moto_server, the AWS emulator: real HTTP, real
+ * request serialization, real condition expressions and EventBridge's pattern matching as moto
+ * implements it. Never skipped: without moto_server on PATH, beforeAll fails with the reason.
+ */
+let moto: Moto;
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+const run = Date.now().toString(36);
+
+describe("S3 blob store on the emulator", () => {
+  it("round-trips JSON, sizes it, and answers a missing key", async () => {
+    const s3 = new s3sdk.S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    const bucket = `media-${run}`;
+    await s3.send(new s3sdk.CreateBucketCommand({ Bucket: bucket }));
+    const store = createS3BlobStore(s3);
+    const ref = { bucket, key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/shots.json" };
+    const doc = { shots: [{ index: 0, startMs: 0, endMs: 4000 }], note: "é ✓" };
+
+    await store.putJson(ref, doc);
+    await expect(store.getJson(ref)).resolves.toEqual(doc);
+    await expect(store.size(ref)).resolves.toBe(Buffer.byteLength(JSON.stringify(doc)));
+    expect((await s3.send(new s3sdk.HeadObjectCommand({ Bucket: bucket, Key: ref.key }))).ContentType).toBe("application/json");
+
+    const missing = { bucket, key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/none.json" };
+    await expect(store.size(missing)).resolves.toBeUndefined();
+    await expect(store.getJson(missing)).rejects.toThrow(BlobNotFoundError);
+
+    // moto does not check signatures, so this shows the URL's shape works for a plain HTTP reader, not that it is signed right.
+    const url = await presignedGetUrl(s3, ref, 60);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(doc);
+  });
+});
+
+describe("DynamoDB state store on the emulator", () => {
+  const tableName = `state-${run}`;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    client = new DynamoDBClient(moto.clientConfig);
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+      }),
+    );
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }));
+  });
+
+  it("lets exactly one of concurrent begins start, then answers done with the stored output", async () => {
+    const state = createDynamoStateStore({ client, tableName });
+    const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v01";
+    const claims = await Promise.all(Array.from({ length: 6 }, () => state.begin(mediaId, "extract-audio", 60_000)));
+    expect(claims.filter((c) => c.status === "started")).toEqual([{ status: "started", attempt: 1 }]);
+    expect(claims.filter((c) => c.status === "busy")).toHaveLength(5);
+
+    const output = { events: [{ type: "Audio Extracted" as DetailType, detail: { mediaId, durationMs: 12000, ok: true, empty: [] } }], facts: { hasSpeech: true } };
+    await state.finish(mediaId, "extract-audio", output);
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output });
+    await expect(state.finish(mediaId, "extract-audio", output)).rejects.toThrow(StageAlreadySettledError);
+    await expect(state.finish(mediaId, "transcribe", output)).rejects.toThrow(StageNotStartedError);
+
+    const [record] = await state.list(mediaId);
+    expect(record).toMatchObject({ stage: "extract-audio", status: "done", attempts: 1, output });
+    expect(record.finishedAt).toEqual(expect.any(String));
+  });
+
+  it("takes over an expired or released lease, and keeps a failure", async () => {
+    let t = Date.parse("2026-11-20T10:00:00.000Z");
+    const state = createDynamoStateStore({ client, tableName, now: () => t, ttlDays: 1 });
+    const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v02";
+    await expect(state.begin(mediaId, "transcribe", 1_000)).resolves.toEqual({ status: "started", attempt: 1 });
+    t += 999;
+    await expect(state.begin(mediaId, "transcribe", 1_000)).resolves.toEqual({ status: "busy" });
+    t += 1; // the lease ends at leaseUntil, as in the memory store
+    await expect(state.begin(mediaId, "transcribe", 1_000)).resolves.toEqual({ status: "started", attempt: 2 });
+    await state.release(mediaId, "transcribe");
+    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "started", attempt: 3 });
+
+    const failed = { events: [{ type: "Stage Failed" as DetailType, detail: { stage: "transcribe" } }] };
+    await state.fail(mediaId, "transcribe", { name: "EngineError", message: "no speech" }, failed);
+    await state.release(mediaId, "transcribe"); // a no-op on a settled stage
+    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "failed", output: failed });
+    expect(await state.list(mediaId)).toEqual([
+      { stage: "transcribe", status: "failed", attempts: 3, startedAt: expect.any(String), finishedAt: expect.any(String), output: failed, error: { name: "EngineError", message: "no speech" } },
+    ]);
+  });
+
+  it("hands back the old item with a failed condition, so a losing begin needs no second read", async () => {
+    // The store falls back to a consistent GetItem when the item is missing (unit-tested); this pins
+    // that moto, like DynamoDB, honours ReturnValuesOnConditionCheckFailure, so the fast path runs here.
+    const state = createDynamoStateStore({ client, tableName });
+    const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v03";
+    await state.begin(mediaId, "probe", 60_000);
+    const error = await client
+      .send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: `media#${mediaId}` }, sk: { S: "stage#probe" } },
+          UpdateExpression: "SET #s = :s",
+          ConditionExpression: "attribute_not_exists(pk)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":s": { S: "running" } },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e as { name: string; Item?: Record<string, { S?: string }> },
+      );
+    expect(error?.name).toBe("ConditionalCheckFailedException");
+    expect(error?.Item?.status).toEqual({ S: "running" });
+  });
+});
+
+/** The published cases: every catalog example, plus variants that the route patterns tell apart. */
+function cases(): Array<{ type: DetailType; detail: Record<string, unknown> }> {
+  const variants: Array<[DetailType, Record<string, unknown>]> = [
+    ...DETAIL_TYPES.map((type): [DetailType, Record<string, unknown>] => [type, {}]),
+    ["Media Probed", { kind: "audio", hasVideo: false, hasAudio: true, streams: [], plan: ["probe", "extract-audio", "transcribe", "complete-analysis"] }],
+    ["Media Probed", { hasAudio: false }],
+    ["Moderation Completed", { decision: "clean", topCategories: [] }],
+    ["Moderation Completed", { decision: "flagged" }],
+    ["Stage Failed", { stage: "moderate" }],
+    ["Stage Failed", { stage: "detect-shots" }],
+  ];
+  // The correlationId names the case, so each queue's messages say which cases reached it.
+  return variants.map(([type, patch], i) => ({
+    type,
+    detail: { ...catalog[type].example, ...patch, correlationId: `case-${String(i).padStart(2, "0")}-${type.replace(/ /g, "-")}` },
+  }));
+}
+
+/*
+ * Where moto 5.2.1's pattern matcher (moto/events/models.py, EventPattern) is known to differ from
+ * EventBridge, read from its source; none of it touches the current routes, so the two must agree:
+ * - it flattens nested objects but not arrays of objects, so a pattern on a field inside an array of
+ *   objects (say `detail.streams.type`) never matches in moto, while EventBridge matches it;
+ * - it compares with Python's `==`, so `[true]` also matches the number 1 and `[1]` matches `true`
+ *   (our only boolean filter, `hasAudio: [true]`, is on a field the schema makes boolean);
+ * - field names containing a dot collide with nested paths after flattening;
+ * - `TestEventPattern` is a stub (FIELD-NOTES), so agreement is checked by delivery, as here.
+ * It also delivers to SQS targets synchronously inside PutEvents, at roughly 0.2 s per delivery.
+ */
+describe("route table on EventBridge (emulator)", () => {
+  it("delivers each catalog event to exactly the routes core's matcher picks", async () => {
+    const eventBridge = new ebsdk.EventBridgeClient(moto.clientConfig);
+    const sqs = new SQSClient(moto.clientConfig);
+    const eventBusName = `media-bus-${run}`;
+    await eventBridge.send(new ebsdk.CreateEventBusCommand({ Name: eventBusName }));
+
+    const queues = new Map<string, { route: Route; url: string }>();
+    for (const route of routes) {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${route.name}-${run}` }));
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+      await eventBridge.send(
+        new ebsdk.PutRuleCommand({ Name: route.name, EventBusName: eventBusName, EventPattern: JSON.stringify(route.pattern), State: "ENABLED" }),
+      );
+      await eventBridge.send(
+        new ebsdk.PutTargetsCommand({ Rule: route.name, EventBusName: eventBusName, Targets: [{ Id: "queue", Arn: Attributes!.QueueArn! }] }),
+      );
+      queues.set(route.name, { route, url: QueueUrl! });
+    }
+
+    const published = cases();
+    // More than 10 events: the adapter must split them, and moto refuses a call with more than 10.
+    expect(published.length).toBeGreaterThan(10);
+    await createEventBridgePublishBatch({ client: eventBridge, eventBusName })(published);
+
+    // Each detail as the bus carries it (the schema drops undeclared fields), in EventBridge's envelope.
+    const envelopes = published.map(({ type, detail }) => ({
+      version: "0", id: "00000000-0000-0000-0000-000000000000", "detail-type": type, source: EVENT_SOURCE,
+      account: moto.account, time: new Date().toISOString(), region: moto.region, resources: [],
+      detail: catalog[type].detail.parse(detail) as Record<string, unknown>,
+    }));
+    const expected = new Map(
+      routes.map((route) => {
+        const pattern = compilePattern(route.pattern);
+        return [route.name, envelopes.filter((e) => pattern.match(e)).map((e) => String(e.detail.correlationId)).sort()];
+      }),
+    );
+    // The cases exercise every route both ways, or agreement would prove little.
+    for (const route of routes) {
+      expect(expected.get(route.name)!.length, `${route.name} matches some case`).toBeGreaterThan(0);
+      expect(expected.get(route.name)!.length, `${route.name} refuses some case`).toBeLessThan(published.length);
+    }
+
+    const actual = new Map<string, string[]>();
+    await Promise.all(
+      [...queues].map(async ([name, { url }]) => {
+        const want = expected.get(name)!.length;
+        const got: Array<Record<string, any>> = [];
+        // Bounded: moto delivers during PutEvents, so the first round normally has everything; a
+        // last round after reaching the expected count catches deliveries that should not be there.
+        for (let round = 0; round < 4; round++) {
+          const reachedCount = got.length >= want;
+          const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: reachedCount ? 0 : 2 }),
+          );
+          got.push(...Messages.map((m) => JSON.parse(m.Body!) as Record<string, any>));
+          if (reachedCount && Messages.length === 0) break;
+        }
+        for (const body of got) {
+          const envelope = envelopes.find((e) => e.detail.correlationId === body.detail?.correlationId);
+          expect(body).toMatchObject({ source: EVENT_SOURCE, "detail-type": envelope?.["detail-type"], detail: envelope?.detail });
+        }
+        actual.set(name, got.map((b) => String(b.detail.correlationId)).sort());
+      }),
+    );
+    expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+  });
+});
