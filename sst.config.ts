@@ -1,7 +1,9 @@
 import { LoggingFormat } from "aws-cdk-lib/aws-lambda";
 import type { SSTConfig } from "sst";
+import { ApiStack } from "./stacks/api.js";
 import { Bus } from "./stacks/bus.js";
 import { Pipeline } from "./stacks/pipeline.js";
+import { Review } from "./stacks/review.js";
 import { Storage } from "./stacks/storage.js";
 
 export default {
@@ -22,6 +24,7 @@ export default {
       // Not minified: SST keeps the sourcemap out of the bundle, so readable stack traces need plain code.
       nodejs: { format: "esm", sourcemap: true },
     });
-    app.stack(Storage).stack(Bus).stack(Pipeline);
+    // In dependency order: Review's flow definition is filtered on by Bus and started by Pipeline.
+    app.stack(Storage).stack(Review).stack(Bus).stack(Pipeline).stack(ApiStack, { id: "Api" });
   },
 } satisfies SSTConfig;

@@ -1,4 +1,5 @@
 import { Duration } from "aws-cdk-lib";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import type { LambdaFunctionProps } from "aws-cdk-lib/aws-events-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { FunctionProps, Stack } from "sst/constructs";
@@ -29,13 +30,28 @@ export const DELIVERY = {
   dlqRetention: Duration.days(14),
 } as const;
 
-/** A dead-letter queue for one rule's target. */
+/**
+ * A dead-letter queue for one target, with an alarm as soon as anything lands in it: a message there
+ * is an event the pipeline gave up on, and it expires after `dlqRetention` unless someone redrives it.
+ * Created together so that no queue can exist without its alarm.
+ */
 export function deadLetterQueue(stack: Stack, id: string): Queue {
-  return new Queue(stack, id, {
+  const queue = new Queue(stack, id, {
     retentionPeriod: DELIVERY.dlqRetention,
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
   });
+  new Alarm(stack, `${id}Alarm`, {
+    alarmDescription: `Undeliverable events in ${id}: inspect, fix, then redrive.`,
+    // Maximum over a minute: a single message must alarm, and SQS publishes this metric each minute.
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    // SQS stops sending the metric for an idle queue; idle is healthy.
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  return queue;
 }
 
 /** Target props for an EventBridge → Lambda target: retry policy and dead-letter queue. */

@@ -1,16 +1,32 @@
 import type { EventPattern } from "aws-cdk-lib/aws-events";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Role, ServicePrincipal, type PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Topic as SnsTopic } from "aws-cdk-lib/aws-sns";
 import { routes, type StageName } from "@media-pipeline/core";
-import { use, type StackContext } from "sst/constructs";
+import { Topic, use, type StackContext } from "sst/constructs";
+import {
+  bedrockAccess,
+  humanLoopAccess,
+  objectAccess,
+  publishAccess,
+  rekognitionAccess,
+  stateAccess,
+  transcribeAccess,
+} from "./access.js";
 import { Bus } from "./bus.js";
 import { deadLetterQueue, functionDelivery, targetDelivery } from "./delivery.js";
+import { HANDLERS, stageHandler } from "./handlers.js";
+import { Review } from "./review.js";
+import { readSettings } from "./settings.js";
+import { SIZES, type SizeName } from "./sizing.js";
+import { FFMPEG_ENV, ffmpegLayer } from "./ffmpeg-layer.js";
 import { DERIVED_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
+/** The AWS services a stage calls beyond S3, DynamoDB and the bus. */
+type Service = "rekognition-labels" | "rekognition-moderation" | "transcribe" | "bedrock" | "a2i";
+
 /**
- * What each stage may touch, named per stage so that a new stage cannot compile without a decision.
- * `bind` is avoided on purpose: it grants s3:*, dynamodb:* and events:* on whole resources.
- * Service permissions (Rekognition, Transcribe, Bedrock, A2I, iam:PassRole for their roles) arrive
- * with the adapters in the cloud-wiring issue.
+ * What each stage may touch and how big its function is, named per stage so that a new stage cannot
+ * compile without a decision. `bind` is avoided on purpose: it grants s3:*, dynamodb:* and events:*.
  */
 interface StageAccess {
   /** Reads the upload under media/. */
@@ -19,18 +35,25 @@ interface StageAccess {
   readsDerived: boolean;
   /** Writes under derived/. */
   writesDerived: boolean;
+  /** Services the stage starts work in (the completion handlers collect the results). */
+  calls: readonly Service[];
+  size: SizeName;
 }
 
 const ACCESS: Record<StageName, StageAccess> = {
-  probe: { readsUpload: true, readsDerived: false, writesDerived: false },
-  "extract-audio": { readsUpload: true, readsDerived: false, writesDerived: true },
-  "detect-shots": { readsUpload: true, readsDerived: false, writesDerived: true },
-  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true },
-  moderate: { readsUpload: true, readsDerived: false, writesDerived: true },
-  transcribe: { readsUpload: false, readsDerived: true, writesDerived: true },
-  "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true },
-  "request-review": { readsUpload: true, readsDerived: true, writesDerived: false },
-  "complete-analysis": { readsUpload: false, readsDerived: true, writesDerived: true },
+  // probe stores probe.json under derived/ for the joins.
+  probe: { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "probe" },
+  "extract-audio": { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "ffmpeg" },
+  "detect-shots": { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "ffmpeg" },
+  // Rekognition reads the video with the caller's credentials, hence the upload read.
+  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, calls: ["rekognition-labels"], size: "startJob" },
+  moderate: { readsUpload: true, readsDerived: false, writesDerived: true, calls: ["rekognition-moderation"], size: "startJob" },
+  // Transcribe reads the audio and writes the transcript with the caller's credentials.
+  transcribe: { readsUpload: false, readsDerived: true, writesDerived: true, calls: ["transcribe"], size: "startJob" },
+  "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, calls: ["bedrock"], size: "llm" },
+  // Reads the upload to presign it for the reviewer's player.
+  "request-review": { readsUpload: true, readsDerived: true, writesDerived: false, calls: ["a2i"], size: "light" },
+  "complete-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, calls: [], size: "light" },
 };
 
 /** PascalCase construct ids from kebab-case route names. */
@@ -40,32 +63,99 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
  * One EventBridge rule per route in core's table, with exactly the route's pattern and one Lambda
  * target running the route's stage. The route table is the only source of wiring: a new route shows
  * up here (and in the local runtime) without touching this file.
+ *
+ * Also the Rekognition side of the video jobs: the SNS topic Rekognition reports completion to, the
+ * role it assumes to publish there, and the function that collects the results.
  */
 export function Pipeline({ stack }: StackContext) {
   const { bucket, table } = use(Storage);
   const { bus } = use(Bus);
+  const { flowDefinitionArn } = use(Review);
+  const settings = readSettings(stack);
 
-  const objects = (prefix: string) => `${bucket.bucketArn}/${prefix}*`;
+  const baseEnv = { EVENT_BUS_NAME: bus.eventBusName, MEDIA_BUCKET: bucket.bucketName, STATE_TABLE: table.tableName };
+  const ffmpeg = ffmpegLayer(stack);
+
+  // Rekognition video jobs report completion on SNS (NotificationChannel), through a role it assumes.
+  const rekognitionRole = new Role(stack, "RekognitionPublisher", {
+    // Confused-deputy guard: only Rekognition acting for this account may assume it.
+    assumedBy: new ServicePrincipal("rekognition.amazonaws.com", {
+      conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+    }),
+    description: "Assumed by Rekognition Video to publish job completion to the pipeline's topic",
+  });
+  // Created with CDK and handed to SST's Topic, so that the role can be granted on it first.
+  const topic = new SnsTopic(stack, "RekognitionJobsTopic", { displayName: "Rekognition video job completions" });
+  topic.grantPublish(rekognitionRole); // sns:Publish on this topic, nothing else
+  const rekognitionEnv = { REKOGNITION_TOPIC_ARN: topic.topicArn, REKOGNITION_ROLE_ARN: rekognitionRole.roleArn };
+
+  const rekognitionDlq = deadLetterQueue(stack, "RekognitionCompleteDeadLetters");
+  new Topic(stack, "RekognitionJobs", {
+    cdk: { topic },
+    subscribers: {
+      rekognitionComplete: {
+        function: {
+          handler: HANDLERS.rekognitionComplete,
+          description: "Rekognition video job completion (SNS) → Labels Detected / Moderation Completed",
+          environment: baseEnv,
+          permissions: [
+            publishAccess(bus.eventBusArn),
+            stateAccess(table.tableArn),
+            // Collects results. (Starting backlogged jobs from here would add `start: true` and the
+            // REKOGNITION_* variables.)
+            ...rekognitionAccess(["labels", "moderation"], { start: false, get: true }, rekognitionRole),
+            ...objectAccess(bucket.bucketArn, { read: [UPLOAD_PREFIX, DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
+          ],
+          ...SIZES.collect,
+          ...functionDelivery(rekognitionDlq),
+        },
+        // SNS retries delivery to Lambda, then keeps the message here.
+        cdk: { subscription: { deadLetterQueue: rekognitionDlq } },
+      },
+    },
+  });
+
+  const serviceAccess = (service: Service): PolicyStatement[] => {
+    switch (service) {
+      case "rekognition-labels":
+        return rekognitionAccess(["labels"], { start: true, get: false }, rekognitionRole);
+      case "rekognition-moderation":
+        return rekognitionAccess(["moderation"], { start: true, get: false }, rekognitionRole);
+      case "transcribe":
+        return [transcribeAccess({ start: true, get: false })];
+      case "bedrock":
+        return [bedrockAccess(stack, settings.bedrockModelId)];
+      case "a2i":
+        return [humanLoopAccess(flowDefinitionArn)];
+    }
+  };
+  const serviceEnv = (service: Service): Record<string, string> => {
+    switch (service) {
+      case "rekognition-labels":
+      case "rekognition-moderation":
+        return rekognitionEnv;
+      case "transcribe":
+        return {};
+      case "bedrock":
+        return { BEDROCK_MODEL_ID: settings.bedrockModelId };
+      case "a2i":
+        return { FLOW_DEFINITION_ARN: flowDefinitionArn };
+    }
+  };
 
   for (const route of routes) {
     const access = ACCESS[route.stage];
     const dlq = deadLetterQueue(stack, `${pascal(route.name)}DeadLetters`);
-    const reads = [
-      ...(access.readsUpload ? [objects(UPLOAD_PREFIX)] : []),
-      ...(access.readsDerived ? [objects(DERIVED_PREFIX)] : []),
-    ];
     const permissions = [
       // Every stage publishes its outcome (or Stage Failed) on the media bus…
-      new PolicyStatement({ actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
+      publishAccess(bus.eventBusArn),
       // …and records (mediaId, stage) progress with conditional writes.
-      new PolicyStatement({
-        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
-        resources: [table.tableArn],
+      stateAccess(table.tableArn),
+      ...objectAccess(bucket.bucketArn, {
+        read: [...(access.readsUpload ? [UPLOAD_PREFIX] : []), ...(access.readsDerived ? [DERIVED_PREFIX] : [])],
+        write: access.writesDerived ? [DERIVED_PREFIX] : [],
       }),
-      ...(reads.length ? [new PolicyStatement({ actions: ["s3:GetObject"], resources: reads })] : []),
-      ...(access.writesDerived
-        ? [new PolicyStatement({ actions: ["s3:PutObject"], resources: [objects(DERIVED_PREFIX)] })]
-        : []),
+      ...access.calls.flatMap(serviceAccess),
     ];
 
     bus.addRules(stack, {
@@ -81,14 +171,15 @@ export function Pipeline({ stack }: StackContext) {
         targets: {
           [route.stage]: {
             function: {
-              handler: `packages/functions/src/handlers/${route.stage}.handler`,
+              handler: stageHandler(route.stage),
               description: `${route.name}: ${route.description}`.slice(0, 256),
-              environment: {
-                EVENT_BUS_NAME: bus.eventBusName,
-                MEDIA_BUCKET: bucket.bucketName,
-                STATE_TABLE: table.tableName,
-              },
+              environment: { ...baseEnv, ...Object.assign({}, ...access.calls.map(serviceEnv)) },
               permissions,
+              ...SIZES[access.size],
+              // The ffmpeg stages get the static binaries as a layer, on the architecture they are built for.
+              ...(access.size === "ffmpeg" || access.size === "probe"
+                ? { architecture: "x86_64" as const, layers: [ffmpeg], environment: { ...baseEnv, ...FFMPEG_ENV } }
+                : {}),
               ...functionDelivery(dlq),
             },
             cdk: { target: targetDelivery(dlq) },
@@ -98,4 +189,11 @@ export function Pipeline({ stack }: StackContext) {
     });
     stack.addOutputs({ [`${pascal(route.name)}DeadLetterQueue`]: dlq.queueUrl });
   }
+
+  stack.addOutputs({
+    RekognitionTopicArn: topic.topicArn,
+    RekognitionRoleArn: rekognitionRole.roleArn,
+    RekognitionCompleteDeadLetterQueue: rekognitionDlq.queueUrl,
+  });
+  return { rekognitionTopic: topic, rekognitionRole };
 }

@@ -1,17 +1,44 @@
+import { Duration } from "aws-cdk-lib";
 import { BillingMode } from "aws-cdk-lib/aws-dynamodb";
 import { BlockPublicAccess, BucketEncryption } from "aws-cdk-lib/aws-s3";
 import { Bucket, Table, type StackContext } from "sst/constructs";
+import { DERIVED_PREFIX } from "@media-pipeline/core";
+import { readSettings } from "./settings.js";
 
 // The key layout lives in core (uploads under media/, stage outputs under derived/).
 export { DERIVED_PREFIX, UPLOAD_PREFIX } from "@media-pipeline/core";
 
+/** Where A2I writes reviewers' answers (the flow definition's S3 output path). */
+export const REVIEW_OUTPUT_PREFIX = "review-output/";
+
 export function Storage({ stack }: StackContext) {
+  const settings = readSettings(stack);
   const bucket = new Bucket(stack, "Media", {
-    // SST's default CORS allows every origin and method; the upload and review origins are added by
-    // the API and review stacks when they exist.
-    cors: false,
+    // Not SST's default (every origin, every method): only the A2I worker portal, only reads, so the
+    // review task's <video crossorigin> can load and seek the media (Range requests).
+    // The browser upload origin belongs to the upload issue; presigned PUTs from a server need none.
+    cors: [
+      {
+        id: "review-portal-media",
+        allowedMethods: ["GET", "HEAD"],
+        allowedOrigins: settings.reviewOrigins,
+        allowedHeaders: ["Range"],
+        exposedHeaders: ["Accept-Ranges", "Content-Length", "Content-Range", "Content-Type", "ETag"],
+        maxAge: "1 hour",
+      },
+    ],
     cdk: {
       bucket: {
+        lifecycleRules: [
+          {
+            id: "expire-derived",
+            // Stage outputs can be rebuilt from the upload; the report's consumers copy what they keep.
+            prefix: DERIVED_PREFIX,
+            expiration: Duration.days(settings.derivedExpiryDays),
+          },
+          // Abandoned browser uploads otherwise bill forever, invisibly.
+          { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        ],
         // S3 → EventBridge (default bus) is how uploads enter the pipeline.
         eventBridgeEnabled: true,
         blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -1,12 +1,19 @@
-import { routes } from "@media-pipeline/core";
+import { readFileSync } from "node:fs";
+import { allEventJsonSchemas, routes } from "@media-pipeline/core";
 import { Template } from "aws-cdk-lib/assertions";
 import { App, getStack } from "sst/constructs";
 import { initProject } from "sst/project.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import sstConfig from "../sst.config.js";
+import { ApiStack } from "../stacks/api.js";
 import { Bus } from "../stacks/bus.js";
 import { DELIVERY } from "../stacks/delivery.js";
+import { HANDLERS } from "../stacks/handlers.js";
 import { Pipeline } from "../stacks/pipeline.js";
+import { Review, TASK_TEMPLATE_PATH } from "../stacks/review.js";
+import { schemaName, toDraft4 } from "../stacks/schema-registry.js";
+import { workerPortalOrigin } from "../stacks/settings.js";
+import { SIZES } from "../stacks/sizing.js";
 import { Storage } from "../stacks/storage.js";
 
 // Offline synthesis: NODE_ENV=test stops app.finish() from looking up bootstrap resources (which needs
@@ -14,8 +21,10 @@ import { Storage } from "../stacks/storage.js";
 process.env.NODE_ENV = "test";
 
 let storage: Template;
+let review: Template;
 let bus: Template;
 let pipeline: Template;
+let api: Template;
 
 type Resource = { Type: string; Properties: Record<string, any> };
 const resourcesOf = (t: Template, type: string): Array<Record<string, any>> =>
@@ -28,9 +37,34 @@ beforeAll(async () => {
   await sstConfig.stacks(app);
   await app.finish();
   storage = Template.fromStack(getStack(Storage));
+  review = Template.fromStack(getStack(Review));
   bus = Template.fromStack(getStack(Bus));
   pipeline = Template.fromStack(getStack(Pipeline));
+  api = Template.fromStack(getStack(ApiStack));
 });
+
+const resourceOf = (t: Template, id: string) => t.toJSON().Resources[id] as Resource;
+/** The function a rule's (single) target invokes. */
+const targetFunction = (t: Template, rule: Record<string, any>) => resourceOf(t, rule.Targets[0].Arn["Fn::GetAtt"][0]);
+/** Statements of the policies attached to a role. */
+const roleStatements = (t: Template, roleId: string) =>
+  resourcesOf(t, "AWS::IAM::Policy")
+    .filter((p) => p.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.PolicyDocument.Statement);
+const statementsOfFunction = (t: Template, fn: Resource) => roleStatements(t, fn.Properties.Role["Fn::GetAtt"][0]);
+const actionsOf = (statements: any[]) => statements.flatMap((s) => [s.Action].flat());
+
+/**
+ * An AwsCustomResource call is a JSON string, or an Fn::Join when it embeds tokens: parsed with each
+ * token replaced by "<token n>", the tokens returned beside.
+ */
+function sdkCall(value: unknown): { call: any; tokens: unknown[] } {
+  if (typeof value === "string") return { call: JSON.parse(value), tokens: [] };
+  const tokens: unknown[] = [];
+  const parts = (value as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
+  const text = parts.map((p) => (typeof p === "string" ? p : `<token ${tokens.push(p) - 1}>`)).join("");
+  return { call: JSON.parse(text), tokens };
+}
 
 describe("storage", () => {
   it("sends bucket events to EventBridge and blocks public access", () => {
@@ -54,6 +88,33 @@ describe("storage", () => {
     });
   });
 
+  it("lets only the A2I worker portal GET the media, for the review task's video player", () => {
+    const [bucket] = resourcesOf(storage, "AWS::S3::Bucket");
+    expect(bucket).toMatchObject({
+      CorsConfiguration: {
+        CorsRules: [
+          {
+            AllowedMethods: ["GET", "HEAD"],
+            AllowedOrigins: [workerPortalOrigin("us-east-1")],
+            AllowedHeaders: ["Range"],
+            ExposedHeaders: expect.arrayContaining(["Content-Range", "Accept-Ranges"]),
+            MaxAge: 3600,
+            Id: "review-portal-media",
+          },
+        ],
+      },
+    });
+    expect(workerPortalOrigin("us-east-1")).toBe("https://*.labeling.us-east-1.sagemaker.aws");
+  });
+
+  it("expires derived outputs and abandoned multipart uploads", () => {
+    const [bucket] = resourcesOf(storage, "AWS::S3::Bucket");
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      { Id: "expire-derived", Prefix: "derived/", ExpirationInDays: 30, Status: "Enabled" },
+      { Id: "abort-incomplete-uploads", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" },
+    ]);
+  });
+
   it("keys the state table on pk/sk, on demand, with TTL and point-in-time recovery", () => {
     storage.hasResourceProperties("AWS::DynamoDB::Table", {
       KeySchema: [
@@ -74,8 +135,7 @@ describe("bus", () => {
   });
 
   it("forwards S3 Object Created for the media bucket's upload prefix from the default bus to ingest", () => {
-    const [rule, ...others] = resourcesOf(bus, "AWS::Events::Rule");
-    expect(others).toHaveLength(0);
+    const rule = resourcesOf(bus, "AWS::Events::Rule").find((r) => r.EventPattern.source[0] === "aws.s3")!;
     expect(rule.EventBusName).toBe("default");
     expect(rule.EventPattern).toEqual({
       source: ["aws.s3"],
@@ -93,6 +153,97 @@ describe("bus", () => {
     const ingest = bus.toJSON().Resources[rule.Targets[0].Arn["Fn::GetAtt"][0]];
     expect(ingest.Properties.Handler).toBe("packages/functions/src/handlers/ingest.handler");
     expect(ingest.Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: expect.stringMatching(/^MediaEventBus/) });
+  });
+
+  it("forwards only our Transcribe jobs and our A2I human loops from the default bus", () => {
+    const rules = resourcesOf(bus, "AWS::Events::Rule");
+    expect(rules.map((r) => r.EventPattern.source[0]).sort()).toEqual(["aws.s3", "aws.sagemaker", "aws.transcribe"]);
+    for (const rule of rules) expect(rule.EventBusName).toBe("default");
+
+    const transcribe = rules.find((r) => r.EventPattern.source[0] === "aws.transcribe")!;
+    expect(transcribe.EventPattern).toEqual({
+      source: ["aws.transcribe"],
+      "detail-type": ["Transcribe Job State Change"],
+      detail: { TranscriptionJobName: [{ suffix: "-transcript" }] },
+    });
+    const a2i = rules.find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
+    expect(a2i.EventPattern).toEqual({
+      source: ["aws.sagemaker"],
+      "detail-type": ["SageMaker A2I HumanLoop Status Change"],
+      detail: {
+        flowDefinitionArn: [{ "Fn::ImportValue": expect.stringMatching(/Review:.*FlowDefinition.*FlowDefinitionArn/) }],
+      },
+    });
+
+    for (const [rule, handler] of [[transcribe, HANDLERS.transcribeComplete], [a2i, HANDLERS.reviewComplete]] as const) {
+      expect(rule.Targets).toHaveLength(1);
+      expect(rule.Targets[0]).toMatchObject({
+        RetryPolicy: { MaximumRetryAttempts: DELIVERY.retryAttempts },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": [expect.any(String), "Arn"] } },
+      });
+      const fn = targetFunction(bus, rule);
+      expect(fn.Properties.Handler).toBe(handler);
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]),
+      );
+    }
+    expect(actionsOf(statementsOfFunction(bus, targetFunction(bus, transcribe)))).toContain("transcribe:GetTranscriptionJob");
+    expect(targetFunction(bus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0]);
+  });
+
+  it("registers one draft-4 schema per catalog entry", () => {
+    const files = Object.keys(allEventJsonSchemas());
+    const [registry] = resourcesOf(bus, "AWS::EventSchemas::Registry");
+    expect(registry.RegistryName).toBe("test-media-pipeline-events");
+    const schemas = resourcesOf(bus, "AWS::EventSchemas::Schema");
+    expect(schemas.map((s) => s.SchemaName).sort()).toEqual(files.map(schemaName).sort());
+    for (const schema of schemas) {
+      expect(schema.Type).toBe("JSONSchemaDraft4");
+      expect(schema.RegistryName).toEqual({ "Fn::GetAtt": [expect.any(String), "RegistryName"] });
+      const content = JSON.parse(schema.Content);
+      expect(content.$schema).toBe("http://json-schema.org/draft-04/schema#");
+      // No draft-6+ keyword survives anywhere in the document.
+      expect(schema.Content).not.toMatch(/"(const|\$defs|\$id|examples|propertyNames)"/);
+      expect(schema.Content).not.toMatch(/"exclusiveM(in|ax)imum":\s*-?\d/);
+    }
+  });
+});
+
+describe("draft 2020-12 → draft 4", () => {
+  it("rewrites const, numeric exclusive bounds, $defs and $id", () => {
+    expect(
+      toDraft4({
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        $id: "https://example.com/s.json",
+        type: "object",
+        properties: {
+          kind: { const: "video" },
+          size: { type: "number", exclusiveMinimum: 0 },
+          pct: { type: "number", minimum: 5, exclusiveMinimum: 0, exclusiveMaximum: 100 },
+          item: { $ref: "#/$defs/item" },
+          any: true,
+        },
+        $defs: { item: { type: "string" } },
+        examples: [{}],
+      }),
+    ).toEqual({
+      $schema: "http://json-schema.org/draft-04/schema#",
+      id: "https://example.com/s.json",
+      type: "object",
+      properties: {
+        kind: { enum: ["video"] },
+        size: { type: "number", minimum: 0, exclusiveMinimum: true },
+        pct: { type: "number", minimum: 5, maximum: 100, exclusiveMaximum: true },
+        item: { $ref: "#/definitions/item" },
+        any: {},
+      },
+      definitions: { item: { type: "string" } },
+    });
+  });
+
+  it("refuses keywords draft 4 cannot express", () => {
+    expect(() => toDraft4({ type: "array", prefixItems: [{ type: "string" }] })).toThrow(/prefixItems/);
+    expect(() => toDraft4({ type: "object", propertyNames: { pattern: "^a" } })).toThrow(/propertyNames/);
   });
 });
 
@@ -123,7 +274,8 @@ describe("pipeline", () => {
     expect(fn.Type).toBe("AWS::Lambda::Function");
     expect(fn.Properties).toMatchObject({
       Runtime: "nodejs22.x",
-      Architectures: ["arm64"],
+      // The ffmpeg stages run where the static binaries of their layer run.
+      Architectures: [["probe", "extract-audio", "detect-shots"].includes(route.stage) ? "x86_64" : "arm64"],
       Handler: expect.stringMatching(new RegExp(`${route.stage}\\.handler$`)),
       DeadLetterConfig: { TargetArn: { "Fn::GetAtt": [dlqId, "Arn"] } },
       Environment: { Variables: expect.objectContaining({ EVENT_BUS_NAME: expect.anything(), STATE_TABLE: expect.anything() }) },
@@ -131,11 +283,210 @@ describe("pipeline", () => {
   });
 
   it("retries failed executions before dead-lettering them", () => {
-    pipeline.resourceCountIs("AWS::Lambda::EventInvokeConfig", routes.length);
+    // One per route, plus the Rekognition completion collector.
+    pipeline.resourceCountIs("AWS::Lambda::EventInvokeConfig", routes.length + 1);
     pipeline.allResourcesProperties("AWS::Lambda::EventInvokeConfig", {
       MaximumRetryAttempts: DELIVERY.functionRetryAttempts,
       MaximumEventAgeInSeconds: DELIVERY.functionMaxEventAge.toSeconds(),
     });
+  });
+});
+
+describe("pipeline: function sizes and service access", () => {
+  const routeFunction = (name: string) => {
+    const rule = resourcesOf(pipeline, "AWS::Events::Rule").find((r) => String(r.Name).endsWith(`-${name}`))!;
+    return targetFunction(pipeline, rule);
+  };
+  const mb = (size: string) => Number.parseInt(size, 10);
+  const seconds = (t: string) => Number.parseInt(t, 10) * (t.includes("minute") ? 60 : 1);
+
+  it.each(["extract-audio", "detect-shots"])("gives the ffmpeg stage %s more memory, a large /tmp and a long timeout", (name) => {
+    expect(routeFunction(name).Properties).toMatchObject({
+      MemorySize: mb(SIZES.ffmpeg.memorySize),
+      EphemeralStorage: { Size: mb(SIZES.ffmpeg.diskSize) },
+      Timeout: seconds(SIZES.ffmpeg.timeout),
+    });
+    expect(mb(SIZES.ffmpeg.memorySize)).toBeGreaterThan(1024);
+  });
+
+  it("sizes probe for a downloaded upload", () => {
+    expect(routeFunction("probe-received-media").Properties).toMatchObject({
+      EphemeralStorage: { Size: mb(SIZES.probe.diskSize) },
+      Timeout: seconds(SIZES.probe.timeout),
+    });
+  });
+
+  it("lets each stage call exactly the services it uses", () => {
+    const actions = (name: string) => actionsOf(statementsOfFunction(pipeline, routeFunction(name)));
+    const service = (a: string) => !/^(s3|dynamodb|events|sqs|xray):/.test(a);
+    expect(actions("detect-labels").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartLabelDetection"]);
+    expect(actions("moderate-content").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartContentModeration"]);
+    expect(actions("transcribe-audio").filter(service)).toEqual(["transcribe:StartTranscriptionJob"]);
+    expect(actions("summarize-scenes").filter(service)).toEqual(["bedrock:InvokeModel"]);
+    expect(actions("request-review").filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
+    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "complete-analysis"]) {
+      expect(actions(name).filter(service), name).toEqual([]);
+    }
+
+    const statements = (name: string) => statementsOfFunction(pipeline, routeFunction(name));
+    const bedrock = statements("summarize-scenes").find((s) => s.Action === "bedrock:InvokeModel");
+    expect(JSON.stringify(bedrock.Resource)).toContain(":bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0");
+    const a2i = statements("request-review").find((s) => s.Action === "sagemaker:StartHumanLoop");
+    expect(a2i.Resource).toEqual({ "Fn::ImportValue": expect.stringMatching(/FlowDefinitionArn/) });
+    expect(routeFunction("request-review").Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.Resource);
+    expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_MODEL_ID).toBe("amazon.nova-lite-v1:0");
+    const pass = statements("detect-labels").find((s) => s.Action === "iam:PassRole");
+    expect(pass).toMatchObject({
+      Resource: { "Fn::GetAtt": [expect.stringMatching(/^RekognitionPublisher/), "Arn"] },
+      Condition: { StringEquals: { "iam:PassedToService": "rekognition.amazonaws.com" } },
+    });
+    expect(Object.keys(routeFunction("detect-labels").Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(["REKOGNITION_TOPIC_ARN", "REKOGNITION_ROLE_ARN"]),
+    );
+  });
+});
+
+describe("pipeline: Rekognition completion", () => {
+  it("has a topic that only Rekognition, through its own role, may publish to", () => {
+    const [topicId] = Object.keys(pipeline.findResources("AWS::SNS::Topic"));
+    expect(Object.keys(pipeline.findResources("AWS::SNS::Topic"))).toHaveLength(1);
+    const [roleId, role] = Object.entries(pipeline.findResources("AWS::IAM::Role")).find(([id]) =>
+      id.startsWith("RekognitionPublisher"),
+    )! as [string, Resource];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: "sts:AssumeRole",
+        Effect: "Allow",
+        Principal: { Service: "rekognition.amazonaws.com" },
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
+    expect(role.Properties.Policies ?? []).toEqual([]);
+    expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    expect(roleStatements(pipeline, roleId)).toEqual([{ Action: "sns:Publish", Effect: "Allow", Resource: { Ref: topicId } }]);
+  });
+
+  it("subscribes the collector, with a dead-letter queue for undeliverable notices", () => {
+    const [subscription, ...others] = resourcesOf(pipeline, "AWS::SNS::Subscription");
+    expect(others).toHaveLength(0);
+    expect(subscription).toMatchObject({
+      Protocol: "lambda",
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [expect.stringMatching(/^RekognitionCompleteDeadLetters/), "Arn"] } },
+    });
+    const fn = resourceOf(pipeline, subscription.Endpoint["Fn::GetAtt"][0]);
+    expect(fn.Properties.Handler).toBe(HANDLERS.rekognitionComplete);
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]),
+    );
+    expect(actionsOf(statementsOfFunction(pipeline, fn)).filter((a) => !/^(s3|dynamodb|events|sqs|xray):/.test(a)).sort()).toEqual([
+      "rekognition:GetContentModeration",
+      "rekognition:GetLabelDetection",
+    ]);
+  });
+});
+
+describe("dead-letter alarms", () => {
+  it.each([["bus", () => bus], ["pipeline", () => pipeline]] as const)("alarms on every dead-letter queue of %s", (_, t) => {
+    const queues = Object.keys(t().findResources("AWS::SQS::Queue"));
+    const alarms = resourcesOf(t(), "AWS::CloudWatch::Alarm");
+    expect(queues.length).toBeGreaterThan(0);
+    expect(alarms).toHaveLength(queues.length);
+    const watched = alarms.map((a) => {
+      expect(a).toMatchObject({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Statistic: "Maximum",
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+        EvaluationPeriods: 1,
+        TreatMissingData: "notBreaching",
+      });
+      return a.Dimensions[0].Value["Fn::GetAtt"][0];
+    });
+    expect(watched.sort()).toEqual(queues.sort());
+  });
+});
+
+describe("review", () => {
+  const template = readFileSync(TASK_TEMPLATE_PATH, "utf8");
+  const custom = (type: string) => {
+    const [r, ...others] = resourcesOf(review, type);
+    expect(others).toHaveLength(0);
+    return r;
+  };
+
+  it("creates the human task UI from the template, and deletes it", () => {
+    const ui = custom("Custom::A2IHumanTaskUi");
+    const { call } = sdkCall(ui.Create);
+    expect(call).toMatchObject({
+      service: "SageMaker",
+      action: "CreateHumanTaskUi",
+      parameters: { HumanTaskUiName: expect.stringMatching(/^test-media-pipeline-review-ui-[0-9a-f]{10}$/), UiTemplate: { Content: template } },
+    });
+    expect(sdkCall(ui.Update).call).toEqual(call);
+    expect(sdkCall(ui.Delete).call).toMatchObject({ action: "DeleteHumanTaskUi", parameters: { HumanTaskUiName: "PHYSICAL:RESOURCEID:" } });
+  });
+
+  it("creates the flow definition on the work team, the UI and review-output/, and deletes it", () => {
+    const flow = custom("Custom::A2IFlowDefinition");
+    const { call, tokens } = sdkCall(flow.Create);
+    const [workteam] = resourcesOf(review, "AWS::SSM::Parameter");
+    expect(call).toMatchObject({
+      service: "SageMaker",
+      action: "CreateFlowDefinition",
+      parameters: {
+        FlowDefinitionName: expect.stringMatching(/^test-media-pipeline-review-flow-[0-9a-f]{10}$/),
+        HumanLoopConfig: { WorkteamArn: workteam.Value, TaskCount: 1 },
+      },
+    });
+    const token = (text: string) => tokens[Number(/^<token (\d+)>$/.exec(text)![1])];
+    expect(token(call.parameters.HumanLoopConfig.HumanTaskUiArn)).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^HumanTaskUi/), "HumanTaskUiArn"] });
+    expect(token(call.parameters.RoleArn)).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^FlowDefinitionRole/), "Arn"] });
+    const output = /^s3:\/\/(<token \d+>)\/review-output\/$/.exec(call.parameters.OutputConfig.S3OutputPath);
+    expect(output).not.toBeNull();
+    expect(token(output![1]!)).toEqual({ "Fn::ImportValue": expect.stringMatching(/Storage:.*MediaBucket/) });
+    expect(sdkCall(flow.Delete).call).toMatchObject({ action: "DeleteFlowDefinition", parameters: { FlowDefinitionName: "PHYSICAL:RESOURCEID:" } });
+  });
+
+  it("keeps the work team in an SST parameter", () => {
+    const [parameter] = resourcesOf(review, "AWS::SSM::Parameter");
+    expect(parameter.Name).toBe("/sst/media-pipeline/test/Parameter/A2I_WORKTEAM_ARN/value");
+    expect(parameter.Value).toMatch(/^arn:aws:sagemaker:us-east-1:123456789012:workteam\//);
+  });
+
+  it("gives A2I a role that writes only under review-output/ and reads only media and derived keyframes", () => {
+    const [roleId, role] = Object.entries(review.findResources("AWS::IAM::Role")).find(([id]) =>
+      id.startsWith("FlowDefinitionRole"),
+    )! as [string, Resource];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: "sagemaker.amazonaws.com" });
+    const statements = roleStatements(review, roleId);
+    const suffixes = (resource: any) => [resource].flat().map((r: any) => r["Fn::Join"][1][1]);
+    expect(statements.map((s) => [s.Action, suffixes(s.Resource)])).toEqual([
+      ["s3:PutObject", ["/review-output/*"]],
+      ["s3:GetObject", ["/media/*", "/derived/*"]],
+    ]);
+  });
+
+  it("names the task form's fields as the answer parser expects", () => {
+    expect(template).toContain("<crowd-form>");
+    expect(template).toMatch(/<video[^>]*src="[^"]*task\.input\.mediaS3Uri \| grant_read_access[^"]*task\.input\.mediaUrl/);
+    for (const field of ['name="verdict"', 'name="comment"', 'name="segment-{{ segment.index }}-outcome"', 'name="segment-{{ segment.index }}-category"']) {
+      expect(template).toContain(field);
+    }
+    for (const value of ["confirmed", "false-positive", "wrong-category", "approved", "rejected"]) {
+      expect(template).toContain(`value="${value}"`);
+    }
+    expect(template).toContain('class="jump"');
+  });
+});
+
+describe("api", () => {
+  it("requires IAM authorization on every route", () => {
+    const apiRoutes = resourcesOf(api, "AWS::ApiGatewayV2::Route");
+    expect(apiRoutes.map((r) => r.RouteKey).sort()).toEqual(["GET /media/{mediaId}", "POST /uploads"]);
+    for (const route of apiRoutes) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
+    const handlers = resourcesOf(api, "AWS::Lambda::Function").map((f) => f.Handler).filter(Boolean);
+    expect(handlers).toEqual(expect.arrayContaining([HANDLERS.apiUploads, HANDLERS.apiMedia]));
   });
 });
 
@@ -146,17 +497,50 @@ describe("permissions", () => {
       ...(r.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
     ]);
 
+  const all = () => [storage, review, bus, pipeline, api].flatMap(statements);
+
   it("grants no wildcard action anywhere", () => {
-    const all = [storage, bus, pipeline].flatMap(statements);
-    expect(all.length).toBeGreaterThan(routes.length);
-    const actions = all.flatMap((s) => [s.Action].flat()).filter(Boolean) as string[];
+    expect(all().length).toBeGreaterThan(routes.length);
+    const actions = all().flatMap((s) => [s.Action].flat()).filter(Boolean) as string[];
     expect(actions.filter((a) => a === "*" || a.endsWith(":*") || a.includes("*"))).toEqual([]);
-    expect(all.filter((s) => s.NotAction)).toEqual([]);
+    for (const banned of ["s3:*", "rekognition:*", "dynamodb:*", "events:*", "sagemaker:*"]) expect(actions).not.toContain(banned);
+    expect(all().filter((s) => s.NotAction)).toEqual([]);
+    expect(all().filter((s) => s.Effect !== "Allow" && s.Effect !== undefined)).toEqual([]);
+  });
+
+  it("allows resource * only for actions that support no resource-level permission", () => {
+    const anyResource = new Set([
+      "rekognition:StartLabelDetection", "rekognition:GetLabelDetection",
+      "rekognition:StartContentModeration", "rekognition:GetContentModeration",
+      "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
+      // Added by SST (tracing) and CDK (log retention) to every app.
+      "xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+    ]);
+    const star = all().filter((s) => [s.Resource].flat().includes("*"));
+    expect(star.length).toBeGreaterThan(0);
+    for (const s of star) for (const action of [s.Action].flat()) expect(anyResource, action).toContain(action);
   });
 
   it("lets the stages publish only to the media bus", () => {
     const putEvents = statements(pipeline).filter((s) => [s.Action].flat().includes("events:PutEvents"));
-    expect(putEvents).toHaveLength(routes.length);
+    // One per route, plus the Rekognition completion collector.
+    expect(putEvents).toHaveLength(routes.length + 1);
     for (const s of putEvents) expect(s.Resource).toEqual(expect.objectContaining({ "Fn::ImportValue": expect.any(String) }));
   });
 });
+
+describe("ffmpeg in Lambda", () => {
+  it("gives the ffmpeg stages the static binaries as an x86_64 layer, and probe may write probe.json under derived/", () => {
+    const layers = pipeline.findResources("AWS::Lambda::LayerVersion");
+    expect(Object.values(layers).map((l) => (l as { Properties: { CompatibleArchitectures: string[] } }).Properties.CompatibleArchitectures)).toEqual([["x86_64"]]);
+    const fns = Object.values(pipeline.findResources("AWS::Lambda::Function")) as Array<{ Properties: { Handler?: string; Architectures?: string[]; Layers?: unknown[]; Environment?: { Variables?: Record<string, unknown> } } }>;
+    for (const stage of ["probe", "extract-audio", "detect-shots"]) {
+      const fn = fns.find((f) => f.Properties.Handler === `packages/functions/src/handlers/${stage}.handler`);
+      expect(fn, stage).toBeDefined();
+      expect(fn!.Properties.Architectures, stage).toEqual(["x86_64"]);
+      expect(fn!.Properties.Layers, stage).toHaveLength(1);
+      expect(fn!.Properties.Environment!.Variables).toMatchObject({ MEDIA_PIPELINE_FFMPEG: "/opt/bin/ffmpeg", MEDIA_PIPELINE_FFPROBE: "/opt/bin/ffprobe" });
+    }
+  });
+});
+

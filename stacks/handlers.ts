@@ -1,0 +1,25 @@
+import type { StageName } from "@media-pipeline/core";
+
+/**
+ * Every Lambda entry point the stacks deploy, relative to the project root (SST bundles them at
+ * `app.finish()`). Each must export `handler`. Route stages follow the `handlers/<stage>.ts` rule.
+ */
+const root = "packages/functions/src/handlers";
+
+export const HANDLERS = {
+  /** S3 Object Created (default bus) → Media Received. */
+  ingest: `${root}/ingest.handler`,
+  /** Transcribe Job State Change (default bus) → Transcript Ready. */
+  transcribeComplete: `${root}/transcribe-complete.handler`,
+  /** SageMaker A2I HumanLoop Status Change (default bus) → Review Completed. */
+  reviewComplete: `${root}/review-complete.handler`,
+  /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */
+  rekognitionComplete: `${root}/rekognition-complete.handler`,
+  /** POST /uploads: a mediaId and a presigned PUT URL. */
+  apiUploads: `${root}/api-uploads.handler`,
+  /** GET /media/{mediaId}: progress and the report. */
+  apiMedia: `${root}/api-media.handler`,
+} as const;
+
+/** The entry point of a route's stage. */
+export const stageHandler = (stage: StageName) => `${root}/${stage}.handler`;

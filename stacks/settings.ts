@@ -1,0 +1,74 @@
+import type { Stack } from "sst/constructs";
+
+/**
+ * Deployment settings that differ between accounts and stages, read from the environment of the
+ * process that synthesizes the app (`sst deploy`, `npm run synth`), with defaults for a first deploy.
+ * A malformed value fails synthesis with every problem listed, not a deploy halfway through.
+ *
+ * | variable                      | default                                                     |
+ * |-------------------------------|-------------------------------------------------------------|
+ * | MEDIA_REVIEW_ORIGINS          | `https://*.labeling.<region>.sagemaker.aws` (A2I worker portal) |
+ * | MEDIA_DERIVED_EXPIRY_DAYS     | 30                                                          |
+ * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
+ * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
+ */
+export interface Settings {
+  /** Origins allowed to GET media from the bucket: the A2I worker portal's video player. */
+  reviewOrigins: string[];
+  /** Days after which stage outputs under derived/ expire. */
+  derivedExpiryDays: number;
+  /** Bedrock model (or cross-region inference profile) the scene summaries call through Converse. */
+  bedrockModelId: string;
+  /** The A2I work team (private workforce) that reviews uncertain moderation. */
+  workteamArn: string;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid deployment settings: ${issues.join("; ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+/**
+ * A private workforce's worker portal is served from `https://<id>.labeling.<region>.sagemaker.aws`, and
+ * a video player in an A2I task loads media cross-origin from there, so the bucket needs CORS for GET
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/a2i-permissions-security.html). S3 CORS allows one
+ * `*` per origin, which covers the per-workforce subdomain without opening the bucket to every site.
+ */
+export const workerPortalOrigin = (region: string) => `https://*.labeling.${region}.sagemaker.aws`;
+
+export function readSettings(stack: Stack, env: Record<string, string | undefined> = process.env): Settings {
+  const issues: string[] = [];
+  const value = (name: string) => env[name]?.trim() || undefined;
+
+  const reviewOrigins = (value("MEDIA_REVIEW_ORIGINS") ?? workerPortalOrigin(stack.region))
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of reviewOrigins) {
+    if (!/^https:\/\/[A-Za-z0-9.*-]+(:\d+)?$/.test(origin) || origin.split("*").length > 2) {
+      issues.push(`MEDIA_REVIEW_ORIGINS: "${origin}" is not an https origin with at most one *`);
+    }
+  }
+
+  const days = value("MEDIA_DERIVED_EXPIRY_DAYS") ?? "30";
+  const derivedExpiryDays = Number(days);
+  if (!Number.isInteger(derivedExpiryDays) || derivedExpiryDays < 1) {
+    issues.push(`MEDIA_DERIVED_EXPIRY_DAYS: "${days}" is not a whole number of days ≥ 1`);
+  }
+
+  const bedrockModelId = value("MEDIA_BEDROCK_MODEL_ID") ?? "amazon.nova-lite-v1:0";
+  if (!/^[a-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?(:[A-Za-z0-9-]+)?$/.test(bedrockModelId)) {
+    issues.push(`MEDIA_BEDROCK_MODEL_ID: "${bedrockModelId}" is not a Bedrock model or inference profile id`);
+  }
+
+  const workteamArn =
+    value("A2I_WORKTEAM_ARN") ?? `arn:aws:sagemaker:${stack.region}:${stack.account}:workteam/private-crowd/media-reviewers`;
+  if (!/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:workteam\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/.test(workteamArn)) {
+    issues.push(`A2I_WORKTEAM_ARN: "${workteamArn}" is not a SageMaker work team ARN`);
+  }
+
+  if (issues.length) throw new SettingsError(issues);
+  return { reviewOrigins, derivedExpiryDays, bedrockModelId, workteamArn };
+}
