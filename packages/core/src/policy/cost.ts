@@ -9,9 +9,9 @@ export const PRICES = {
   rekognitionVideoPerMinute: 0.1,
   /** Transcribe batch, standard, per minute (speaker diarization included). */
   transcribePerMinute: 0.024,
-  /** Bedrock per 1,000 tokens for the default model (Anthropic Claude 3 Haiku on demand). */
-  bedrockInputPer1k: 0.00025,
-  bedrockOutputPer1k: 0.00125,
+  /** Bedrock per 1,000 tokens for the stacks' default model (Amazon Nova Lite, on demand). */
+  bedrockInputPer1k: 0.00006,
+  bedrockOutputPer1k: 0.00024,
   /** A2I per object reviewed with a custom task type (plus your own workforce's time). */
   a2iPerReview: 0.08,
   /** Lambda per GB-second (arm64) and per million requests. */
