@@ -83,15 +83,24 @@ export function passRole(role: IRole, service: string): PolicyStatement {
   });
 }
 
+/** sqs:SendMessage on one queue (the transcribe stage's delayed check). */
+export function queueSendAccess(queueArn: string): PolicyStatement {
+  return new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queueArn] });
+}
+
 /** events:PutEvents on one bus (`bind` would grant events:*). */
 export function publishAccess(eventBusArn: string): PolicyStatement {
   return new PolicyStatement({ actions: ["events:PutEvents"], resources: [eventBusArn] });
 }
 
-/** (mediaId, stage) progress with conditional writes (`bind` would grant dynamodb:*). */
-export function stateAccess(tableArn: string): PolicyStatement {
+/**
+ * (mediaId, stage) progress with conditional writes (`bind` would grant dynamodb:*). Pushing onto the
+ * Rekognition start backlog in the same table is a PutItem, covered; releasing from it (`release`, the
+ * Rekognition completion collector only) also takes items with a conditional DeleteItem.
+ */
+export function stateAccess(tableArn: string, ops: { release?: boolean } = {}): PolicyStatement {
   return new PolicyStatement({
-    actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+    actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", ...(ops.release ? ["dynamodb:DeleteItem"] : [])],
     resources: [tableArn],
   });
 }

@@ -11,6 +11,8 @@ export const HANDLERS = {
   ingest: `${root}/ingest.handler`,
   /** Transcribe Job State Change (default bus) → Transcript Ready. */
   transcribeComplete: `${root}/transcribe-complete.handler`,
+  /** The transcribe stage's delayed check (SQS) → Transcript Ready / Stage Failed, or a later check. */
+  transcribeCheck: `${root}/transcribe-check.handler`,
   /** SageMaker A2I HumanLoop Status Change (default bus) → Review Completed. */
   reviewComplete: `${root}/review-complete.handler`,
   /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */

@@ -1,13 +1,17 @@
+import { Duration } from "aws-cdk-lib";
 import type { EventPattern } from "aws-cdk-lib/aws-events";
 import { Role, ServicePrincipal, type PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Topic as SnsTopic } from "aws-cdk-lib/aws-sns";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { routes, type StageName } from "@media-pipeline/core";
-import { Topic, use, type StackContext } from "sst/constructs";
+import { Function as SstFunction, Topic, use, type StackContext } from "sst/constructs";
 import {
   bedrockAccess,
   humanLoopAccess,
   objectAccess,
   publishAccess,
+  queueSendAccess,
   rekognitionAccess,
   stateAccess,
   transcribeAccess,
@@ -97,13 +101,14 @@ export function Pipeline({ stack }: StackContext) {
         function: {
           handler: HANDLERS.rekognitionComplete,
           description: "Rekognition video job completion (SNS) → Labels Detected / Moderation Completed",
-          environment: baseEnv,
+          environment: { ...baseEnv, ...rekognitionEnv },
           permissions: [
             publishAccess(bus.eventBusArn),
-            stateAccess(table.tableArn),
-            // Collects results. (Starting backlogged jobs from here would add `start: true` and the
-            // REKOGNITION_* variables.)
-            ...rekognitionAccess(["labels", "moderation"], { start: false, get: true }, rekognitionRole),
+            // Also takes the oldest start from the Rekognition backlog (Query + conditional DeleteItem;
+            // PutItem when the limit is hit again).
+            stateAccess(table.tableArn, { release: true }),
+            // Collects results, and starts the backlogged job each completion releases (either kind).
+            ...rekognitionAccess(["labels", "moderation"], { start: true, get: true }, rekognitionRole),
             ...objectAccess(bucket.bucketArn, { read: [UPLOAD_PREFIX, DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
           ],
           ...SIZES.collect,
@@ -115,6 +120,37 @@ export function Pipeline({ stack }: StackContext) {
     },
   });
 
+  // Transcribe's state-change event is best effort: the transcribe stage also queues a delayed check
+  // (DelaySeconds, default 900) that looks the job up, re-queues itself while the job runs and fails
+  // the stage after the maximum age (default 5 h). Not a dead-letter queue: it has no alarm of its
+  // own, but a message that fails maxReceiveCount times moves to one that has.
+  const transcribeCheckDlq = deadLetterQueue(stack, "TranscribeCheckDeadLetters");
+  const transcribeCheckQueue = new Queue(stack, "TranscribeCheckQueue", {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // AWS advises at least six times the consumer's timeout (SIZES.collect: 5 minutes).
+    visibilityTimeout: Duration.minutes(30),
+    deadLetterQueue: { queue: transcribeCheckDlq, maxReceiveCount: 5 },
+  });
+  const transcribeCheckEnv = { TRANSCRIBE_CHECK_QUEUE_URL: transcribeCheckQueue.queueUrl };
+  const transcribeCheck = new SstFunction(stack, "TranscribeCheck", {
+    handler: HANDLERS.transcribeCheck,
+    description: "Transcribe job check (SQS, delayed) → Transcript Ready / Stage Failed, or a later check",
+    environment: { ...baseEnv, ...transcribeCheckEnv },
+    permissions: [
+      publishAccess(bus.eventBusArn),
+      stateAccess(table.tableArn),
+      transcribeAccess({ start: false, get: true }),
+      // Reads the transcript Transcribe wrote under derived/; the document built from it goes there too.
+      ...objectAccess(bucket.bucketArn, { read: [DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
+      // Re-queues the check while the job runs.
+      queueSendAccess(transcribeCheckQueue.queueArn),
+    ],
+    ...SIZES.collect,
+  });
+  // One bad message is reported alone (batchItemFailures) instead of redelivering the whole batch.
+  transcribeCheck.addEventSource(new SqsEventSource(transcribeCheckQueue, { batchSize: 10, reportBatchItemFailures: true }));
+
   const serviceAccess = (service: Service): PolicyStatement[] => {
     switch (service) {
       case "rekognition-labels":
@@ -122,7 +158,7 @@ export function Pipeline({ stack }: StackContext) {
       case "rekognition-moderation":
         return rekognitionAccess(["moderation"], { start: true, get: false }, rekognitionRole);
       case "transcribe":
-        return [transcribeAccess({ start: true, get: false })];
+        return [transcribeAccess({ start: true, get: false }), queueSendAccess(transcribeCheckQueue.queueArn)];
       case "bedrock":
         return [bedrockAccess(stack, settings.bedrockModelId)];
       case "a2i":
@@ -135,9 +171,10 @@ export function Pipeline({ stack }: StackContext) {
       case "rekognition-moderation":
         return rekognitionEnv;
       case "transcribe":
-        return {};
+        return transcribeCheckEnv;
       case "bedrock":
-        return { BEDROCK_MODEL_ID: settings.bedrockModelId };
+        // Keyframes go to the model only when it is on the image allow-list (stacks/settings.ts).
+        return { BEDROCK_MODEL_ID: settings.bedrockModelId, BEDROCK_ACCEPTS_IMAGES: String(settings.bedrockAcceptsImages) };
       case "a2i":
         return { FLOW_DEFINITION_ARN: flowDefinitionArn };
     }
@@ -194,6 +231,8 @@ export function Pipeline({ stack }: StackContext) {
     RekognitionTopicArn: topic.topicArn,
     RekognitionRoleArn: rekognitionRole.roleArn,
     RekognitionCompleteDeadLetterQueue: rekognitionDlq.queueUrl,
+    TranscribeCheckQueue: transcribeCheckQueue.queueUrl,
+    TranscribeCheckDeadLetterQueue: transcribeCheckDlq.queueUrl,
   });
   return { rekognitionTopic: topic, rekognitionRole };
 }

@@ -11,6 +11,8 @@ import type { Stack } from "sst/constructs";
  * | MEDIA_DERIVED_EXPIRY_DAYS     | 30                                                          |
  * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
  * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
+ *
+ * The summarize function's `BEDROCK_ACCEPTS_IMAGES` follows from the model id (`IMAGE_MODEL_PREFIXES`).
  */
 export interface Settings {
   /** Origins allowed to GET media from the bucket: the A2I worker portal's video player. */
@@ -19,6 +21,8 @@ export interface Settings {
   derivedExpiryDays: number;
   /** Bedrock model (or cross-region inference profile) the scene summaries call through Converse. */
   bedrockModelId: string;
+  /** Whether that model takes image blocks, so the summaries get keyframes (`bedrockAcceptsImages`). */
+  bedrockAcceptsImages: boolean;
   /** The A2I work team (private workforce) that reviews uncertain moderation. */
   workteamArn: string;
 }
@@ -37,6 +41,26 @@ export class SettingsError extends Error {
  * `*` per origin, which covers the per-workforce subdomain without opening the bucket to every site.
  */
 export const workerPortalOrigin = (region: string) => `https://*.labeling.${region}.sagemaker.aws`;
+
+/**
+ * Bedrock models known to take images in Converse, by model-id prefix (after any cross-region
+ * inference-profile prefix such as `us.`), from the supported-features table in
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-supported-models-features.html.
+ * Deliberately short: a model not listed gets text only (a text-only model refuses image blocks,
+ * which would cost a failed call per scene). Nova Micro and Claude 3.5 Haiku are text-only.
+ */
+export const IMAGE_MODEL_PREFIXES = [
+  "amazon.nova-lite", "amazon.nova-pro", "amazon.nova-premier",
+  "anthropic.claude-3-haiku", "anthropic.claude-3-sonnet", "anthropic.claude-3-opus", "anthropic.claude-3-5-sonnet",
+  "anthropic.claude-3-7-sonnet", "anthropic.claude-sonnet-4", "anthropic.claude-opus-4", "anthropic.claude-haiku-4-5",
+  "meta.llama3-2-11b-instruct", "meta.llama3-2-90b-instruct", "meta.llama4-", "mistral.pixtral-large",
+] as const;
+
+/** Whether a Bedrock model or inference profile id is on the image allow-list (`BEDROCK_ACCEPTS_IMAGES`). */
+export function bedrockAcceptsImages(modelId: string): boolean {
+  const base = modelId.replace(/^(us|us-gov|eu|apac|jp|au|ca|global)\./, "");
+  return IMAGE_MODEL_PREFIXES.some((prefix) => base.startsWith(prefix));
+}
 
 export function readSettings(stack: Stack, env: Record<string, string | undefined> = process.env): Settings {
   const issues: string[] = [];
@@ -70,5 +94,5 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
   }
 
   if (issues.length) throw new SettingsError(issues);
-  return { reviewOrigins, derivedExpiryDays, bedrockModelId, workteamArn };
+  return { reviewOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn };
 }

@@ -1,9 +1,10 @@
 import { createRequire } from "node:module";
-import { CreateTableCommand, DynamoDBClient, UpdateItemCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, UpdateItemCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { catalog, compilePattern, DETAIL_TYPES, EVENT_SOURCE, routes, type DetailType, type Route } from "@media-pipeline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoStateStore, StageAlreadySettledError, StageNotStartedError } from "../packages/functions/src/adapters/dynamodb-state-store.js";
+import { createDynamoBacklog, type VideoJobRequest } from "../packages/functions/src/adapters/rekognition/dynamodb-backlog.js";
 import { createEventBridgePublishBatch } from "../packages/functions/src/adapters/eventbridge-publish.js";
 import { BlobNotFoundError, createS3BlobStore, presignedGetUrl } from "../packages/functions/src/adapters/s3-blob-store.js";
 import { startMoto, type Moto } from "./helpers/moto.js";
@@ -142,6 +143,41 @@ describe("DynamoDB state store on the emulator", () => {
       );
     expect(error?.name).toBe("ConditionalCheckFailedException");
     expect(error?.Item?.status).toEqual({ S: "running" });
+  });
+
+  it("keeps the Rekognition start backlog FIFO, once per (mediaId, kind), and takes each item once", async () => {
+    const request = (mediaId: string, kind: VideoJobRequest["kind"]): VideoJobRequest => ({
+      kind, mediaId, source: { bucket: "media-bucket", key: `media/${mediaId}/talk.mp4` }, minConfidence: 50,
+      notification: { snsTopicArn: `arn:aws:sns:${moto.region}:${moto.account}:AmazonRekognitionJobs`, roleArn: `arn:aws:iam::${moto.account}:role/rekognition` },
+    });
+    const oldest = request("01jd8x7k2m4n6p8q0r2s4t6v04", "labels");
+    const middle = request("01jd8x7k2m4n6p8q0r2s4t6v04", "moderation");
+    const newest = request("01jd9b2c3d4e5f6g7h8j9k0m05", "labels");
+    const backlog = createDynamoBacklog({ client, tableName });
+    // Pushed out of order and twice (a duplicate trigger): the key orders them and refuses the repeat.
+    for (const r of [newest, oldest, middle, oldest, newest]) await backlog.push(r);
+    // A state item in the same table stays out of the backlog's partition.
+    await createDynamoStateStore({ client, tableName }).begin(oldest.mediaId, "detect-labels", 60_000);
+
+    await expect(backlog.shift()).resolves.toEqual(oldest);
+    await backlog.unshift(oldest); // a release that hit the limit again keeps its place
+    await expect(backlog.shift()).resolves.toEqual(oldest);
+
+    // Another releaser takes `middle` between this one's Query and its DeleteItem: the conditional
+    // delete fails on the emulator, and this releaser takes the next item instead.
+    let raced = false;
+    const racing = {
+      send: async (command: Parameters<DynamoDBClient["send"]>[0]) => {
+        if (!raced && command instanceof DeleteItemCommand) {
+          raced = true;
+          await expect(backlog.shift()).resolves.toEqual(middle);
+        }
+        return client.send(command as never);
+      },
+    } as Pick<DynamoDBClient, "send">;
+    await expect(createDynamoBacklog({ client: racing, tableName }).shift()).resolves.toEqual(newest);
+    expect(raced).toBe(true);
+    await expect(backlog.shift()).resolves.toBeUndefined();
   });
 });
 

@@ -335,6 +335,8 @@ describe("pipeline: function sizes and service access", () => {
     expect(a2i.Resource).toEqual({ "Fn::ImportValue": expect.stringMatching(/FlowDefinitionArn/) });
     expect(routeFunction("request-review").Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.Resource);
     expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_MODEL_ID).toBe("amazon.nova-lite-v1:0");
+    // Nova Lite takes images, so scene summaries get keyframes (stacks/settings.ts keeps the allow-list).
+    expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_ACCEPTS_IMAGES).toBe("true");
     const pass = statements("detect-labels").find((s) => s.Action === "iam:PassRole");
     expect(pass).toMatchObject({
       Resource: { "Fn::GetAtt": [expect.stringMatching(/^RekognitionPublisher/), "Arn"] },
@@ -376,18 +378,119 @@ describe("pipeline: Rekognition completion", () => {
     const fn = resourceOf(pipeline, subscription.Endpoint["Fn::GetAtt"][0]);
     expect(fn.Properties.Handler).toBe(HANDLERS.rekognitionComplete);
     expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
-      expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]),
+      expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE", "REKOGNITION_TOPIC_ARN", "REKOGNITION_ROLE_ARN"]),
     );
+    // Collects both kinds, and starts whichever kind a completion releases from the backlog.
     expect(actionsOf(statementsOfFunction(pipeline, fn)).filter((a) => !/^(s3|dynamodb|events|sqs|xray):/.test(a)).sort()).toEqual([
+      "iam:PassRole",
       "rekognition:GetContentModeration",
       "rekognition:GetLabelDetection",
+      "rekognition:StartContentModeration",
+      "rekognition:StartLabelDetection",
     ]);
+  });
+
+  it("lets the collector release backlogged starts: PassRole on the Rekognition role, take from the backlog in the state table", () => {
+    const [subscription] = resourcesOf(pipeline, "AWS::SNS::Subscription");
+    const fn = resourceOf(pipeline, subscription!.Endpoint["Fn::GetAtt"][0]);
+    const statements = statementsOfFunction(pipeline, fn);
+    const vars = fn.Properties.Environment.Variables;
+    expect(statements.find((s) => s.Action === "iam:PassRole")).toMatchObject({
+      Resource: { "Fn::GetAtt": [expect.stringMatching(/^RekognitionPublisher/), "Arn"] },
+      Condition: { StringEquals: { "iam:PassedToService": "rekognition.amazonaws.com" } },
+    });
+    expect(vars.REKOGNITION_ROLE_ARN).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^RekognitionPublisher/), "Arn"] });
+    expect(vars.REKOGNITION_TOPIC_ARN).toEqual({ Ref: Object.keys(pipeline.findResources("AWS::SNS::Topic"))[0] });
+
+    const table = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
+    expect(table).toHaveLength(1);
+    expect([table[0].Action].flat().sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
+    expect(table[0].Resource).toEqual(expect.objectContaining({ "Fn::ImportValue": expect.stringMatching(/Table/) }));
+
+    // Only the releaser deletes: the starting stages push with PutItem and get no DeleteItem.
+    for (const name of ["detect-labels", "moderate-content"]) {
+      const rule = resourcesOf(pipeline, "AWS::Events::Rule").find((r) => String(r.Name).endsWith(`-${name}`))!;
+      const actions = actionsOf(statementsOfFunction(pipeline, targetFunction(pipeline, rule)));
+      expect(actions, name).toEqual(expect.arrayContaining(["dynamodb:PutItem", "dynamodb:Query"]));
+      expect(actions, name).not.toContain("dynamodb:DeleteItem");
+    }
+  });
+});
+
+describe("pipeline: transcribe check", () => {
+  const checkQueue = () => {
+    const [entry, ...others] = Object.entries(pipeline.findResources("AWS::SQS::Queue")).filter(([id]) => id.startsWith("TranscribeCheckQueue"));
+    expect(others).toHaveLength(0);
+    return { id: entry![0], ...(entry![1] as Resource).Properties } as Record<string, any> & { id: string };
+  };
+  const checkFunction = () => {
+    const fns = resourcesOf(pipeline, "AWS::Lambda::Function").filter((f) => f.Handler === HANDLERS.transcribeCheck);
+    expect(fns).toHaveLength(1);
+    return resourceOf(pipeline, fns[0]!.id);
+  };
+  const transcribeStage = () => {
+    const rule = resourcesOf(pipeline, "AWS::Events::Rule").find((r) => String(r.Name).endsWith("-transcribe-audio"))!;
+    return targetFunction(pipeline, rule);
+  };
+  const sends = (fn: Resource) => statementsOfFunction(pipeline, fn).filter((s) => [s.Action].flat().includes("sqs:SendMessage"));
+
+  it("has a work queue that dead-letters into an alarmed queue after a few receives", () => {
+    const queue = checkQueue();
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 30 * 60,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [expect.stringMatching(/^TranscribeCheckDeadLetters/), "Arn"] }, maxReceiveCount: 5 },
+    });
+    // At least six times the consumer's timeout, as AWS advises for SQS event sources.
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * checkFunction().Properties.Timeout);
+    const dlqId = queue.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
+    const alarms = resourcesOf(pipeline, "AWS::CloudWatch::Alarm").filter((a) => a.Dimensions[0].Value["Fn::GetAtt"][0] === dlqId);
+    expect(alarms).toHaveLength(1);
+  });
+
+  it("feeds the consumer from the queue with partial batch failures", () => {
+    const [mapping, ...others] = resourcesOf(pipeline, "AWS::Lambda::EventSourceMapping");
+    expect(others).toHaveLength(0);
+    expect(mapping).toMatchObject({
+      EventSourceArn: { "Fn::GetAtt": [checkQueue().id, "Arn"] },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
+    });
+    expect(mapping!.FunctionName.Ref).toBe(Object.entries(pipeline.toJSON().Resources).find(([, r]) => r === checkFunction())![0]);
+  });
+
+  it("lets the consumer look the job up, read and write derived/, publish, and re-queue the check", () => {
+    const fn = checkFunction();
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE", "TRANSCRIBE_CHECK_QUEUE_URL"]),
+    );
+    expect(fn.Properties.Environment.Variables.TRANSCRIBE_CHECK_QUEUE_URL).toEqual({ Ref: checkQueue().id });
+    const actions = actionsOf(statementsOfFunction(pipeline, fn));
+    expect(actions).toEqual(expect.arrayContaining([
+      "transcribe:GetTranscriptionJob", "s3:GetObject", "s3:PutObject", "events:PutEvents", "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+    ]));
+    expect(actions).not.toContain("transcribe:StartTranscriptionJob");
+    const read = statementsOfFunction(pipeline, fn).find((s) => s.Action === "s3:GetObject");
+    expect(JSON.stringify(read.Resource)).toContain("/derived/*");
+    expect(sends(fn).map((s) => s.Resource)).toEqual([{ "Fn::GetAtt": [checkQueue().id, "Arn"] }]);
+  });
+
+  it("lets the transcribe stage queue the check, and only on that queue", () => {
+    const fn = transcribeStage();
+    expect(fn.Properties.Environment.Variables.TRANSCRIBE_CHECK_QUEUE_URL).toEqual({ Ref: checkQueue().id });
+    // Besides its own dead-letter queue (Lambda's async DLQ), the stage sends to the check queue.
+    expect(sends(fn).map((s) => s.Resource)).toContainEqual({ "Fn::GetAtt": [checkQueue().id, "Arn"] });
+    const toCheck = (f: Resource) => sends(f).filter((s) => JSON.stringify(s.Resource).includes(checkQueue().id));
+    const others = resourcesOf(pipeline, "AWS::Lambda::Function").filter((f) => f.Handler?.endsWith(".handler") && ![HANDLERS.transcribeCheck, "packages/functions/src/handlers/transcribe.handler"].includes(f.Handler));
+    expect(others.length).toBeGreaterThan(0);
+    for (const f of others) expect(toCheck(resourceOf(pipeline, f.id)), f.Handler).toEqual([]);
   });
 });
 
 describe("dead-letter alarms", () => {
   it.each([["bus", () => bus], ["pipeline", () => pipeline]] as const)("alarms on every dead-letter queue of %s", (_, t) => {
-    const queues = Object.keys(t().findResources("AWS::SQS::Queue"));
+    // The transcribe check queue is a work queue (it always holds delayed messages), not a dead-letter one.
+    const queues = Object.keys(t().findResources("AWS::SQS::Queue")).filter((id) => !id.startsWith("TranscribeCheckQueue"));
     const alarms = resourcesOf(t(), "AWS::CloudWatch::Alarm");
     expect(queues.length).toBeGreaterThan(0);
     expect(alarms).toHaveLength(queues.length);
@@ -523,8 +626,8 @@ describe("permissions", () => {
 
   it("lets the stages publish only to the media bus", () => {
     const putEvents = statements(pipeline).filter((s) => [s.Action].flat().includes("events:PutEvents"));
-    // One per route, plus the Rekognition completion collector.
-    expect(putEvents).toHaveLength(routes.length + 1);
+    // One per route, plus the Rekognition completion collector and the transcribe check.
+    expect(putEvents).toHaveLength(routes.length + 2);
     for (const s of putEvents) expect(s.Resource).toEqual(expect.objectContaining({ "Fn::ImportValue": expect.any(String) }));
   });
 });

@@ -7,10 +7,13 @@ import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDe
 import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
 import { createA2iReviewQueue } from "./adapters/a2i/index.js";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
-import { startContentModeration, startLabelDetection } from "./adapters/rekognition/index.js";
+import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
+import { startOrBacklog } from "./adapters/rekognition/index.js";
 import { presignedGetUrl } from "./adapters/s3-blob-store.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
+import { createSceneKeyframes, withSceneKeyframes } from "./scene-keyframes.js";
+import { createTranscribeCheckSender } from "./transcribe-check.js";
 
 /** Where the shot pass writes keyframes and samples: under derived/, which the lifecycle rule expires. */
 export const FRAMES_PREFIX = "derived/frames";
@@ -74,25 +77,42 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
     case "detect-labels":
     case "moderate": {
       const notification = { snsTopicArn: cloud.require("REKOGNITION_TOPIC_ARN"), roleArn: cloud.require("REKOGNITION_ROLE_ARN") };
-      const start = stage === "detect-labels" ? startLabelDetection : startContentModeration;
+      const kind = stage === "detect-labels" ? "labels" : "moderation";
+      // At Rekognition's concurrent-job limit the start waits in the backlog and the stage stays
+      // running: a completion releases it (completions.ts), and its own completion collects it.
+      const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
+      const start = videoJobStarter(cloud.clients.rekognition);
       return createStartVisionJob({
         ...deps, stage,
-        start: async ({ mediaId, source }) => void (await start(cloud.clients.rekognition, { mediaId, source, minConfidence: settings.minConfidence(cloud), notification })),
+        start: async ({ mediaId, source }) => void (await startOrBacklog(start, backlog, { kind, mediaId, source, minConfidence: settings.minConfidence(cloud), notification })),
       });
     }
-    case "transcribe":
+    case "transcribe": {
+      const check = createTranscribeCheckSender(cloud);
       return createStartTranscription({
         ...deps, maxSpeakers: settings.maxSpeakers(cloud), language: settings.language(cloud),
-        start: async (input) => void (await startTranscription(cloud.clients.transcribe, { ...input, outputBucket: bucket })),
+        start: async (input) => {
+          const { jobName } = await startTranscription(cloud.clients.transcribe, { ...input, outputBucket: bucket });
+          // The state-change event is best effort: a delayed check looks the job up. Also sent for a
+          // duplicate start, which is how a retry after a failed send gets its check.
+          await check({ mediaId: input.mediaId, jobName, attempt: 1, startedAt: new Date().toISOString() });
+        },
       });
-    case "summarize-scenes":
-      return createSummarizeScenes({
-        ...deps, blobs: cloud.blobs,
-        summarizer: createBedrockSummarizer({
-          client: cloud.clients.bedrock, modelId: cloud.require("BEDROCK_MODEL_ID"), maxRetries: 3,
-          acceptsImages: cloud.env.BEDROCK_ACCEPTS_IMAGES === "true", fallback: createExtractiveSummarizer(),
-        }),
-      });
+    }
+    case "summarize-scenes": {
+      const modelId = cloud.require("BEDROCK_MODEL_ID");
+      const acceptsImages = cloud.env.BEDROCK_ACCEPTS_IMAGES === "true";
+      const fallback = createExtractiveSummarizer();
+      // Built per event: the keyframe loader must know the media (summarize() gets scenes only), and
+      // its cache of the shots document lives for one invocation.
+      return (event, ctx) => {
+        const load = createSceneKeyframes({ state: cloud.state, blobs: cloud.blobs, s3: cloud.clients.s3, mediaId: event.detail.mediaId });
+        const summarizer = withSceneKeyframes(load, (keyframes) => createBedrockSummarizer({
+          client: cloud.clients.bedrock, modelId, maxRetries: 3, acceptsImages, fallback, ...(acceptsImages ? { keyframes } : {}),
+        }));
+        return createSummarizeScenes({ ...deps, blobs: cloud.blobs, summarizer })(event, ctx);
+      };
+    }
     case "request-review":
       return createRequestReview({
         ...deps,

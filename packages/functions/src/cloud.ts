@@ -3,6 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SageMakerA2IRuntimeClient } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { TranscribeClient } from "@aws-sdk/client-transcribe";
 import { DEFAULT_THRESHOLDS, parseThresholds, type BlobStore, type ModerationThresholds, type Publish, type StateStore } from "@media-pipeline/core";
@@ -32,6 +33,12 @@ export interface CloudEnv {
   FLAG_MIN?: string;
   MAX_BYTES?: string;
   MAX_DURATION_SECONDS?: string;
+  /** The delayed-check queue of the transcribe stage (the state-change event is best effort). */
+  TRANSCRIBE_CHECK_QUEUE_URL?: string;
+  /** Seconds between checks of a running transcription job (0–900, SQS's DelaySeconds range). */
+  TRANSCRIBE_CHECK_DELAY_SECONDS?: string;
+  /** Seconds after the job started at which a still-running job fails the stage as timed out. */
+  TRANSCRIBE_CHECK_MAX_AGE_SECONDS?: string;
 }
 
 /** The AWS clients, injectable so handler tests can run with mocked ones. */
@@ -43,6 +50,8 @@ export interface CloudClients {
   transcribe: TranscribeClient;
   bedrock: BedrockRuntimeClient;
   a2i: SageMakerA2IRuntimeClient;
+  /** Only the transcribe stage and its delayed check use SQS. */
+  sqs?: SQSClient;
 }
 
 export interface Cloud {
@@ -73,6 +82,16 @@ export const settings = {
     maxBytes: number(c.env, "MAX_BYTES", 10 * 1024 ** 3),
     maxDurationMs: number(c.env, "MAX_DURATION_SECONDS", 6 * 3600) * 1000,
   }),
+  /** Default 900 s, SQS's maximum DelaySeconds. */
+  transcribeCheckDelaySeconds: (c: Cloud) => {
+    const n = number(c.env, "TRANSCRIBE_CHECK_DELAY_SECONDS", 900);
+    if (!Number.isInteger(n) || n < 0 || n > 900) {
+      throw new ConfigurationError(`TRANSCRIBE_CHECK_DELAY_SECONDS must be a whole number of seconds 0–900, got ${n}`, ["TRANSCRIBE_CHECK_DELAY_SECONDS: out of range"]);
+    }
+    return n;
+  },
+  /** Default 5 h: Transcribe's 4 h job limit plus a margin. */
+  transcribeCheckMaxAgeMs: (c: Cloud) => number(c.env, "TRANSCRIBE_CHECK_MAX_AGE_SECONDS", 5 * 3600) * 1000,
 };
 
 /**
@@ -92,6 +111,7 @@ export function createCloud(rawEnv: Record<string, string | undefined>, clients?
     transcribe: clients?.transcribe ?? new TranscribeClient({}),
     bedrock: clients?.bedrock ?? new BedrockRuntimeClient({}),
     a2i: clients?.a2i ?? new SageMakerA2IRuntimeClient({}),
+    sqs: clients?.sqs ?? new SQSClient({}),
   };
   let thresholds: ModerationThresholds;
   try {

@@ -3,8 +3,9 @@ import {
   RetryableError, type StageContext,
 } from "@media-pipeline/core";
 import { parseA2iOutput, parseA2iStatusEvent } from "./adapters/a2i/index.js";
-import { getLabelFrames, getModerationFrames, parseCompletionMessage } from "./adapters/rekognition/index.js";
-import { collectTranscript, parseTranscribeStateChange } from "./adapters/transcribe/index.js";
+import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
+import { getLabelFrames, getModerationFrames, parseCompletionMessage, releaseOne } from "./adapters/rekognition/index.js";
+import { collectTranscript, parseTranscribeStateChange, type CollectedTranscript } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
 
 /*
@@ -16,7 +17,7 @@ import { settings, type Cloud } from "./cloud.js";
 const CTX: StageContext = { attempt: 1, finalAttempt: false };
 
 /** A job that ended badly settles its stage as failed, with AWS's reason. */
-function failStage(cloud: Cloud, mediaId: string, stage: "detect-labels" | "moderate" | "transcribe", reason: string) {
+export function failStage(cloud: Cloud, mediaId: string, stage: "detect-labels" | "moderate" | "transcribe", reason: string) {
   return completeOnce({ state: cloud.state, publish: cloud.publish }, {
     mediaId, correlationId: mediaId, stage, trigger: stage === "transcribe" ? "Audio Extracted" : "Media Probed", ctx: CTX,
     work: async () => {
@@ -26,25 +27,35 @@ function failStage(cloud: Cloud, mediaId: string, stage: "detect-labels" | "mode
 }
 
 /**
- * Rekognition video job completion (SNS): fetch the paged results and complete labels or moderation.
+ * Rekognition video job completion (SNS): fetch the paged results and complete labels or moderation,
+ * then release one start waiting in the backlog (see adapters/rekognition/backlog.ts).
  * @example export const handler = createRekognitionCompletion(cloud)
  */
 export function createRekognitionCompletion(cloud: Cloud) {
   const deps = { state: cloud.state, publish: cloud.publish, blobs: cloud.blobs };
   const labels = createCollectLabels(deps);
   const moderation = createCollectModeration({ ...deps, thresholds: cloud.thresholds });
+  const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
+  const startReleased = videoJobStarter(cloud.clients.rekognition);
   return async (event: { Records?: unknown[] }): Promise<void> => {
     for (const record of event.Records ?? [event]) {
       const done = parseCompletionMessage(record);
       const stage = done.kind === "labels" ? "detect-labels" : "moderate";
       if (done.status !== "SUCCEEDED") {
         await failStage(cloud, done.mediaId, stage, `Rekognition ${done.api} job ${done.jobId} ended ${done.status}`);
-        continue;
+      } else {
+        const job = { mediaId: done.mediaId, correlationId: done.mediaId, source: done.video };
+        const options = { minConfidence: settings.minConfidence(cloud) };
+        if (done.kind === "labels") await labels({ ...job, result: await getLabelFrames(cloud.clients.rekognition, done.jobId, options) }, CTX);
+        else await moderation({ ...job, result: await getModerationFrames(cloud.clients.rekognition, done.jobId, options) }, CTX);
       }
-      const job = { mediaId: done.mediaId, correlationId: done.mediaId, source: done.video };
-      const options = { minConfidence: settings.minConfidence(cloud) };
-      if (done.kind === "labels") await labels({ ...job, result: await getLabelFrames(cloud.clients.rekognition, done.jobId, options) }, CTX);
-      else await moderation({ ...job, result: await getModerationFrames(cloud.clients.rekognition, done.jobId, options) }, CTX);
+      // This job's slot is free: start the oldest backlogged one (its own completion collects it). One
+      // that can never start settles its stage as failed; a limit hit again leaves it queued.
+      const released = await releaseOne(startReleased, backlog);
+      if ("failed" in released) {
+        const { mediaId, kind } = released.item;
+        await failStage(cloud, mediaId, kind === "labels" ? "detect-labels" : "moderate", released.failed.message);
+      }
     }
   };
 }
@@ -54,21 +65,36 @@ export function createRekognitionCompletion(cloud: Cloud) {
  * @example export const handler = createTranscribeCompletion(cloud)
  */
 export function createTranscribeCompletion(cloud: Cloud) {
-  const collect = createCollectTranscript({ state: cloud.state, publish: cloud.publish, blobs: cloud.blobs });
+  const settle = createSettleTranscription(cloud);
   return async (event: unknown): Promise<void> => {
     const change = parseTranscribeStateChange(event);
+    const result = await settle(change.mediaId, change.jobName);
+    if (result.status === "in-progress") throw new RetryableError(`Transcription ${change.jobName} is still running`);
+  };
+}
+
+/**
+ * Looks a transcription job up and, once it has ended, settles the transcribe stage: `Transcript
+ * Ready` or `Stage Failed`. Shared by the state-change event and the delayed check (transcribe-check).
+ */
+export function createSettleTranscription(cloud: Cloud) {
+  const collect = createCollectTranscript({ state: cloud.state, publish: cloud.publish, blobs: cloud.blobs });
+  return async (mediaId: string, jobName: string): Promise<CollectedTranscript> => {
     const bucket = cloud.env.MEDIA_BUCKET;
     const result = await collectTranscript(
       { transcribe: cloud.clients.transcribe, s3: cloud.clients.s3 },
-      change.jobName,
+      jobName,
       { outputBucket: bucket, maxSpeakers: settings.maxSpeakers(cloud), language: settings.language(cloud) },
     );
-    if (result.status === "in-progress") throw new RetryableError(`Transcription ${change.jobName} is still running`);
-    if (result.status === "failed") return failStage(cloud, change.mediaId, "transcribe", `Transcribe job ${change.jobName} failed: ${result.reason}`);
-    await collect({
-      mediaId: change.mediaId, correlationId: change.mediaId,
-      audio: { bucket, key: derivedKey(change.mediaId, "audio.wav") }, document: result.document,
-    }, CTX);
+    if (result.status === "in-progress") return result;
+    if (result.status === "failed") await failStage(cloud, mediaId, "transcribe", `Transcribe job ${jobName} failed: ${result.reason}`);
+    else {
+      await collect({
+        mediaId, correlationId: mediaId,
+        audio: { bucket, key: derivedKey(mediaId, "audio.wav") }, document: result.document,
+      }, CTX);
+    }
+    return result;
   };
 }
 

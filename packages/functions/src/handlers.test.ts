@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetLabelDetectionCommand, RekognitionClient, StartLabelDetectionCommand } from "@aws-sdk/client-rekognition";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -10,6 +11,7 @@ import { catalog, EventValidationError, makeEvent, MemoryStateStore, parseEvent 
 import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion, createReviewCompletion, createTranscribeCompletion } from "./completions.js";
 import { ConfigurationError } from "./errors.js";
@@ -21,6 +23,8 @@ const s3 = mockClient(S3Client);
 const events = mockClient(EventBridgeClient);
 const rekognition = mockClient(RekognitionClient);
 const transcribe = mockClient(TranscribeClient);
+// Only the Rekognition backlog reaches DynamoDB here (state is in memory); empty unless a test fills it.
+const dynamo = mockClient(DynamoDBClient);
 const env = {
   EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: "media-bucket", STATE_TABLE: "state",
   REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
@@ -35,7 +39,8 @@ function cloud(): Cloud {
   const c = createCloud(env, {
     s3: new S3Client({}), events: new EventBridgeClient({}), rekognition: new RekognitionClient({}), transcribe: new TranscribeClient({}),
   });
-  return { ...c, state: new MemoryStateStore(), workspace: { ...c.workspace } };
+  // Its own /tmp folder: test files run in parallel and a workspace's clear() removes its whole root.
+  return { ...c, state: new MemoryStateStore(), workspace: createS3Workspace({ s3: c.clients.s3, root: mkdtempSync(path.join(os.tmpdir(), "ws-")) }) };
 }
 
 /** The events the handler put on the bus, validated against the catalog. */
@@ -47,7 +52,8 @@ function published() {
 }
 
 beforeEach(() => {
-  for (const m of [s3, events, rekognition, transcribe]) m.reset();
+  for (const m of [s3, events, rekognition, transcribe, dynamo]) m.reset();
+  dynamo.on(QueryCommand).resolves({ Items: [] });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
   s3.on(PutObjectCommand).resolves({});
 });

@@ -1,0 +1,432 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { RekognitionClient, StartContentModerationCommand } from "@aws-sdk/client-rekognition";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { StartTranscriptionJobCommand, TranscribeClient } from "@aws-sdk/client-transcribe";
+import {
+  catalog, makeEvent, MemoryStateStore, parseEvent, Report, ScenesDocument, ShotsDocument,
+  type DetailType, type LabelsDocument, type ModerationDocument, type ObjectRef, type ProbeResult, type StageName, type TranscriptDocument,
+} from "@media-pipeline/core";
+import { sdkStreamMixin } from "@smithy/util-stream";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { humanLoopNameFor } from "./adapters/a2i/index.js";
+import { createS3Workspace } from "./adapters/s3-workspace.js";
+import { createCloud, type Cloud } from "./cloud.js";
+import { createStageHandler } from "./stage-handler.js";
+
+/*
+ * The stage Lambdas end to end with mocked AWS clients: documented events in, the AWS calls and the
+ * published events (read back from PutEvents and validated against the catalog) out. S3 is a small
+ * in-memory bucket behind the mock, so what one stage writes the next one reads.
+ */
+
+const s3 = mockClient(S3Client);
+const events = mockClient(EventBridgeClient);
+const rekognition = mockClient(RekognitionClient);
+const transcribe = mockClient(TranscribeClient);
+const bedrock = mockClient(BedrockRuntimeClient);
+const a2i = mockClient(SageMakerA2IRuntimeClient);
+const sqs = mockClient(SQSClient);
+
+const BUCKET = "media-bucket";
+const env = {
+  EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: BUCKET, STATE_TABLE: "state",
+  REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
+  REKOGNITION_ROLE_ARN: "arn:aws:iam::111122223333:role/rekognition-publish",
+  FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review",
+  BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "true",
+  MAX_SPEAKERS: "3", LANGUAGE: "en-US",
+  TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
+};
+const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
+const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
+const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
+const envelope = { id: "e1", time: new Date("2026-11-20T10:00:00Z"), account: "111122223333", region: "us-east-1" };
+const fixture = (p: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "adapters", p), "utf8"));
+
+/** The bucket behind the S3 mock: PutObject stores the body (string, bytes or stream), GetObject streams it back. */
+const objects = new Map<string, { body: Buffer; contentType?: string }>();
+
+async function bytesOf(body: unknown): Promise<Buffer> {
+  if (typeof body === "string") return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+function store(at: ObjectRef, value: unknown): void {
+  objects.set(`${at.bucket}/${at.key}`, { body: Buffer.from(JSON.stringify(value)), contentType: "application/json" });
+}
+
+let workdir: string;
+/** A 4 s MP4 with one hard cut at 2 s (two unlike test patterns) and a sine track. */
+let clip: Buffer;
+
+beforeAll(() => {
+  workdir = mkdtempSync(path.join(os.tmpdir(), "stage-handlers-"));
+  const file = path.join(workdir, "clip.mp4");
+  execFileSync("ffmpeg", [
+    "-v", "error", "-nostdin", "-y",
+    "-f", "lavfi", "-t", "2", "-i", "testsrc2=s=160x90:r=25",
+    "-f", "lavfi", "-t", "2", "-i", "smptebars=s=160x90:r=25",
+    "-f", "lavfi", "-t", "4", "-i", "sine=frequency=440:sample_rate=44100",
+    "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p[v]", "-map", "[v]", "-map", "2:a",
+    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "48k", "-t", "4", file,
+  ]);
+  clip = readFileSync(file);
+});
+
+beforeEach(() => {
+  for (const m of [s3, events, rekognition, transcribe, bedrock, a2i, sqs]) m.reset();
+  objects.clear();
+  objects.set(`${source.bucket}/${source.key}`, { body: clip, contentType: "video/mp4" });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
+  s3.on(PutObjectCommand).callsFake(async (input) => {
+    objects.set(`${input.Bucket}/${input.Key}`, { body: await bytesOf(input.Body), contentType: input.ContentType });
+    return {};
+  });
+  s3.on(GetObjectCommand).callsFake((input) => {
+    const found = objects.get(`${input.Bucket}/${input.Key}`);
+    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
+    return { Body: sdkStreamMixin(Readable.from([found.body])), ContentLength: found.body.length, ContentType: found.contentType };
+  });
+});
+
+/**
+ * The cloud with mocked AWS clients, state in memory, and a workspace of its own under the OS temp
+ * directory (the default /tmp/media-pipeline is shared with other test files running in parallel).
+ */
+function cloud(overrides: Record<string, string> = {}): Cloud {
+  const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
+  const c = createCloud({ ...env, ...overrides }, {
+    s3: new S3Client(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
+    transcribe: new TranscribeClient(clientConfig), bedrock: new BedrockRuntimeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
+    sqs: new SQSClient(clientConfig),
+  });
+  const workspace = createS3Workspace({ s3: c.clients.s3, root: mkdtempSync(path.join(workdir, "ws-")) });
+  return { ...c, state: new MemoryStateStore(), workspace };
+}
+
+/** The events the handler put on the bus, validated against the catalog. */
+function published() {
+  return events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).map((e) => {
+    expect(e).toMatchObject({ EventBusName: "media-bus", Source: "media-pipeline" });
+    return parseEvent({ version: "0", id: "x", "detail-type": e.DetailType, source: e.Source, account: "1", time: "2026-11-20T10:00:00Z", region: "r", resources: [], detail: JSON.parse(e.Detail!) });
+  });
+}
+
+const PLAN: StageName[] = ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes", "request-review", "complete-analysis"];
+
+function event<T extends DetailType>(type: T, detail: Record<string, unknown> = {}) {
+  return makeEvent(type, { ...catalog[type].example, mediaId, correlationId: mediaId, ...detail }, envelope);
+}
+
+const probed = () => event("Media Probed", { source, durationMs: 4000, plan: PLAN });
+
+/** Records a stage as done, with the facts the stage itself would have recorded. */
+async function done(c: Cloud, stage: StageName, facts: Record<string, unknown>): Promise<void> {
+  await c.state.begin(mediaId, stage, 60_000);
+  await c.state.finish(mediaId, stage, { events: [], facts });
+}
+
+const engine = (name: string) => ({ name, version: "test" });
+
+const probeDoc: ProbeResult = {
+  kind: "video", durationMs: 4000, sizeBytes: 50_000, container: "mov,mp4,m4a,3gp,3g2,mj2", hasVideo: true, hasAudio: true,
+  streams: [{ index: 0, type: "video", codec: "h264", width: 160, height: 90, fps: 25 }, { index: 1, type: "audio", codec: "aac", sampleRate: 44100, channels: 1 }],
+  engine: engine("ffprobe"),
+};
+/** Person only in the first shot, Car only in the second: two scenes. */
+const labelsDoc: LabelsDocument = {
+  framesAnalyzed: 8,
+  labels: [
+    { name: "Person", confidence: 97, meanConfidence: 95, count: 3, parents: [], occurrences: [{ startMs: 0, endMs: 1500, confidence: 97 }], instances: [] },
+    { name: "Car", confidence: 91, meanConfidence: 90, count: 3, parents: [{ name: "Vehicle" }], occurrences: [{ startMs: 2500, endMs: 4000, confidence: 91 }], instances: [] },
+  ],
+  engine: engine("amazon-rekognition-video"),
+};
+const transcriptDoc: TranscriptDocument = {
+  language: "en-US", hasWords: false, notes: [],
+  speakers: [{ id: "spk_0", label: "Speaker 1", speechMs: 1500 }, { id: "spk_1", label: "Speaker 2", speechMs: 1500 }],
+  segments: [
+    { speaker: "spk_0", startMs: 200, endMs: 1700, text: "Welcome to the launch review." },
+    { speaker: "spk_1", startMs: 2300, endMs: 3800, text: "The new car ships in March." },
+  ],
+  speech: [{ startMs: 200, endMs: 1700 }, { startMs: 2300, endMs: 3800 }],
+  speakerLabels: { speakers: 2, segments: [] },
+  engine: engine("amazon-transcribe"), engines: [engine("amazon-transcribe")],
+};
+const moderationDoc = (decision: ModerationDocument["decision"]): ModerationDocument => ({
+  decision, thresholds: { reviewMin: 50, flagMin: 80 }, framesAnalyzed: 8,
+  segments: decision === "clean" ? [] : [{
+    name: "Suggestive", parent: "", confidence: 61.2, startMs: 2500, endMs: 3500, frames: 3, decision: "review",
+    keyframe: { bucket: BUCKET, key: `derived/frames/${mediaId}/000003.jpg` },
+  }],
+  engine: engine("amazon-rekognition-video"),
+});
+
+/** The state and documents the stages before the joins leave behind (detect-shots is run for real where it matters). */
+async function seedAnalysis(c: Cloud, options: { moderation?: ModerationDocument["decision"] } = {}): Promise<void> {
+  store(ref("probe.json"), probeDoc);
+  await done(c, "probe", { ref: ref("probe.json"), plan: PLAN, kind: "video", durationMs: 4000, filename: "clip.mp4", source, engine: probeDoc.engine });
+  await done(c, "extract-audio", { ref: ref("audio.wav"), engine: engine("ffmpeg") });
+  store(ref("labels.json"), labelsDoc);
+  await done(c, "detect-labels", { ref: ref("labels.json"), engine: labelsDoc.engine });
+  store(ref("transcript.json"), transcriptDoc);
+  await done(c, "transcribe", { ref: ref("transcript.json"), engine: transcriptDoc.engine });
+  const decision = options.moderation ?? "clean";
+  store(ref("moderation.json"), moderationDoc(decision));
+  await done(c, "moderate", { ref: ref("moderation.json"), decision, engine: engine("amazon-rekognition-video") });
+}
+
+const putKeys = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key);
+const getKeys = () => s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key);
+
+/** A WAV file's format chunk. */
+function wavFormat(bytes: Buffer): { channels: number; sampleRate: number; bitsPerSample: number } {
+  expect(bytes.toString("ascii", 0, 4)).toBe("RIFF");
+  expect(bytes.toString("ascii", 8, 12)).toBe("WAVE");
+  for (let at = 12; at + 8 <= bytes.length; at += 8 + bytes.readUInt32LE(at + 4) + (bytes.readUInt32LE(at + 4) % 2)) {
+    if (bytes.toString("ascii", at, at + 4) === "fmt ") {
+      return { channels: bytes.readUInt16LE(at + 10), sampleRate: bytes.readUInt32LE(at + 12), bitsPerSample: bytes.readUInt16LE(at + 22) };
+    }
+  }
+  throw new Error("no fmt chunk");
+}
+
+describe("stage Lambdas with mocked AWS clients", () => {
+  it("extract-audio: streams the upload from S3, writes derived/<mediaId>/audio.wav (16 kHz mono WAV) and emits Audio Extracted", async () => {
+    const c = cloud();
+    await createStageHandler(c, "extract-audio")(probed());
+
+    expect(getKeys()).toEqual([source.key]);
+    const put = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({ Bucket: BUCKET, Key: `derived/${mediaId}/audio.wav`, ContentType: "audio/wav" });
+    const wav = objects.get(`${BUCKET}/derived/${mediaId}/audio.wav`)!.body;
+    expect(put[0]!.ContentLength).toBe(wav.length);
+    expect(wavFormat(wav)).toEqual({ channels: 1, sampleRate: 16_000, bitsPerSample: 16 });
+    // About 4 s of 16-bit samples, give or take the AAC priming.
+    expect(wav.length).toBeGreaterThan(3.5 * 16_000 * 2);
+
+    const [extracted, ...rest] = published();
+    expect(rest).toEqual([]);
+    expect(extracted).toMatchObject({
+      "detail-type": "Audio Extracted",
+      detail: { mediaId, audio: { bucket: BUCKET, key: `derived/${mediaId}/audio.wav` }, format: "wav", sampleRate: 16_000, channels: 1 },
+    });
+    expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "extract-audio", status: "done" });
+  });
+
+  it("detect-shots: finds the cut, pushes the keyframes under derived/frames/<mediaId>/ and shots.json, emits Shots Detected", async () => {
+    const c = cloud();
+    await createStageHandler(c, "detect-shots")(probed());
+
+    const keys = putKeys();
+    const frames = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input).filter((i) => i.Key!.endsWith(".jpg"));
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    for (const f of frames) expect(f).toMatchObject({ Bucket: BUCKET, Key: expect.stringMatching(new RegExp(`^derived/frames/${mediaId}/`)), ContentType: "image/jpeg" });
+    expect(keys).toContain(`derived/${mediaId}/shots.json`);
+
+    const doc = ShotsDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/shots.json`)!.body.toString()));
+    expect(doc.shots).toHaveLength(2);
+    expect(doc.shots[1]!.startMs).toBeGreaterThan(1800);
+    expect(doc.shots[1]!.startMs).toBeLessThan(2200);
+    // Every keyframe the document names was written to the bucket, as a JPEG.
+    for (const shot of doc.shots) {
+      expect(shot.keyframe.bucket).toBe(BUCKET);
+      const jpeg = objects.get(`${BUCKET}/${shot.keyframe.key}`)?.body;
+      expect(jpeg?.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    }
+
+    const [shots, ...rest] = published();
+    expect(rest).toEqual([]);
+    expect(shots).toMatchObject({ "detail-type": "Shots Detected", detail: { mediaId, shots: ref("shots.json"), shotCount: 2 } });
+  });
+
+  it("moderate: starts Rekognition content moderation on the upload and emits nothing until it completes", async () => {
+    rekognition.on(StartContentModerationCommand).resolves({ JobId: "job-m" });
+    const c = cloud();
+    await createStageHandler(c, "moderate")(probed());
+
+    const calls = rekognition.commandCalls(StartContentModerationCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    expect(input).toMatchObject({
+      Video: { S3Object: { Bucket: BUCKET, Name: source.key } },
+      JobTag: `${mediaId}-moderation`,
+      MinConfidence: 50,
+      NotificationChannel: { SNSTopicArn: env.REKOGNITION_TOPIC_ARN, RoleArn: env.REKOGNITION_ROLE_ARN },
+    });
+    expect(input.ClientRequestToken).toContain(mediaId);
+    expect(published()).toEqual([]);
+    expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "moderate", status: "running" });
+  });
+
+  it("transcribe: starts the Transcribe job on the extracted audio with speaker labels, writing into the media bucket", async () => {
+    transcribe.on(StartTranscriptionJobCommand).resolves({ TranscriptionJob: { TranscriptionJobName: `${mediaId}-transcript`, TranscriptionJobStatus: "IN_PROGRESS" } });
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const c = cloud();
+    const audio = ref("audio.wav");
+    await createStageHandler(c, "transcribe")(event("Audio Extracted", { audio, durationMs: 4000 }));
+
+    const calls = transcribe.commandCalls(StartTranscriptionJobCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({
+      TranscriptionJobName: `${mediaId}-transcript`,
+      Media: { MediaFileUri: `s3://${BUCKET}/${audio.key}` },
+      MediaFormat: "wav",
+      LanguageCode: "en-US",
+      Settings: { ShowSpeakerLabels: true, MaxSpeakerLabels: 3 },
+      OutputBucketName: BUCKET,
+      OutputKey: `derived/${mediaId}/transcribe/`,
+    });
+    // The delayed check of the job (the state-change event is best effort).
+    const checks = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]!.QueueUrl).toBe(env.TRANSCRIBE_CHECK_QUEUE_URL);
+    expect(JSON.parse(checks[0]!.MessageBody!)).toMatchObject({ mediaId, jobName: `${mediaId}-transcript`, attempt: 1 });
+    expect(published()).toEqual([]);
+    expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "transcribe", status: "running" });
+  });
+
+  describe("summarize-scenes", () => {
+    /** detect-shots for real (keyframes in the bucket), then the other inputs as their stages leave them. */
+    async function ready(c: Cloud): Promise<void> {
+      await seedAnalysis(c);
+      await createStageHandler(c, "detect-shots")(probed());
+      s3.resetHistory();
+      events.resetHistory();
+      bedrock.on(ConverseCommand).resolves(fixture("bedrock/fixtures/converse-tool-use.json"));
+    }
+
+    it("calls Converse once per scene with its transcript lines, labels and keyframe images, and emits Scenes Summarized", async () => {
+      const c = cloud();
+      await ready(c);
+      const shots = ShotsDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/shots.json`)!.body.toString()));
+      await createStageHandler(c, "summarize-scenes")(event("Transcript Ready", { transcript: ref("transcript.json") }));
+
+      const calls = bedrock.commandCalls(ConverseCommand).map((call) => call.args[0].input);
+      expect(calls).toHaveLength(2);
+      for (const [i, input] of calls.entries()) {
+        expect(input.modelId).toBe("amazon.nova-lite-v1:0");
+        const [text, ...images] = input.messages![0]!.content!;
+        const scene = JSON.parse(text!.text!);
+        expect(scene.scene).toBe(i);
+        expect(scene.labels.map((l: { name: string }) => l.name)).toEqual([i === 0 ? "Person" : "Car"]);
+        expect(scene.transcript.map((t: { text: string }) => t.text)).toEqual([transcriptDoc.segments[i]!.text]);
+        // One shot per scene: its keyframe, the very bytes detect-shots stored.
+        expect(images).toHaveLength(1);
+        expect(images[0]!.image!.format).toBe("jpeg");
+        expect(Buffer.from(images[0]!.image!.source!.bytes!)).toEqual(objects.get(`${BUCKET}/${shots.shots[i]!.keyframe.key}`)!.body);
+      }
+      // The shots document is read twice: once by the join, once (not per scene) by the keyframe loader.
+      expect(getKeys().filter((k) => k === `derived/${mediaId}/shots.json`)).toHaveLength(2);
+      expect(getKeys().filter((k) => k!.startsWith(`derived/frames/${mediaId}/`)).sort()).toEqual(shots.shots.map((s) => s.keyframe.key).sort());
+
+      const [summarized, ...rest] = published();
+      expect(rest).toEqual([]);
+      expect(summarized).toMatchObject({
+        "detail-type": "Scenes Summarized",
+        detail: { mediaId, scenes: ref("scenes.json"), sceneCount: 2, engine: { name: "amazon-bedrock-converse", settings: { acceptsImages: true, fallbacks: 0 } } },
+      });
+      const doc = ScenesDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/scenes.json`)!.body.toString()));
+      expect(doc.scenes.map((s) => [s.summarizer, s.shotIndexes])).toEqual([["llm", [0]], ["llm", [1]]]);
+    });
+
+    it("sends text only, and reads no keyframes, for a model that does not accept images", async () => {
+      const c = cloud({ BEDROCK_ACCEPTS_IMAGES: "false" });
+      await ready(c);
+      await createStageHandler(c, "summarize-scenes")(event("Transcript Ready", { transcript: ref("transcript.json") }));
+
+      const calls = bedrock.commandCalls(ConverseCommand).map((call) => call.args[0].input);
+      expect(calls).toHaveLength(2);
+      for (const input of calls) expect(input.messages![0]!.content!.filter((b) => b.image)).toEqual([]);
+      expect(getKeys().filter((k) => k!.startsWith("derived/frames/"))).toEqual([]);
+      expect(published()[0]).toMatchObject({ "detail-type": "Scenes Summarized", detail: { sceneCount: 2 } });
+    });
+
+    it("still summarises from text when the keyframes cannot be read", async () => {
+      const c = cloud();
+      await ready(c);
+      for (const key of [...objects.keys()]) if (key.startsWith(`${BUCKET}/derived/frames/`)) objects.delete(key);
+      await createStageHandler(c, "summarize-scenes")(event("Transcript Ready", { transcript: ref("transcript.json") }));
+
+      const calls = bedrock.commandCalls(ConverseCommand).map((call) => call.args[0].input);
+      expect(calls).toHaveLength(2);
+      for (const input of calls) expect(input.messages![0]!.content!.filter((b) => b.image)).toEqual([]);
+      const [summarized] = published();
+      if (summarized?.["detail-type"] !== "Scenes Summarized") throw new Error("no Scenes Summarized");
+      expect(summarized.detail.engine.note).toMatch(/keyframes could not be loaded/);
+    });
+  });
+
+  it("request-review: after Moderation Completed (review), starts the A2I human loop with the moderation document and a presigned media URL", async () => {
+    a2i.on(StartHumanLoopCommand).resolves({ HumanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/x" });
+    const c = cloud();
+    await seedAnalysis(c, { moderation: "review" });
+    await createStageHandler(c, "request-review")(event("Moderation Completed", { moderation: ref("moderation.json"), decision: "review", segmentCount: 1 }));
+
+    const calls = a2i.commandCalls(StartHumanLoopCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    const taskId = `${mediaId}-review`;
+    expect(input).toMatchObject({ HumanLoopName: humanLoopNameFor(taskId), FlowDefinitionArn: env.FLOW_DEFINITION_ARN });
+    const task = JSON.parse(input.HumanLoopInput!.InputContent!);
+    expect(task).toMatchObject({ taskId, mediaId, mediaS3Uri: `s3://${BUCKET}/${source.key}`, segmentCount: 1, segments: [{ name: "Suggestive", decision: "review" }] });
+    const url = new URL(task.mediaUrl);
+    expect(url.pathname).toContain(source.key);
+    expect(url.searchParams.get("X-Amz-Expires")).toBe(String(12 * 3600));
+    expect(task.segments[0].keyframeUrl).toContain(`derived/frames/${mediaId}/000003.jpg`);
+    expect(getKeys()).toEqual([`derived/${mediaId}/moderation.json`]);
+
+    const [requested, ...rest] = published();
+    expect(rest).toEqual([]);
+    expect(requested).toMatchObject({ "detail-type": "Review Requested", detail: { mediaId, taskId, moderation: ref("moderation.json"), segmentCount: 1 } });
+  });
+
+  it("complete-analysis: reads every stored document, writes report.json and emits Analysis Completed", async () => {
+    const c = cloud();
+    await seedAnalysis(c);
+    const shotsDoc: ShotsDocument = {
+      durationMs: 4000, width: 160, height: 90, engine: engine("ffmpeg"),
+      shots: [0, 1].map((index) => ({ index, startMs: index * 2000, endMs: (index + 1) * 2000, cutScore: 1, keyframe: { bucket: BUCKET, key: `derived/frames/${mediaId}/00000${index + 1}.jpg` } })),
+      frames: [],
+    };
+    store(ref("shots.json"), shotsDoc);
+    await done(c, "detect-shots", { ref: ref("shots.json"), engine: shotsDoc.engine });
+    const scenesDoc: ScenesDocument = {
+      scenes: [{ index: 0, startMs: 0, endMs: 4000, shotIndexes: [0, 1], summary: "Two people talk about a car.", labels: ["Person", "Car"], moderation: [], speakers: ["spk_0", "spk_1"], summarizer: "llm" }],
+      engine: engine("amazon-bedrock-converse"),
+    };
+    store(ref("scenes.json"), scenesDoc);
+    await done(c, "summarize-scenes", { ref: ref("scenes.json"), engine: scenesDoc.engine });
+
+    await createStageHandler(c, "complete-analysis")(event("Scenes Summarized", { scenes: ref("scenes.json"), sceneCount: 1 }));
+
+    expect(new Set(getKeys())).toEqual(new Set(["probe.json", "shots.json", "labels.json", "moderation.json", "transcript.json", "scenes.json"].map((n) => ref(n).key)));
+    const put = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({ Bucket: BUCKET, Key: `derived/${mediaId}/report.json`, ContentType: "application/json" });
+    const report = Report.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/report.json`)!.body.toString()));
+    expect(report).toMatchObject({ mediaId, filename: "clip.mp4", status: "completed", review: { status: "not-required" } });
+    expect(report.shots.map((s) => s.keyframe)).toEqual(shotsDoc.shots.map((s) => `s3://${BUCKET}/${s.keyframe.key}`));
+    expect(report.stages["request-review"]!.status).toBe("skipped");
+
+    const [completed, ...rest] = published();
+    expect(rest).toEqual([]);
+    expect(completed).toMatchObject({
+      "detail-type": "Analysis Completed",
+      detail: { mediaId, report: ref("report.json"), status: "completed", decision: "clean", review: { status: "not-required" }, durationMs: 4000 },
+    });
+  });
+});
