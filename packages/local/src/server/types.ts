@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LocalConfig } from "../runtime/config.js";
+import type { LocalRuntime } from "../runtime/runtime.js";
+
+/** What every route of the local server can use. */
+export interface ServerContext {
+  runtime: LocalRuntime;
+  config: LocalConfig;
+  /** The API token (`Authorization: Bearer <token>`), from MEDIA_PIPELINE_TOKEN or generated at start. */
+  token: string;
+  /** Secret key for HMAC-signed upload URLs and webhook signatures; never leaves the process. */
+  signingKey: Buffer;
+  /** Where the server listens, e.g. http://127.0.0.1:8787 (used to build URLs it hands out). */
+  baseUrl: string;
+  /** Resolves when the server is closing: long-lived responses (SSE) end themselves on it. */
+  closing: Promise<void>;
+}
+
+/** One request, with the path parameters the route pattern captured. */
+export interface RouteRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+}
+
+/**
+ * A route. `auth: "token"` needs the API token; `"none"` is public (the upload endpoint itself, whose
+ * authority is the signed URL it checks). Paths use `:name` parameters, e.g. `/media/:mediaId`.
+ */
+export interface RouteDef {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  auth: "token" | "none";
+  handle(request: RouteRequest, ctx: ServerContext): Promise<void>;
+}
+
+/** A module of routes, and optionally work that runs while the server is up (e.g. webhook delivery). */
+export interface RouteModule {
+  routes(ctx: ServerContext): RouteDef[];
+  start?(ctx: ServerContext): { stop(): Promise<void> };
+}
