@@ -17,3 +17,4 @@ export * from "./stages/index.js";
 export * from "./routing/pattern/index.js";
 export * from "./keys.js";
 export * from "./policy/cost.js";
+export * from "./policy/scene-for-model.js";

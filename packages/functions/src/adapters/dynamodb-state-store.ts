@@ -16,6 +16,7 @@ import {
   type StateStore,
 } from "@media-pipeline/core";
 import { ConfigurationError } from "../errors.js";
+import { isTransientAwsError } from "./aws-errors.js";
 
 /**
  * Item layout (table from stacks/storage.ts: partition key `pk`, sort key `sk`, TTL `expiresAt`).
@@ -270,17 +271,4 @@ function toStateError(error: unknown, what: string): Error {
   const e = error as { name?: string; message?: string } | undefined;
   const message = `DynamoDB ${what} failed: ${e?.name ?? "Error"}${e?.message ? ` ${e.message}` : ""}`;
   return isTransientAwsError(error) ? new RetryableError(message, { cause: error }) : new StateStoreError(message, { cause: error });
-}
-
-const TRANSIENT_NAMES = new Set([
-  "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError",
-  "TransactionConflictException", "ServiceUnavailable", "TimeoutError", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED",
-]);
-
-/** Throttling, timeouts, 5xx, dropped connections. (A copy per adapter; see s3-blob-store.ts.) */
-function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return Boolean(e.$retryable) || status === 429 || status >= 500 || TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_NAMES.has(e.code ?? "");
 }

@@ -7,6 +7,7 @@ import {
   type DetailType,
   type Publish,
 } from "@media-pipeline/core";
+import { isTransientAwsError } from "./aws-errors.js";
 
 /**
  * The one call the publisher makes. `EventBridgeClient` satisfies it; tests pass a small fake that
@@ -144,16 +145,3 @@ function mediaIdOf(entry: PutEventsRequestEntry): string {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const TRANSIENT_NAMES = new Set([
-  "ThrottlingException", "InternalException", "InternalFailure", "ServiceUnavailable", "TimeoutError",
-  "ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED",
-]);
-
-/** Throttling, timeouts, 5xx, dropped connections. (A copy per adapter; see s3-blob-store.ts.) */
-function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return Boolean(e.$retryable) || status === 429 || status >= 500 || TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_NAMES.has(e.code ?? "");
-}

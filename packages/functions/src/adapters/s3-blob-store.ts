@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { NonRetryableError, RetryableError, type BlobStore, type ObjectRef } from "@media-pipeline/core";
+import { isTransientAwsError } from "./aws-errors.js";
 
 /** S3 refused or failed a request in a way that retrying will not fix (access denied, bad JSON…). */
 export class BlobStoreError extends NonRetryableError {
@@ -101,21 +102,4 @@ function toBlobError(error: unknown, operation: string, ref: ObjectRef): Error {
   const e = error as { name?: string; message?: string } | undefined;
   const what = `${operation} ${describe(ref)} failed: ${e?.name ?? "Error"}${e?.message ? ` ${e.message}` : ""}`;
   return isTransientAwsError(error) ? new RetryableError(what, { cause: error }) : new BlobStoreError(what, ref, { cause: error });
-}
-
-const TRANSIENT_NAMES = new Set([
-  "ThrottlingException", "Throttling", "SlowDown", "RequestLimitExceeded", "RequestTimeout", "RequestTimeoutException",
-  "TimeoutError", "InternalError", "InternalFailure", "ServiceUnavailable", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED",
-]);
-
-/**
- * Throttling, timeouts, 5xx and dropped connections: what the SDK's own retries gave up on and the
- * platform should retry later. (A copy per adapter, so a Lambda bundling one adapter pulls in no
- * other service's client.)
- */
-function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return Boolean(e.$retryable) || status === 429 || status >= 500 || TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_NAMES.has(e.code ?? "");
 }

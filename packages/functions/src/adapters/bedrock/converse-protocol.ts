@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ContentBlock, ConverseCommandInput, ConverseCommandOutput, ToolInputSchema } from "@aws-sdk/client-bedrock-runtime";
-import type { SceneInput } from "@media-pipeline/core";
+import { sceneForModel, type SceneInput } from "@media-pipeline/core";
 
 /*
  * What goes over the wire to Bedrock's Converse API: the prompt, the tool that forces a JSON answer,
@@ -9,8 +9,6 @@ import type { SceneInput } from "@media-pipeline/core";
  * https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
  */
 
-export const MAX_TRANSCRIPT_CHARS = 12_000;
-export const MAX_LABELS = 20;
 export const MAX_SUMMARY_CHARS = 600;
 /** Keyframes sent per scene: enough to ground the summary, few enough to keep image tokens cheap. */
 export const MAX_IMAGES_PER_SCENE = 2;
@@ -50,31 +48,6 @@ export type SummaryAnswer = z.infer<typeof SummaryAnswer>;
  */
 export type AnswerMode = "tool" | "json";
 
-/** The scene as the model reads it: only what it needs, and bounded. */
-export function sceneForModel(scene: SceneInput): Record<string, unknown> {
-  let budget = MAX_TRANSCRIPT_CHARS;
-  const transcript: Array<{ speaker: string; text: string }> = [];
-  let truncated = false;
-  for (const t of scene.transcript) {
-    if (budget <= 0) {
-      truncated = true;
-      break;
-    }
-    const text = t.text.length > budget ? `${t.text.slice(0, budget)}…` : t.text;
-    truncated ||= text !== t.text;
-    budget -= text.length;
-    transcript.push({ speaker: t.speaker, text });
-  }
-  return {
-    scene: scene.index,
-    startSeconds: Math.round(scene.startMs / 100) / 10,
-    endSeconds: Math.round(scene.endMs / 100) / 10,
-    transcript,
-    ...(truncated ? { transcriptTruncated: true } : {}),
-    labels: scene.labels.slice(0, MAX_LABELS).map((l) => ({ name: l.name, confidence: Math.round(l.confidence) })),
-    moderation: scene.moderation,
-  };
-}
 
 /** JPEG files start with FF D8 FF; anything else would be refused as `format: "jpeg"`. */
 export function isJpeg(bytes: Uint8Array): boolean {

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ConfigurationError } from "../../errors.js";
 import type { BacklogPort, StartJob } from "./backlog.js";
 import { RekognitionJobKind, StartVideoJobInput, startVideoJob, type RekognitionSender } from "./jobs.js";
+import { isTransientAwsError } from "../aws-errors.js";
 
 /** A video job start waiting for a free Rekognition slot: the start input and which job it is. */
 export const VideoJobRequest = StartVideoJobInput.extend({ kind: RekognitionJobKind });
@@ -201,17 +202,4 @@ function toBacklogError(error: unknown, what: string): Error {
   const e = error as { name?: string; message?: string } | undefined;
   const message = `DynamoDB ${what} on the Rekognition backlog failed: ${e?.name ?? "Error"}${e?.message ? ` ${e.message}` : ""}`;
   return isTransientAwsError(error) ? new RetryableError(message, { cause: error }) : new BacklogStoreError(message, { cause: error });
-}
-
-const TRANSIENT_NAMES = new Set([
-  "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError",
-  "TransactionConflictException", "ServiceUnavailable", "TimeoutError", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ECONNREFUSED",
-]);
-
-/** Throttling, timeouts, 5xx, dropped connections. (A copy per adapter; see s3-blob-store.ts.) */
-function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return Boolean(e.$retryable) || status === 429 || status >= 500 || TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_NAMES.has(e.code ?? "");
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { SceneInput } from "@media-pipeline/core";
 import { ConfigError } from "../../runtime/config.js";
 
 /*
@@ -7,8 +6,6 @@ import { ConfigError } from "../../runtime/config.js";
  * schema the reply must follow, how the reply is read, and how the endpoint URL is handled.
  */
 
-export const MAX_TRANSCRIPT_CHARS = 12_000;
-export const MAX_LABELS = 20;
 export const MAX_SUMMARY_CHARS = 600;
 
 export const SYSTEM_PROMPT = [
@@ -82,31 +79,6 @@ export function completionsUrl(url: URL): string {
   return target.href;
 }
 
-/** The scene as the model reads it: only what it needs, and bounded. */
-export function sceneForModel(scene: SceneInput): Record<string, unknown> {
-  let budget = MAX_TRANSCRIPT_CHARS;
-  const transcript: Array<{ speaker: string; text: string }> = [];
-  let truncated = false;
-  for (const t of scene.transcript) {
-    if (budget <= 0) {
-      truncated = true;
-      break;
-    }
-    const text = t.text.length > budget ? `${t.text.slice(0, budget)}…` : t.text;
-    truncated ||= text !== t.text;
-    budget -= text.length;
-    transcript.push({ speaker: t.speaker, text });
-  }
-  return {
-    scene: scene.index,
-    startSeconds: Math.round(scene.startMs / 100) / 10,
-    endSeconds: Math.round(scene.endMs / 100) / 10,
-    transcript,
-    ...(truncated ? { transcriptTruncated: true } : {}),
-    labels: scene.labels.slice(0, MAX_LABELS).map((l) => ({ name: l.name, confidence: Math.round(l.confidence) })),
-    moderation: scene.moderation,
-  };
-}
 
 /** Strips a Markdown code fence: servers that ignore `response_format` often wrap JSON in one. */
 export function unfence(content: string): string {

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { MediaPipelineError, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
+import { MediaPipelineError, sceneForModel, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigError } from "../../runtime/config.js";
 import {
-  ChatCompletion, completionsUrl, MAX_SUMMARY_CHARS, parseEndpoint, redactEndpoint, sceneForModel, SUMMARY_JSON_SCHEMA,
+  ChatCompletion, completionsUrl, MAX_SUMMARY_CHARS, parseEndpoint, redactEndpoint, SUMMARY_JSON_SCHEMA,
   SummaryContent, SYSTEM_PROMPT, unfence,
 } from "./llm-protocol.js";
 
