@@ -17,10 +17,18 @@ export const HANDLERS = {
   reviewComplete: `${root}/review-complete.handler`,
   /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */
   rekognitionComplete: `${root}/rekognition-complete.handler`,
-  /** POST /uploads: a mediaId and a presigned PUT URL. */
+  /** POST /uploads: a mediaId and a presigned POST, or a multipart upload above the threshold. */
   apiUploads: `${root}/api-uploads.handler`,
-  /** GET /media/{mediaId}: progress and the report. */
+  /** POST /uploads/{mediaId}/parts: presigned UploadPart URLs. */
+  apiUploadParts: `${root}/api-upload-parts.handler`,
+  /** POST /uploads/{mediaId}/complete: CompleteMultipartUpload with the parts' ETags. */
+  apiUploadComplete: `${root}/api-upload-complete.handler`,
+  /** DELETE /uploads/{mediaId}: AbortMultipartUpload. */
+  apiUploadAbort: `${root}/api-upload-abort.handler`,
+  /** GET /media/{mediaId}: status per stage and links to results. */
   apiMedia: `${root}/api-media.handler`,
+  /** GET /media/{mediaId}/report: the report JSON. */
+  apiMediaReport: `${root}/api-media-report.handler`,
 } as const;
 
 /** The entry point of a route's stage. */

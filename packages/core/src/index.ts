@@ -18,3 +18,4 @@ export * from "./routing/pattern/index.js";
 export * from "./keys.js";
 export * from "./policy/cost.js";
 export * from "./policy/scene-for-model.js";
+export * from "./media-id.js";

@@ -6,3 +6,4 @@ export * from "./runtime/state-store.js";
 export * from "./engines/index.js";
 export * from "./engines/summarize/extractive.js";
 export * from "./engines/summarize/llm.js";
+export * from "./server/index.js";

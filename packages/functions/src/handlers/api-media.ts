@@ -1,7 +1,6 @@
-import { NotImplementedError } from "../errors.js";
+import { createCloudApi } from "../api/cloud-api.js";
+import { createRoutes } from "../api/routes.js";
 
-// The upload API and media status are the upload issue's work (presigned uploads, status per stage);
-// until then the route exists and answers with a clear error rather than pretending.
-export const handler = async (): Promise<never> => {
-  throw new NotImplementedError("api");
-};
+// GET /media/{mediaId}: status per stage and links to results.
+// Clients and settings are built once per cold start; a bad environment fails here, loudly.
+export const handler = createRoutes(createCloudApi(process.env)).getMedia;

@@ -80,6 +80,41 @@ export function buildProgram(): Command {
     process.exitCode = await runResume({ out: o.out, mode: progressMode(o), flags: flagsOf(o) });
   });
 
+  configOptions(
+    program
+      .command("serve")
+      .description("run the pipeline behind a local HTTP API: presigned uploads, status, reports, events (token from MEDIA_PIPELINE_TOKEN or printed at start)")
+      .option("--port <n>", "port to listen on (default 8787; 0 picks a free one)", "8787")
+      .option("--host <address>", "address to bind (default 127.0.0.1, loopback only)", "127.0.0.1"),
+  ).action(async (o) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${o.port}"`);
+    const { runServe } = await import("./serve.js");
+    process.exitCode = await runServe({ port, host: o.host, flags: flagsOf(o) });
+  });
+
+  program
+    .command("events")
+    .description("print the server's events as they arrive, filtered by an EventBridge pattern; reconnects without gaps")
+    .option("--follow", "keep following (the default; kept for familiarity)")
+    .option("--pattern <json>", "an EventBridge event pattern")
+    .option("--server <url>", "the server (default MEDIA_PIPELINE_SERVER or http://127.0.0.1:8787)")
+    .option("--after <id>", "start after this event id (an SSE id printed with --json)")
+    .option("--limit <n>", "stop after this many events")
+    .option("--json", "print each event as a JSON line")
+    .action(async (o: { pattern?: string; server?: string; after?: string; limit?: string; json?: boolean }) => {
+      const token = process.env.MEDIA_PIPELINE_TOKEN;
+      if (!token) throw new Error("MEDIA_PIPELINE_TOKEN is not set: use the token `media-pipeline serve` printed");
+      const { followEvents } = await import("./events.js");
+      const controller = new AbortController();
+      process.once("SIGINT", () => controller.abort());
+      await followEvents({
+        server: o.server ?? process.env.MEDIA_PIPELINE_SERVER ?? "http://127.0.0.1:8787", token, json: Boolean(o.json),
+        signal: controller.signal,
+        ...(o.pattern ? { pattern: o.pattern } : {}), ...(o.after ? { after: o.after } : {}), ...(o.limit ? { limit: Number(o.limit) } : {}),
+      });
+    });
+
   const pattern = program.command("pattern").description("EventBridge event patterns");
   pattern
     .command("test")

@@ -60,6 +60,28 @@ CREATE TABLE IF NOT EXISTS review_tasks (
   input TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  -- Events up to this seq have been matched against the pattern (and their deliveries queued); a
+  -- restart scans on from here, so an event committed just before a crash is not missed.
+  cursor_seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+  event_seq INTEGER NOT NULL REFERENCES events(seq),
+  status TEXT NOT NULL CHECK (status IN ('pending','done','dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_status INTEGER,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (subscription_id, event_seq)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_queue ON webhook_deliveries(subscription_id, status, event_seq);
 `;
 
 /**

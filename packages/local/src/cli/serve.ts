@@ -1,0 +1,51 @@
+import { loadConfig, type ConfigFlags } from "../runtime/config.js";
+import { openLocalRuntime } from "../runtime/runtime.js";
+import { eventsStream } from "../server/events-stream.js";
+import { startServer } from "../server/server.js";
+import { webhooks } from "../server/webhooks.js";
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  flags: ConfigFlags;
+  env?: NodeJS.ProcessEnv;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * `media-pipeline serve`: the runtime behind HTTP until SIGINT/SIGTERM. The token is printed once,
+ * and only when it was generated (one from MEDIA_PIPELINE_TOKEN is the caller's already).
+ */
+export async function runServe(o: ServeOptions): Promise<number> {
+  const env = o.env ?? process.env;
+  const given = env.MEDIA_PIPELINE_TOKEN?.trim();
+  if (given !== undefined && given !== "" && given.length < 16) {
+    process.stderr.write("MEDIA_PIPELINE_TOKEN must be at least 16 characters\n");
+    return 2;
+  }
+  if (!LOOPBACK.has(o.host)) process.stderr.write(`warning: listening on ${o.host}, not loopback: anyone who can reach it and knows the token can use it\n`);
+  const config = loadConfig(o.flags, env);
+  const runtime = await openLocalRuntime(config);
+  let server;
+  try {
+    server = await startServer({ runtime, config, port: o.port, host: o.host, ...(given ? { token: given } : {}), modules: [eventsStream, webhooks] });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  process.stdout.write(`media-pipeline serving ${config.dataDir} on ${server.url}\n`);
+  if (!given) process.stdout.write(`token: ${server.token}\n(set MEDIA_PIPELINE_TOKEN to choose your own)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      process.stderr.write("stopping…\n");
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await server.close();
+  return 0;
+}
