@@ -81,7 +81,7 @@ export function baseUrl(event: ApiEvent): string {
 }
 
 /**
- * Wraps a route: `HttpError` becomes its status and `{ error, message, issues? }`; anything else is
+ * Wraps a route: `HttpError` becomes its status and `{ error: { code, message, issues? } }` (the local server's shape too); anything else is
  * logged and answered with a 500 that leaks nothing.
  */
 export function httpHandler(route: (event: ApiEvent) => Promise<ApiResult>): (event: ApiEvent) => Promise<ApiResult> {
@@ -90,10 +90,10 @@ export function httpHandler(route: (event: ApiEvent) => Promise<ApiResult>): (ev
       return await route(event);
     } catch (error) {
       if (error instanceof HttpError) {
-        return json(error.status, { error: error.code, message: error.message, ...(error.issues.length ? { issues: error.issues } : {}) });
+        return json(error.status, { error: { code: error.code, message: error.message, ...(error.issues.length ? { issues: error.issues } : {}) } });
       }
       console.error(JSON.stringify({ message: "api route failed", route: event.routeKey, error: String((error as Error)?.stack ?? error) }));
-      return json(500, { error: "internal_error", message: "The request failed; try again later." });
+      return json(500, { error: { code: "internal_error", message: "The request failed; try again later." } });
     }
   };
 }

@@ -34,7 +34,7 @@ describe("GET /media/{mediaId}", () => {
   it("answers 404 for a media item that was never requested nor processed", async () => {
     const res = await routes.getMedia(apiEvent("GET /media/{mediaId}", { mediaId }));
     expect(res.statusCode).toBe(404);
-    expect(body(res)).toMatchObject({ error: "not_found" });
+    expect(body(res)).toMatchObject({ error: { code: "not_found" } });
   });
 
   it("answers awaiting-upload right after POST /uploads", async () => {
@@ -88,7 +88,7 @@ describe("GET /media/{mediaId}", () => {
   it("answers 400 naming mediaId for a malformed id", async () => {
     const res = await routes.getMedia(apiEvent("GET /media/{mediaId}", { mediaId: "../etc" }));
     expect(res.statusCode).toBe(400);
-    expect(body(res).issues).toEqual([{ field: "mediaId", message: expect.any(String) }]);
+    expect(body(res).error.issues).toEqual([{ field: "mediaId", message: expect.any(String) }]);
   });
 });
 
@@ -106,11 +106,11 @@ describe("GET /media/{mediaId}/report", () => {
 
   it("answers 404 not_found for unknown media and 404 report_not_ready while processing, without reading S3", async () => {
     const unknown = await routes.getReport(apiEvent("GET /media/{mediaId}/report", { mediaId }));
-    expect([unknown.statusCode, body(unknown).error]).toEqual([404, "not_found"]);
+    expect([unknown.statusCode, body(unknown).error.code]).toEqual([404, "not_found"]);
     stage("probe", "running");
     const pending = await routes.getReport(apiEvent("GET /media/{mediaId}/report", { mediaId }));
-    expect([pending.statusCode, body(pending).error]).toEqual([404, "report_not_ready"]);
-    expect(body(pending).message).toContain("processing");
+    expect([pending.statusCode, body(pending).error.code]).toEqual([404, "report_not_ready"]);
+    expect(body(pending).error.message).toContain("processing");
     expect(s3.calls()).toHaveLength(0);
   });
 
@@ -118,7 +118,7 @@ describe("GET /media/{mediaId}/report", () => {
     stage("complete-analysis", "done", []);
     s3.on(GetObjectCommand).rejectsOnce(Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" }));
     const expired = await routes.getReport(apiEvent("GET /media/{mediaId}/report", { mediaId }));
-    expect([expired.statusCode, body(expired).error]).toEqual([404, "report_expired"]);
+    expect([expired.statusCode, body(expired).error.code]).toEqual([404, "report_expired"]);
     s3.on(GetObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
     const res = await routes.getReport(apiEvent("GET /media/{mediaId}/report", { mediaId }));
     expect(res.statusCode).toBe(500);

@@ -15,7 +15,7 @@ import { CompleteRequest, PartsRequest, UploadRequest, type UploadApi } from "./
  * | `GET /media/{mediaId}`               | 200     |                                 |
  * | `GET /media/{mediaId}/report`        | 200     |                                 |
  *
- * Errors: 400 `{ error: "invalid_request", message, issues: [{ field, message }] }`, 404 `not_found`
+ * Errors: 400 `{ error: { code: "invalid_request", message, issues: [{ field, message }] } }`, 404 `not_found`
  * / `report_not_ready`, 409 when the upload is not (or no longer) a multipart upload in progress.
  */
 export function createRoutes(api: { uploads: UploadApi; media: MediaApi }) {

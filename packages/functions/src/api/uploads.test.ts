@@ -91,15 +91,15 @@ describe("POST /uploads: presigned POST", () => {
     const res = await routes.createUpload(apiEvent("POST /uploads", { body: input }));
     expect(res.statusCode).toBe(400);
     const error = body(res);
-    expect(error).toMatchObject({ error: "invalid_request", issues: [expect.objectContaining({ field })] });
-    expect(error.message).toContain(field);
+    expect(error).toMatchObject({ error: { code: "invalid_request", issues: [expect.objectContaining({ field })] } });
+    expect(error.error.message).toContain(field);
     expect(dynamo.calls()).toHaveLength(0);
   });
 
   it("answers 400 for a body that is not JSON", async () => {
     const res = await routes.createUpload(apiEvent("POST /uploads", { body: "{nope" }));
     expect(res.statusCode).toBe(400);
-    expect(body(res).issues).toEqual([{ field: "body", message: "is not JSON" }]);
+    expect(body(res).error.issues).toEqual([{ field: "body", message: "is not JSON" }]);
   });
 });
 
@@ -157,7 +157,7 @@ describe("POST /uploads: multipart above the threshold", () => {
     expect(some.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 3]);
     const bad = await routes.uploadParts(apiEvent("POST /uploads/{mediaId}/parts", { mediaId, body: { partNumbers: [17] } }));
     expect(bad.statusCode).toBe(400);
-    expect(body(bad).issues[0].field).toBe("partNumbers");
+    expect(body(bad).error.issues[0].field).toBe("partNumbers");
   });
 
   it("completes with every part's ETag in ascending order", async () => {
@@ -182,9 +182,9 @@ describe("POST /uploads: multipart above the threshold", () => {
     const parts = [{ partNumber: 1, etag: "a" }, { partNumber: 1, etag: "b" }, { partNumber: 99, etag: "c" }];
     const res = await routes.completeUpload(apiEvent("POST /uploads/{mediaId}/complete", { mediaId, body: { parts } }));
     expect(res.statusCode).toBe(400);
-    expect(body(res).issues.map((i: { field: string }) => i.field)).toEqual(["parts[1].partNumber", "parts[2].partNumber", "parts"]);
+    expect(body(res).error.issues.map((i: { field: string }) => i.field)).toEqual(["parts[1].partNumber", "parts[2].partNumber", "parts"]);
     const noEtag = await routes.completeUpload(apiEvent("POST /uploads/{mediaId}/complete", { mediaId, body: { parts: [{ partNumber: 1 }] } }));
-    expect(body(noEtag).issues[0].field).toBe("parts[0].etag");
+    expect(body(noEtag).error.issues[0].field).toBe("parts[0].etag");
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
   });
 
@@ -194,7 +194,7 @@ describe("POST /uploads: multipart above the threshold", () => {
     const parts = Array.from({ length: 16 }, (_, i) => ({ partNumber: i + 1, etag: "x" }));
     const res = await routes.completeUpload(apiEvent("POST /uploads/{mediaId}/complete", { mediaId, body: { parts } }));
     expect(res.statusCode).toBe(400);
-    expect(body(res)).toMatchObject({ error: "invalid_parts" });
+    expect(body(res)).toMatchObject({ error: { code: "invalid_parts" } });
   });
 
   it("aborts: S3 discards the parts, the upload is marked aborted, later calls answer 409", async () => {
@@ -206,7 +206,7 @@ describe("POST /uploads: multipart above the threshold", () => {
     expect(items.get(`media#${mediaId}|upload`)).toMatchObject({ status: "aborted" });
     const parts = await routes.uploadParts(apiEvent("POST /uploads/{mediaId}/parts", { mediaId }));
     expect(parts.statusCode).toBe(409);
-    expect(body(parts).error).toBe("upload_aborted");
+    expect(body(parts).error.code).toBe("upload_aborted");
   });
 
   it("answers 404 for an unknown upload, 400 for a malformed mediaId, 409 for a presigned-POST upload", async () => {
@@ -215,12 +215,12 @@ describe("POST /uploads: multipart above the threshold", () => {
       expect((await handler(apiEvent(routeKey, { mediaId: unknown }))).statusCode).toBe(404);
       const bad = await handler(apiEvent(routeKey, { mediaId: "NOT-AN-ID" }));
       expect(bad.statusCode).toBe(400);
-      expect(body(bad).issues[0].field).toBe("mediaId");
+      expect(body(bad).error.issues[0].field).toBe("mediaId");
     }
     const { mediaId } = body(await routes.createUpload(apiEvent("POST /uploads", { body: request })));
     const res = await routes.uploadParts(apiEvent("POST /uploads/{mediaId}/parts", { mediaId }));
     expect(res.statusCode).toBe(409);
-    expect(body(res).error).toBe("not_multipart");
+    expect(body(res).error.code).toBe("not_multipart");
   });
 });
 

@@ -242,7 +242,7 @@ describe("GET /events", () => {
     const res = await fetch(`${server.baseUrl}/events${q({ "detail-type": "Media Probed" })}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe("invalid-pattern");
+    expect(body.error.code).toBe("invalid_pattern");
     expect(body.error.message).toContain("detail-type");
     const notJson = await fetch(`${server.baseUrl}/events?pattern=%7Bnope`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(notJson.status).toBe(400);

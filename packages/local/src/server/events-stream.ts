@@ -61,12 +61,12 @@ async function streamEvents(request: RouteRequest, ctx: ServerContext, opts: Req
     try {
       matcher = compilePattern(rawPattern);
     } catch (error) {
-      if (error instanceof InvalidPatternError) return sendError(res, 400, "invalid-pattern", error.message);
+      if (error instanceof InvalidPatternError) return sendError(res, 400, "invalid_pattern", error.message);
       throw error;
     }
   }
   const from = startAfter(request);
-  if (from instanceof Error) return sendError(res, 400, "invalid-last-event-id", from.message);
+  if (from instanceof Error) return sendError(res, 400, "invalid_last_event_id", from.message);
 
   const { db, bus } = ctx.runtime;
   const page = db.prepare("SELECT seq, body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?");

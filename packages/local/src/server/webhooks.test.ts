@@ -232,7 +232,7 @@ describe("webhooks", () => {
     const { server } = await setup();
     const badPattern = await api(server, "POST", "/subscriptions", { url: "http://127.0.0.1:9/x", pattern: { detail: { size: [{ numeric: [">", "x"] }] } } });
     expect(badPattern.status).toBe(400);
-    expect(badPattern.body.error).toMatchObject({ code: "invalid-pattern", message: expect.stringContaining("detail.size") });
+    expect(badPattern.body.error).toMatchObject({ code: "invalid_pattern", message: expect.stringContaining("detail.size") });
     const badUrl = await api(server, "POST", "/subscriptions", { url: "file:///etc/passwd", pattern: PATTERN });
     expect(badUrl.status).toBe(400);
     expect(badUrl.body.error.message).toContain("url");

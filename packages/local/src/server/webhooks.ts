@@ -298,24 +298,24 @@ export function webhooksModule(options: WebhookOptions = {}): RouteModule {
   let dispatcher: WebhookDispatcher | undefined;
   const find = (db: Db, id: string | undefined) =>
     db.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?").get(id ?? "") as SubscriptionRow | undefined;
-  const notFound = (res: ServerResponse, id: string | undefined) => sendError(res, 404, "not-found", `No subscription "${id ?? ""}"`);
+  const notFound = (res: ServerResponse, id: string | undefined) => sendError(res, 404, "not_found", `No subscription "${id ?? ""}"`);
 
   const routes = (): RouteDef[] => [
     {
       method: "POST", path: "/subscriptions", auth: "token",
       async handle({ req, res }, ctx) {
         const body = await readJson(req);
-        if (!body.ok) return sendError(res, body.status, "invalid-request", body.message);
+        if (!body.ok) return sendError(res, body.status, "invalid_request", body.message);
         const parsed = CreateSubscription.safeParse(body.value);
         if (!parsed.success) {
-          return sendError(res, 400, "invalid-request", parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; "));
+          return sendError(res, 400, "invalid_request", parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; "));
         }
         let pattern: unknown;
         try {
           pattern = compilePattern(parsed.data.pattern).pattern;
           if (typeof pattern === "string") pattern = JSON.parse(pattern);
         } catch (error) {
-          if (error instanceof InvalidPatternError) return sendError(res, 400, "invalid-pattern", error.message);
+          if (error instanceof InvalidPatternError) return sendError(res, 400, "invalid_pattern", error.message);
           throw error;
         }
         const db = ctx.runtime.db;
