@@ -92,6 +92,10 @@ export function ApiStack({ stack }: StackContext) {
         ...readDerived,
         tableAccess(table.tableArn, ["GetItem", "Query"]),
       ]),
+      "GET /media/{mediaId}/report.html": route(HANDLERS.apiMediaReportHtml, "The report page of a media item, keyframes inlined", [
+        ...readDerived,
+        tableAccess(table.tableArn, ["GetItem", "Query"]),
+      ]),
     },
   });
 

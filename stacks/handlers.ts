@@ -29,6 +29,7 @@ export const HANDLERS = {
   apiMedia: `${root}/api-media.handler`,
   /** GET /media/{mediaId}/report: the report JSON. */
   apiMediaReport: `${root}/api-media-report.handler`,
+  apiMediaReportHtml: `${root}/api-media-report-html.handler`,
 } as const;
 
 /** The entry point of a route's stage. */

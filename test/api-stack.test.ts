@@ -43,6 +43,7 @@ const ROUTES: Record<string, string> = {
   "DELETE /uploads/{mediaId}": HANDLERS.apiUploadAbort,
   "GET /media/{mediaId}": HANDLERS.apiMedia,
   "GET /media/{mediaId}/report": HANDLERS.apiMediaReport,
+  "GET /media/{mediaId}/report.html": HANDLERS.apiMediaReportHtml,
 };
 
 /** The function behind a route: route → integration → IntegrationUri → function. */
@@ -89,7 +90,7 @@ describe("api stack", () => {
       const own = Object.keys(fn.Environment.Variables).filter((k) => !/^(SST_|AWS_)/.test(k));
       expect(own.sort(), key).toEqual(["MEDIA_BUCKET", "STATE_TABLE"]);
     }
-    expect(new Set(Object.keys(ROUTES).map((k) => routeFunction(iam, k).id)).size).toBe(6);
+    expect(new Set(Object.keys(ROUTES).map((k) => routeFunction(iam, k).id)).size).toBe(Object.keys(ROUTES).length);
   });
 
   it("requires IAM authorization on every route by default", () => {
@@ -106,7 +107,7 @@ describe("api stack", () => {
       JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["client-a", "client-b"] },
     });
     const routes = resourcesOf(jwt, "AWS::ApiGatewayV2::Route");
-    expect(routes).toHaveLength(6);
+    expect(routes).toHaveLength(Object.keys(ROUTES).length);
     for (const route of routes) {
       expect(route.AuthorizationType, route.RouteKey).toBe("JWT");
       expect(route.AuthorizerId).toEqual({ Ref: authorizer!.id });
@@ -128,6 +129,7 @@ describe("api stack", () => {
       "DELETE /uploads/{mediaId}": { "s3:AbortMultipartUpload": ["/media/*"], "dynamodb:GetItem": ["table"], "dynamodb:UpdateItem": ["table"] },
       "GET /media/{mediaId}": { "s3:GetObject": ["/derived/*"], "dynamodb:GetItem": ["table"], "dynamodb:Query": ["table"] },
       "GET /media/{mediaId}/report": { "s3:GetObject": ["/derived/*"], "dynamodb:GetItem": ["table"], "dynamodb:Query": ["table"] },
+      "GET /media/{mediaId}/report.html": { "s3:GetObject": ["/derived/*"], "dynamodb:GetItem": ["table"], "dynamodb:Query": ["table"] },
     };
     for (const [key, actions] of Object.entries(expected)) expect(access(iam, key), key).toEqual(actions);
   });

@@ -586,7 +586,7 @@ describe("review", () => {
 describe("api", () => {
   it("requires IAM authorization on every route", () => {
     const apiRoutes = resourcesOf(api, "AWS::ApiGatewayV2::Route");
-    expect(apiRoutes.map((r) => r.RouteKey).sort()).toEqual(["DELETE /uploads/{mediaId}", "GET /media/{mediaId}", "GET /media/{mediaId}/report", "POST /uploads", "POST /uploads/{mediaId}/complete", "POST /uploads/{mediaId}/parts"]);
+    expect(apiRoutes.map((r) => r.RouteKey).sort()).toEqual(["DELETE /uploads/{mediaId}", "GET /media/{mediaId}", "GET /media/{mediaId}/report", "GET /media/{mediaId}/report.html", "POST /uploads", "POST /uploads/{mediaId}/complete", "POST /uploads/{mediaId}/parts"]);
     for (const route of apiRoutes) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
     const handlers = resourcesOf(api, "AWS::Lambda::Function").map((f) => f.Handler).filter(Boolean);
     expect(handlers).toEqual(expect.arrayContaining([HANDLERS.apiUploads, HANDLERS.apiMedia]));

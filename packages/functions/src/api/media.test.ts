@@ -104,6 +104,28 @@ describe("GET /media/{mediaId}/report", () => {
     expect(body(res)).toEqual(report);
   });
 
+  it("serves report.html with the keyframes inlined from derived/frames, and reads no other keys", async () => {
+    stage("complete-analysis", "done", [{ type: "Analysis Completed", detail: { mediaId, report: { bucket: "media-bucket", key: `derived/${mediaId}/report.json` } } }]);
+    const keyframe = `s3://media-bucket/derived/frames/${mediaId}/000001.jpg`;
+    const report = {
+      mediaId, generatedAt: "2026-11-20T10:00:00Z", status: "completed",
+      media: { kind: "video", durationMs: 4000, sizeBytes: 10, container: "mp4", streams: [] },
+      shots: [{ index: 0, startMs: 0, endMs: 2000, keyframe }, { index: 1, startMs: 2000, endMs: 4000, keyframe: "s3://other-bucket/secret.jpg" }],
+      labels: [], faces: [], faceRanges: [], moderation: { decision: "clean", thresholds: null, labels: [] },
+      transcript: { language: null, hasWords: false, notes: [], speakers: [], segments: [] }, scenes: [],
+      review: { status: "not-required" }, stages: {},
+    };
+    s3.on(GetObjectCommand, { Bucket: "media-bucket", Key: `derived/${mediaId}/report.json` })
+      .callsFake(() => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(report))])) }));
+    s3.on(GetObjectCommand, { Bucket: "media-bucket", Key: `derived/frames/${mediaId}/000001.jpg` })
+      .callsFake(() => ({ Body: sdkStreamMixin(Readable.from([Buffer.from([0xff, 0xd8, 0xff, 0xe0])])) }));
+    const res = await routes.getReportHtml(apiEvent("GET /media/{mediaId}/report.html", { mediaId }));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toMatchObject({ "content-type": "text/html; charset=utf-8" });
+    expect(res.body).toContain("data:image/jpeg;base64,/9j/4A==");
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain("secret.jpg");
+  });
+
   it("answers 404 not_found for unknown media and 404 report_not_ready while processing, without reading S3", async () => {
     const unknown = await routes.getReport(apiEvent("GET /media/{mediaId}/report", { mediaId }));
     expect([unknown.statusCode, body(unknown).error.code]).toEqual([404, "not_found"]);

@@ -1,6 +1,7 @@
+import { renderReportHtml } from "@media-pipeline/local/report";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { derivedKey, DERIVED_PREFIX, type StageRecord, type StateStore } from "@media-pipeline/core";
+import { derivedKey, DERIVED_PREFIX, Report, type StageRecord, type StateStore } from "@media-pipeline/core";
 import { HttpError, notFound } from "./http.js";
 import type { UploadRecord, UploadRecords } from "./upload-records.js";
 
@@ -141,6 +142,27 @@ export function createMediaApi(deps: MediaApiDeps) {
         if ((error as { name?: string }).name === "NoSuchKey") throw new HttpError(404, "report_expired", `The report of ${mediaId} has expired`, [], { cause: error });
         throw error;
       }
+    },
+
+    /**
+     * `GET /media/{mediaId}/report.html` → the same self-contained page the local runtime writes, with
+     * the keyframes (`s3://` references in the cloud report) inlined from our bucket.
+     */
+    async reportHtml(mediaId: string): Promise<string> {
+      const report = Report.parse(JSON.parse(await this.report(mediaId)));
+      const images = new Map<string, string>();
+      for (const shot of report.shots) {
+        const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(shot.keyframe);
+        // Keyframes sit under derived/frames/<mediaId>/ (see cloud-stages FRAMES_PREFIX); nothing else is read.
+        if (!m || m[1] !== bucket || !m[2]!.startsWith(`${DERIVED_PREFIX}frames/${mediaId}/`)) continue;
+        try {
+          const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: m[2]! }));
+          images.set(shot.keyframe, `data:image/jpeg;base64,${Buffer.from(await object.Body!.transformToByteArray()).toString("base64")}`);
+        } catch {
+          // A missing keyframe shows as "No keyframe" on the page; the report itself is what matters.
+        }
+      }
+      return renderReportHtml(report, { embedImage: (p) => images.get(p) });
     },
   };
 }

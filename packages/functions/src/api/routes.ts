@@ -14,6 +14,7 @@ import { CompleteRequest, PartsRequest, UploadRequest, type UploadApi } from "./
  * | `DELETE /uploads/{mediaId}`          | 204     |                                 |
  * | `GET /media/{mediaId}`               | 200     |                                 |
  * | `GET /media/{mediaId}/report`        | 200     |                                 |
+ * | `GET /media/{mediaId}/report.html`   | 200     | the self-contained report page  |
  *
  * Errors: 400 `{ error: { code: "invalid_request", message, issues: [{ field, message }] } }`, 404 `not_found`
  * / `report_not_ready`, 409 when the upload is not (or no longer) a multipart upload in progress.
@@ -35,6 +36,11 @@ export function createRoutes(api: { uploads: UploadApi; media: MediaApi }) {
       statusCode: 200,
       headers: { "content-type": "application/json", "cache-control": "no-store" },
       body: await api.media.report(mediaIdParam(event)),
+    })),
+    getReportHtml: httpHandler(async (event) => ({
+      statusCode: 200,
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+      body: await api.media.reportHtml(mediaIdParam(event)),
     })),
   };
 }
