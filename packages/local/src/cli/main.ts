@@ -94,6 +94,29 @@ export function buildProgram(): Command {
   });
 
   program
+    .command("upload")
+    .description("upload a file through the server's API (presigned PUT, or resumable multipart for large files); prints the mediaId")
+    .argument("<file>", "a video or audio file")
+    .option("--server <url>", "the server (default MEDIA_PIPELINE_SERVER or http://127.0.0.1:8787)")
+    .option("--content-type <type>", "the media type (default: from the file extension)")
+    .option("--state-dir <dir>", "where interrupted uploads are remembered (default ~/.cache/media-pipeline/uploads)")
+    .option("--concurrency <n>", "parts sent at once (default 4)")
+    .option("--json", "print the result as one JSON line")
+    .option("--quiet", "no progress on stderr")
+    .action(async (file: string, o: { server?: string; contentType?: string; stateDir?: string; concurrency?: string; json?: boolean; quiet?: boolean }) => {
+      const concurrency = o.concurrency === undefined ? undefined : Number(o.concurrency);
+      if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+        throw new Error(`--concurrency must be a whole number from 1 to 64, got "${o.concurrency}"`);
+      }
+      const { runUpload } = await import("./upload.js");
+      process.exitCode = await runUpload(file, {
+        ...(o.server ? { server: o.server } : {}), ...(o.contentType ? { contentType: o.contentType } : {}),
+        ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(concurrency ? { concurrency } : {}),
+        json: Boolean(o.json), quiet: Boolean(o.quiet),
+      });
+    });
+
+  program
     .command("events")
     .description("print the server's events as they arrive, filtered by an EventBridge pattern; reconnects without gaps")
     .option("--follow", "keep following (the default; kept for familiarity)")

@@ -142,12 +142,14 @@ export class UploadStore {
   /** Concatenates the parts, in order, into one temp file (streamed). */
   async assemble(mediaId: string, parts: PartRow[]): Promise<string> {
     const out = path.join(this.dirOf(mediaId), `assembled-${randomBytes(8).toString("hex")}`);
-    const sink = createWriteStream(out, { flags: "wx" });
+    const files = parts.map((p) => this.partFile(mediaId, p.part_number));
+    // One pipeline over the parts in order: re-piping into one stream per part piles listeners on it.
+    async function* concatenated() {
+      for (const file of files) yield* createReadStream(file);
+    }
     try {
-      for (const p of parts) await pipeline(createReadStream(this.partFile(mediaId, p.part_number)), sink, { end: false });
-      await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await pipeline(concatenated, createWriteStream(out, { flags: "wx" }));
     } catch (error) {
-      sink.destroy();
       await rm(out, { force: true });
       throw error;
     }
