@@ -8,6 +8,7 @@ import type { Stack } from "sst/constructs";
  * | variable                      | default                                                     |
  * |-------------------------------|-------------------------------------------------------------|
  * | MEDIA_REVIEW_ORIGINS          | `https://*.labeling.<region>.sagemaker.aws` (A2I worker portal) |
+ * | MEDIA_UPLOAD_ORIGINS          | none (browser apps that upload straight to S3, comma-separated) |
  * | MEDIA_DERIVED_EXPIRY_DAYS     | 30                                                          |
  * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
  * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
@@ -17,6 +18,8 @@ import type { Stack } from "sst/constructs";
 export interface Settings {
   /** Origins allowed to GET media from the bucket: the A2I worker portal's video player. */
   reviewOrigins: string[];
+  /** Web origins allowed to upload straight to the bucket (browser apps); none by default. */
+  uploadOrigins: string[];
   /** Days after which stage outputs under derived/ expire. */
   derivedExpiryDays: number;
   /** Bedrock model (or cross-region inference profile) the scene summaries call through Converse. */
@@ -76,6 +79,14 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
     }
   }
 
+  // Browser apps upload with the presigned POST / part URLs straight to S3, which needs CORS for them.
+  const uploadOrigins = (value("MEDIA_UPLOAD_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of uploadOrigins) {
+    if (!/^https?:\/\/[A-Za-z0-9.*-]+(:\d+)?$/.test(origin) || origin.split("*").length > 2) {
+      issues.push(`MEDIA_UPLOAD_ORIGINS: "${origin}" is not an http(s) origin with at most one *`);
+    }
+  }
+
   const days = value("MEDIA_DERIVED_EXPIRY_DAYS") ?? "30";
   const derivedExpiryDays = Number(days);
   if (!Number.isInteger(derivedExpiryDays) || derivedExpiryDays < 1) {
@@ -94,5 +105,5 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
   }
 
   if (issues.length) throw new SettingsError(issues);
-  return { reviewOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn };
+  return { reviewOrigins, uploadOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn };
 }

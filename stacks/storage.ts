@@ -26,6 +26,18 @@ export function Storage({ stack }: StackContext) {
         exposedHeaders: ["Accept-Ranges", "Content-Length", "Content-Range", "Content-Type", "ETag"],
         maxAge: "1 hour",
       },
+      // Browser uploads: the presigned POST (one form) and multipart part PUTs, whose ETag the app
+      // must read to complete the upload.
+      ...(settings.uploadOrigins.length
+        ? [{
+            id: "app-uploads",
+            allowedMethods: ["POST", "PUT"] as ("POST" | "PUT")[],
+            allowedOrigins: settings.uploadOrigins,
+            allowedHeaders: ["*"],
+            exposedHeaders: ["ETag"],
+            maxAge: "1 hour" as const,
+          }]
+        : []),
     ],
     cdk: {
       bucket: {
