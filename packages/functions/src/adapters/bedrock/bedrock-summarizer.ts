@@ -1,5 +1,5 @@
 import { ConverseCommand, type ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
-import type { EngineInfo, SceneInput, SceneSummarizer, SceneSummary } from "@media-pipeline/core";
+import { fallbackPicker, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigurationError } from "../../errors.js";
 import {
   buildConverseInput, isJpeg, MalformedAnswer, MAX_IMAGE_BYTES, MAX_IMAGES_PER_SCENE, readAnswer, type AnswerMode,
@@ -180,14 +180,7 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
 
   return {
     async summarize(scenes: SceneInput[]) {
-      let fallbackRun: Promise<{ scenes: SceneSummary[]; engine: EngineInfo }> | undefined;
-      // The fallback sees every scene so that corpus-wide statistics (word frequencies) stay right.
-      const fallbackFor = async (scene: SceneInput): Promise<SceneSummary> => {
-        const doc = await (fallbackRun ??= options.fallback.summarize(scenes));
-        const found = doc.scenes.find((s) => s.index === scene.index);
-        if (!found) throw new ConfigurationError(`the fallback summarizer returned no scene ${scene.index}`, []);
-        return { ...found, summarizer: "extractive" };
-      };
+      const fallbackFor = fallbackPicker(options.fallback, scenes);
 
       const out = new Map<number, SceneSummary>();
       const usages = new Map<number, SceneUsage>();
@@ -234,7 +227,7 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
       };
       const parts = [...reasons].map(([reason, idx]) => `scene${idx.length > 1 ? "s" : ""} ${idx.join(", ")}: ${reason}`);
       if (fallbacks > 0) {
-        const fallbackEngine = (await fallbackRun)?.engine;
+        const fallbackEngine = await fallbackFor.engine();
         const shown = parts.slice(0, NOTE_REASON_LIMIT).join("; ");
         const more = parts.length > NOTE_REASON_LIMIT ? `; and ${parts.length - NOTE_REASON_LIMIT} more reasons` : "";
         notes.unshift(`${fallbacks} of ${scenes.length} scene${scenes.length === 1 ? "" : "s"} fell back to the ${fallbackEngine?.name ?? "fallback"} summary — ${shown}${more}.`);

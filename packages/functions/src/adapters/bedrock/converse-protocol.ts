@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ContentBlock, ConverseCommandInput, ConverseCommandOutput, ToolInputSchema } from "@aws-sdk/client-bedrock-runtime";
-import { sceneForModel, type SceneInput } from "@media-pipeline/core";
+import { MAX_SUMMARY_CHARS, SceneSummaryAnswer as SummaryAnswer, SUMMARY_JSON_SCHEMA, sceneForModel, type SceneInput } from "@media-pipeline/core";
 
 /*
  * What goes over the wire to Bedrock's Converse API: the prompt, the tool that forces a JSON answer,
@@ -9,7 +9,6 @@ import { sceneForModel, type SceneInput } from "@media-pipeline/core";
  * https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
  */
 
-export const MAX_SUMMARY_CHARS = 600;
 /** Keyframes sent per scene: enough to ground the summary, few enough to keep image tokens cheap. */
 export const MAX_IMAGES_PER_SCENE = 2;
 /** Converse's per-image limit (3.75 MB); a larger keyframe is left out rather than failing the call. */
@@ -29,17 +28,8 @@ export const SYSTEM_PROMPT = [
 const TOOL_INSTRUCTION = `Record the summary by calling the ${SUMMARY_TOOL_NAME} tool.`;
 const JSON_INSTRUCTION = 'Answer with JSON only, no prose and no code fence: {"summary": "..."}.';
 
-/** Bedrock tool input schemas are plain JSON Schema; the length limit is checked by zod on the way back. */
-export const SUMMARY_JSON_SCHEMA = {
-  type: "object",
-  properties: { summary: { type: "string", description: "1-2 factual sentences about the scene" } },
-  required: ["summary"],
-  additionalProperties: false,
-} as const;
-
-/** What the tool input (or the JSON text) must be. */
-export const SummaryAnswer = z.object({ summary: z.string().trim().min(1).max(MAX_SUMMARY_CHARS) });
-export type SummaryAnswer = z.infer<typeof SummaryAnswer>;
+// The answer contract is shared with the local OpenAI-compatible summarizer (core).
+export { MAX_SUMMARY_CHARS, SUMMARY_JSON_SCHEMA, SceneSummaryAnswer as SummaryAnswer } from "@media-pipeline/core";
 
 /**
  * `tool`: a forced tool call (toolChoice names the tool), supported by Anthropic Claude 3+ and Amazon

@@ -6,7 +6,6 @@ import { ConfigError } from "../../runtime/config.js";
  * schema the reply must follow, how the reply is read, and how the endpoint URL is handled.
  */
 
-export const MAX_SUMMARY_CHARS = 600;
 
 export const SYSTEM_PROMPT = [
   "You summarise one scene of a video or audio recording for a media analysis report.",
@@ -17,21 +16,8 @@ export const SYSTEM_PROMPT = [
   'Answer with JSON only: {"summary": "..."}.',
 ].join(" ");
 
-/**
- * `strict: true` makes OpenAI (and servers that honour it) constrain decoding to this schema. Strict
- * mode requires every property listed in `required` and `additionalProperties: false`, and rejects
- * keywords such as `maxLength`, so the length limit is checked here instead.
- * https://platform.openai.com/docs/guides/structured-outputs
- */
-export const SUMMARY_JSON_SCHEMA = {
-  type: "object",
-  properties: { summary: { type: "string", description: "1-2 factual sentences about the scene" } },
-  required: ["summary"],
-  additionalProperties: false,
-} as const;
-
-/** What the model must put in `message.content`. */
-export const SummaryContent = z.object({ summary: z.string().trim().min(1).max(MAX_SUMMARY_CHARS) });
+// `strict: true` makes OpenAI (and servers that honour it) constrain decoding to the shared schema.
+export { MAX_SUMMARY_CHARS, SUMMARY_JSON_SCHEMA, SceneSummaryAnswer as SummaryContent } from "@media-pipeline/core";
 
 /** The parts of a Chat Completions response we read; the rest (id, usage, …) varies by server. */
 export const ChatCompletion = z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MediaPipelineError, sceneForModel, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
+import { fallbackPicker, MediaPipelineError, sceneForModel, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigError } from "../../runtime/config.js";
 import {
   ChatCompletion, completionsUrl, MAX_SUMMARY_CHARS, parseEndpoint, redactEndpoint, SUMMARY_JSON_SCHEMA,
@@ -215,14 +215,7 @@ export function createLlmSummarizer(options: LlmSummarizerOptions): SceneSummari
 
   return {
     async summarize(scenes: SceneInput[]) {
-      let fallbackRun: Promise<{ scenes: SceneSummary[]; engine: EngineInfo }> | undefined;
-      // The fallback sees every scene so that corpus-wide statistics (word frequencies) stay right.
-      const fallbackFor = async (scene: SceneInput): Promise<SceneSummary> => {
-        const doc = await (fallbackRun ??= options.fallback.summarize(scenes));
-        const found = doc.scenes.find((s) => s.index === scene.index);
-        if (!found) throw new LlmSummaryError(`the fallback summarizer returned no scene ${scene.index}`, { retryable: false });
-        return { ...found, summarizer: "extractive" };
-      };
+      const fallbackFor = fallbackPicker(options.fallback, scenes);
 
       const out = new Map<number, SceneSummary>();
       const reasons = new Map<string, number[]>();
@@ -266,7 +259,7 @@ export function createLlmSummarizer(options: LlmSummarizerOptions): SceneSummari
         settings: { endpoint: shownEndpoint, model, fallbacks, timeoutMs },
       };
       if (fallbacks > 0) {
-        const fallbackEngine = (await fallbackRun)?.engine;
+        const fallbackEngine = await fallbackFor.engine();
         const parts = [...reasons].map(([reason, idx]) => `scene${idx.length > 1 ? "s" : ""} ${idx.join(", ")}: ${reason}`);
         const shown = parts.slice(0, NOTE_REASON_LIMIT).join("; ");
         const more = parts.length > NOTE_REASON_LIMIT ? `; and ${parts.length - NOTE_REASON_LIMIT} more reasons` : "";
