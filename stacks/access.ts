@@ -68,7 +68,8 @@ export function bedrockAccess(stack: Stack, modelId: string): PolicyStatement {
 
 /**
  * Amazon A2I: start a human loop on our flow definition only. A repeated start under the same
- * `HumanLoopName` fails with a conflict, which the adapter treats as "already open".
+ * `HumanLoopName` fails with a conflict, which the adapter treats as "already open". Granted to
+ * request-review (the first loop) and to the review completion (a re-queued loop).
  */
 export function humanLoopAccess(flowDefinitionArn: string): PolicyStatement {
   return new PolicyStatement({ actions: ["sagemaker:StartHumanLoop"], resources: [flowDefinitionArn] });
@@ -105,11 +106,23 @@ export function stateAccess(tableArn: string, ops: { release?: boolean } = {}): 
   });
 }
 
-/** Object reads and writes under key prefixes of one bucket (`bind` would grant s3:*). */
-export function objectAccess(bucketArn: string, access: { read?: readonly string[]; write?: readonly string[] }): PolicyStatement[] {
+/**
+ * Object reads and writes under key prefixes of one bucket (`bind` would grant s3:*).
+ *
+ * `probe`: the function asks whether a document exists (the blob store's `size`, a HeadObject), for
+ * example the review outcome, which most media never have. S3 answers a HEAD on a missing key with
+ * 404 only to a caller that may list the bucket, and with 403 otherwise, which the blob store must
+ * treat as an error. So such a function also gets s3:ListBucket, on the bucket alone: it names keys,
+ * it reads nothing. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+ */
+export function objectAccess(
+  bucketArn: string,
+  access: { read?: readonly string[]; write?: readonly string[]; probe?: boolean },
+): PolicyStatement[] {
   const under = (prefixes: readonly string[] = []) => prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
   return [
     ...(access.read?.length ? [new PolicyStatement({ actions: ["s3:GetObject"], resources: under(access.read) })] : []),
     ...(access.write?.length ? [new PolicyStatement({ actions: ["s3:PutObject"], resources: under(access.write) })] : []),
+    ...(access.probe ? [new PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucketArn] })] : []),
   ];
 }

@@ -2,11 +2,12 @@ import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import { DERIVED_PREFIX, EVENT_SOURCE } from "@media-pipeline/core";
 import { EventBus, use, type FunctionProps, type StackContext } from "sst/constructs";
-import { objectAccess, publishAccess, stateAccess, transcribeAccess } from "./access.js";
+import { humanLoopAccess, objectAccess, publishAccess, stateAccess, transcribeAccess } from "./access.js";
 import { deadLetterQueue, functionDelivery, targetDelivery } from "./delivery.js";
 import { HANDLERS } from "./handlers.js";
 import { Review } from "./review.js";
 import { eventSchemaRegistry } from "./schema-registry.js";
+import { readSettings } from "./settings.js";
 import { SIZES } from "./sizing.js";
 import { REVIEW_OUTPUT_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
@@ -16,6 +17,7 @@ export const TRANSCRIPTION_JOB_SUFFIX = "-transcript";
 export function Bus({ stack, app }: StackContext) {
   const { bucket, table } = use(Storage);
   const { flowDefinitionArn } = use(Review);
+  const settings = readSettings(stack);
 
   // The media bus: every pipeline event, and the only place consumers subscribe.
   const bus = new EventBus(stack, "Media");
@@ -105,15 +107,21 @@ export function Bus({ stack, app }: StackContext) {
     },
     {
       handler: HANDLERS.reviewComplete,
-      description: "A2I HumanLoop Status Change (default bus) → Review Completed (media bus)",
+      description: "A2I HumanLoop Status Change (default bus) → Review Completed / re-queued loop / Stage Failed (media bus)",
       // The handler re-checks the flow definition (a second guard behind the rule's filter).
-      environment: { ...environment, FLOW_DEFINITION_ARN: flowDefinitionArn },
+      environment: { ...environment, FLOW_DEFINITION_ARN: flowDefinitionArn, REVIEW_MAX_ATTEMPTS: String(settings.reviewMaxAttempts) },
       ...SIZES.light,
       permissions: [
         publishAccess(bus.eventBusArn),
         stateAccess(table.tableArn),
-        // The reviewer's answers (output.json) and the moderation document they refer to.
-        ...objectAccess(bucket.bucketArn, { read: [REVIEW_OUTPUT_PREFIX, DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
+        // The reviewer's answers (output.json), the stored review task, and the outcome it writes
+        // (review.json, probed for a stale notice). A re-queued loop's input presigns the upload
+        // and the keyframes, which only works for objects this role may read.
+        ...objectAccess(bucket.bucketArn, {
+          read: [REVIEW_OUTPUT_PREFIX, DERIVED_PREFIX, UPLOAD_PREFIX], write: [DERIVED_PREFIX], probe: true,
+        }),
+        // Re-queues a failed loop (adapters/a2i/requeue.ts), on our flow definition only.
+        humanLoopAccess(flowDefinitionArn),
       ],
     },
   );

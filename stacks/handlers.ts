@@ -13,7 +13,10 @@ export const HANDLERS = {
   transcribeComplete: `${root}/transcribe-complete.handler`,
   /** The transcribe stage's delayed check (SQS) → Transcript Ready / Stage Failed, or a later check. */
   transcribeCheck: `${root}/transcribe-check.handler`,
-  /** SageMaker A2I HumanLoop Status Change (default bus) → Review Completed. */
+  /**
+   * SageMaker A2I HumanLoop Status Change (default bus) → Review Completed, a re-queued human loop, or
+   * Stage Failed for request-review (the re-queue policy: packages/functions/src/adapters/a2i/requeue.ts).
+   */
   reviewComplete: `${root}/review-complete.handler`,
   /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */
   rekognitionComplete: `${root}/rekognition-complete.handler`,

@@ -39,6 +39,11 @@ interface StageAccess {
   readsDerived: boolean;
   /** Writes under derived/. */
   writesDerived: boolean;
+  /**
+   * Asks whether a derived document exists (the stored review task, the review outcome), which
+   * needs s3:ListBucket for S3 to answer 404 rather than 403 (see objectAccess).
+   */
+  probesDerived: boolean;
   /** Services the stage starts work in (the completion handlers collect the results). */
   calls: readonly Service[];
   size: SizeName;
@@ -46,18 +51,21 @@ interface StageAccess {
 
 const ACCESS: Record<StageName, StageAccess> = {
   // probe stores probe.json under derived/ for the joins.
-  probe: { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "probe" },
-  "extract-audio": { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "ffmpeg" },
-  "detect-shots": { readsUpload: true, readsDerived: false, writesDerived: true, calls: [], size: "ffmpeg" },
+  probe: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "probe" },
+  "extract-audio": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "ffmpeg" },
+  "detect-shots": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "ffmpeg" },
   // Rekognition reads the video with the caller's credentials, hence the upload read.
-  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, calls: ["rekognition-labels"], size: "startJob" },
-  moderate: { readsUpload: true, readsDerived: false, writesDerived: true, calls: ["rekognition-moderation"], size: "startJob" },
+  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-labels"], size: "startJob" },
+  moderate: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-moderation"], size: "startJob" },
   // Transcribe reads the audio and writes the transcript with the caller's credentials.
-  transcribe: { readsUpload: false, readsDerived: true, writesDerived: true, calls: ["transcribe"], size: "startJob" },
-  "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, calls: ["bedrock"], size: "llm" },
-  // Reads the upload to presign it for the reviewer's player.
-  "request-review": { readsUpload: true, readsDerived: true, writesDerived: false, calls: ["a2i"], size: "light" },
-  "complete-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, calls: [], size: "light" },
+  transcribe: { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["transcribe"], size: "startJob" },
+  "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["bedrock"], size: "llm" },
+  // Reads the upload to presign it for the reviewer's player; stores the review task (review-task.json),
+  // reusing one a crashed attempt already stored.
+  "request-review": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: true, calls: ["a2i"], size: "light" },
+  // Both reports read the review outcome (review.json), which exists only once a review has ended.
+  "complete-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: true, calls: [], size: "light" },
+  "finalize-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: true, calls: [], size: "light" },
 };
 
 /** PascalCase construct ids from kebab-case route names. */
@@ -191,6 +199,7 @@ export function Pipeline({ stack }: StackContext) {
       ...objectAccess(bucket.bucketArn, {
         read: [...(access.readsUpload ? [UPLOAD_PREFIX] : []), ...(access.readsDerived ? [DERIVED_PREFIX] : [])],
         write: access.writesDerived ? [DERIVED_PREFIX] : [],
+        probe: access.probesDerived,
       }),
       ...access.calls.flatMap(serviceAccess),
     ];

@@ -12,6 +12,7 @@ import type { Stack } from "sst/constructs";
  * | MEDIA_DERIVED_EXPIRY_DAYS     | 30                                                          |
  * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
  * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
+ * | MEDIA_REVIEW_MAX_ATTEMPTS     | 3 (human loops per review, re-queued ones included)         |
  *
  * The summarize function's `BEDROCK_ACCEPTS_IMAGES` follows from the model id (`IMAGE_MODEL_PREFIXES`).
  */
@@ -28,6 +29,11 @@ export interface Settings {
   bedrockAcceptsImages: boolean;
   /** The A2I work team (private workforce) that reviews uncertain moderation. */
   workteamArn: string;
+  /**
+   * Human loops a review may use in all: a loop that A2I fails is re-queued until this many have run
+   * (the review completion's REVIEW_MAX_ATTEMPTS; packages/functions/src/adapters/a2i/requeue.ts).
+   */
+  reviewMaxAttempts: number;
 }
 
 export class SettingsError extends Error {
@@ -104,6 +110,16 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
     issues.push(`A2I_WORKTEAM_ARN: "${workteamArn}" is not a SageMaker work team ARN`);
   }
 
+  // The same bounds the function enforces at cold start, so a bad value fails synthesis instead.
+  const attempts = value("MEDIA_REVIEW_MAX_ATTEMPTS") ?? "3";
+  const reviewMaxAttempts = Number(attempts);
+  if (!Number.isInteger(reviewMaxAttempts) || reviewMaxAttempts < 1 || reviewMaxAttempts > 10) {
+    issues.push(`MEDIA_REVIEW_MAX_ATTEMPTS: "${attempts}" is not a whole number of human loops 1–10`);
+  }
+
   if (issues.length) throw new SettingsError(issues);
-  return { reviewOrigins, uploadOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn };
+  return {
+    reviewOrigins, uploadOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn,
+    reviewMaxAttempts,
+  };
 }

@@ -1,12 +1,21 @@
+import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, UpdateItemCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { catalog, compilePattern, DETAIL_TYPES, EVENT_SOURCE, routes, type DetailType, type Route } from "@media-pipeline/core";
+import {
+  catalog, compilePattern, DETAIL_TYPES, EVENT_SOURCE, makeEvent, recordReviewDecision, routes, validateDetail,
+  type DetailType, type ModerationDocument, type Route, type StageName,
+} from "@media-pipeline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoStateStore, StageAlreadySettledError, StageNotStartedError } from "../packages/functions/src/adapters/dynamodb-state-store.js";
 import { createDynamoBacklog, type VideoJobRequest } from "../packages/functions/src/adapters/rekognition/dynamodb-backlog.js";
 import { createEventBridgePublishBatch } from "../packages/functions/src/adapters/eventbridge-publish.js";
 import { BlobNotFoundError, createS3BlobStore, presignedGetUrl } from "../packages/functions/src/adapters/s3-blob-store.js";
+import { createS3Workspace } from "../packages/functions/src/adapters/s3-workspace.js";
+import { createCloud, type Cloud } from "../packages/functions/src/cloud.js";
+import { createStageHandler } from "../packages/functions/src/stage-handler.js";
 import { startMoto, type Moto } from "./helpers/moto.js";
 
 /**
@@ -181,6 +190,78 @@ describe("DynamoDB state store on the emulator", () => {
   });
 });
 
+describe("review outcome and final report on the emulator (S3 and DynamoDB)", () => {
+  it("finalize-analysis writes the final report once, after the first report and the verdict, on the real state store", async () => {
+    const s3 = new s3sdk.S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    const dynamo = new DynamoDBClient(moto.clientConfig);
+    const bucket = `review-${run}`;
+    const tableName = `review-state-${run}`;
+    await s3.send(new s3sdk.CreateBucketCommand({ Bucket: bucket }));
+    await dynamo.send(new CreateTableCommand({
+      TableName: tableName, BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+    }));
+    const base = createCloud({ EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: bucket, STATE_TABLE: tableName }, { s3, dynamo });
+    // The bus is not what is under test here: the published events are kept in order instead.
+    const published: Array<{ type: string; detail: Record<string, any> }> = [];
+    const cloud: Cloud = {
+      ...base,
+      publish: async (type, detail) => void published.push({ type, detail: validateDetail(type, detail) as Record<string, any> }),
+      // Its own /tmp folder: the handler clears its workspace, and other test files run beside this one.
+      workspace: createS3Workspace({ s3, root: mkdtempSync(path.join(os.tmpdir(), "emulator-ws-")) }),
+    };
+
+    const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v09";
+    const taskId = `${mediaId}-review`;
+    const source = { bucket, key: `media/${mediaId}/clip.mp4` };
+    const ref = (name: string) => ({ bucket, key: `derived/${mediaId}/${name}` });
+    const plan: StageName[] = ["probe", "moderate", "request-review", "complete-analysis"];
+    const engine = { name: "test", version: "1" };
+    const moderation: ModerationDocument = {
+      decision: "review", thresholds: { reviewMin: 50, flagMin: 80 }, framesAnalyzed: 4, engine,
+      segments: [{ name: "Suggestive", parent: "", confidence: 61.2, startMs: 1000, endMs: 2000, frames: 2, decision: "review" }],
+    };
+    await cloud.blobs.putJson(ref("probe.json"), {
+      kind: "video", durationMs: 4000, sizeBytes: 50_000, container: "mp4", hasVideo: true, hasAudio: false,
+      streams: [{ index: 0, type: "video", codec: "h264", width: 160, height: 90, fps: 25 }], engine,
+    });
+    await cloud.blobs.putJson(ref("moderation.json"), moderation);
+    const settle = async (stage: StageName, facts: Record<string, unknown>) => {
+      await cloud.state.begin(mediaId, stage, 60_000);
+      await cloud.state.finish(mediaId, stage, { events: [], facts });
+    };
+    await settle("probe", { ref: ref("probe.json"), plan, kind: "video", durationMs: 4000, filename: "clip.mp4", source, engine });
+    await settle("moderate", { ref: ref("moderation.json"), decision: "review", engine });
+    await settle("request-review", { taskId, task: ref("review-task.json") });
+    const envelope = { id: "e1", time: new Date(), account: moto.account, region: moto.region };
+    const at = <T extends DetailType>(type: T, detail: Record<string, unknown>) =>
+      makeEvent(type, { ...catalog[type].example, mediaId, correlationId: mediaId, ...detail } as never, envelope);
+
+    // The first report: no review.json yet (a HEAD answers 404), so the review shows pending.
+    await createStageHandler(cloud, "complete-analysis")(at("Review Requested", { taskId }));
+    expect(published.map((e) => [e.type, e.detail.final, e.detail.review.status])).toEqual([["Analysis Completed", false, "pending"]]);
+    // Its own event reaches finalize-analysis before the verdict: nothing to do yet.
+    await createStageHandler(cloud, "finalize-analysis")(at("Analysis Completed", published[0]!.detail));
+    expect(published).toHaveLength(1);
+
+    await recordReviewDecision(cloud, { mediaId, source }, {
+      taskId, verdict: "rejected", reviewer: "alice", decidedAt: "2026-11-21T09:00:00.000Z", segments: [{ index: 0, outcome: "confirmed" }],
+    });
+    const reviewed = at("Review Completed", published[1]!.detail);
+    await createStageHandler(cloud, "finalize-analysis")(reviewed);
+    await createStageHandler(cloud, "finalize-analysis")(reviewed); // a duplicate delivery
+    expect(published.map((e) => e.type)).toEqual(["Analysis Completed", "Review Completed", "Analysis Completed", "Analysis Completed"]);
+    const [, , final, again] = published;
+    expect(final!.detail).toMatchObject({ final: true, decision: "flagged", decidedBy: "reviewer", modelDecision: "review", review: { status: "rejected", taskId, reviewer: "alice" } });
+    // The duplicate re-publishes the recorded event rather than writing the report again.
+    expect(again).toEqual(final);
+    const finalize = (await cloud.state.list(mediaId)).find((r) => r.stage === "finalize-analysis");
+    expect(finalize).toMatchObject({ status: "done", attempts: 1 });
+    expect(await cloud.blobs.getJson(ref("report.json"))).toMatchObject({ decision: { value: "flagged", by: "reviewer" }, review: { status: "rejected" } });
+  });
+});
+
 /** The published cases: every catalog example, plus variants that the route patterns tell apart. */
 function cases(): Array<{ type: DetailType; detail: Record<string, unknown> }> {
   const variants: Array<[DetailType, Record<string, unknown>]> = [
@@ -191,6 +272,9 @@ function cases(): Array<{ type: DetailType; detail: Record<string, unknown> }> {
     ["Moderation Completed", { decision: "flagged" }],
     ["Stage Failed", { stage: "moderate" }],
     ["Stage Failed", { stage: "detect-shots" }],
+    // finalize-analysis: the first report while a review is open, and a review that ended without a verdict.
+    ["Analysis Completed", { final: false, decision: "review", decidedBy: "model", modelDecision: "review", review: { status: "pending", taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review" } }],
+    ["Stage Failed", { stage: "request-review", trigger: "Review Requested" }],
   ];
   // The correlationId names the case, so each queue's messages say which cases reached it.
   return variants.map(([type, patch], i) => ({

@@ -10,6 +10,14 @@ describe("deployment settings", () => {
       .toEqual(["https://app.example.com", "http://localhost:5173"]);
   });
 
+  it("allows 3 human loops per review by default, and refuses a count outside 1–10", () => {
+    expect(readSettings(stack, {}).reviewMaxAttempts).toBe(3);
+    expect(readSettings(stack, { MEDIA_REVIEW_MAX_ATTEMPTS: "5" }).reviewMaxAttempts).toBe(5);
+    for (const bad of ["0", "11", "2.5", "many"]) {
+      expect(() => readSettings(stack, { MEDIA_REVIEW_MAX_ATTEMPTS: bad }), bad).toThrow(/MEDIA_REVIEW_MAX_ATTEMPTS/);
+    }
+  });
+
   it("refuses an upload origin that is not an http(s) origin", () => {
     expect(() => readSettings(stack, { MEDIA_UPLOAD_ORIGINS: "app.example.com/path" })).toThrow(SettingsError);
   });

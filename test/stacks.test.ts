@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { allEventJsonSchemas, routes } from "@media-pipeline/core";
 import { Template } from "aws-cdk-lib/assertions";
 import { App, getStack } from "sst/constructs";
@@ -8,8 +8,9 @@ import sstConfig from "../sst.config.js";
 import { ApiStack } from "../stacks/api.js";
 import { Bus } from "../stacks/bus.js";
 import { DELIVERY } from "../stacks/delivery.js";
-import { HANDLERS } from "../stacks/handlers.js";
+import { HANDLERS, stageHandler } from "../stacks/handlers.js";
 import { Pipeline } from "../stacks/pipeline.js";
+import { ReviewTaskInput, ReviewTaskInputSegment } from "../packages/functions/src/adapters/a2i/task-input.js";
 import { Review, TASK_TEMPLATE_PATH } from "../stacks/review.js";
 import { schemaName, toDraft4 } from "../stacks/schema-registry.js";
 import { workerPortalOrigin } from "../stacks/settings.js";
@@ -191,6 +192,26 @@ describe("bus", () => {
     expect(targetFunction(bus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0]);
   });
 
+  it("lets the review completion record the outcome and re-queue a failed loop on our flow definition only", () => {
+    const rule = resourcesOf(bus, "AWS::Events::Rule").find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
+    const fn = targetFunction(bus, rule);
+    const vars = fn.Properties.Environment.Variables;
+    expect(vars.REVIEW_MAX_ATTEMPTS).toBe("3");
+    const statements = statementsOfFunction(bus, fn);
+    const service = (a: string) => !/^(s3|dynamodb|events|sqs|xray):/.test(a);
+    expect(actionsOf(statements).filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
+    expect(statements.find((s) => s.Action === "sagemaker:StartHumanLoop").Resource).toEqual(vars.FLOW_DEFINITION_ARN);
+    const suffixes = (action: string) =>
+      statements.filter((s) => s.Action === action).flatMap((s) => [s.Resource].flat().map((r: any) => r["Fn::Join"][1].at(-1)));
+    // The output document, the stored task and the outcome; the upload and keyframes to presign them again.
+    expect(suffixes("s3:GetObject").sort()).toEqual(["/derived/*", "/media/*", "/review-output/*"]);
+    expect(suffixes("s3:PutObject")).toEqual(["/derived/*"]);
+    // A missing review.json must answer 404, not 403 (objectAccess `probe`): the bucket, not its objects.
+    const list = statements.filter((s) => s.Action === "s3:ListBucket");
+    expect(list).toHaveLength(1);
+    expect(list[0].Resource).toEqual({ "Fn::ImportValue": expect.stringMatching(/Storage:.*MediaBucket.*Arn/) });
+  });
+
   it("registers one draft-4 schema per catalog entry", () => {
     const files = Object.keys(allEventJsonSchemas());
     const [registry] = resourcesOf(bus, "AWS::EventSchemas::Registry");
@@ -252,6 +273,14 @@ describe("pipeline", () => {
 
   it("creates exactly one rule per route", () => {
     expect(rules()).toHaveLength(routes.length);
+  });
+
+  it("has an entry point for every route's stage", () => {
+    for (const route of routes) {
+      const file = stageHandler(route.stage).replace(/\.handler$/, ".ts");
+      expect(existsSync(file), file).toBe(true);
+      expect(readFileSync(file, "utf8"), file).toContain(`createStageHandler(createCloud(process.env), "${route.stage}")`);
+    }
   });
 
   it.each(routes.map((r) => [r.name, r] as const))("wires %s with its exact pattern", (name, route) => {
@@ -324,7 +353,7 @@ describe("pipeline: function sizes and service access", () => {
     expect(actions("transcribe-audio").filter(service)).toEqual(["transcribe:StartTranscriptionJob"]);
     expect(actions("summarize-scenes").filter(service)).toEqual(["bedrock:InvokeModel"]);
     expect(actions("request-review").filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
-    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "complete-analysis"]) {
+    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "complete-analysis", "finalize-analysis"]) {
       expect(actions(name).filter(service), name).toEqual([]);
     }
 
@@ -345,6 +374,67 @@ describe("pipeline: function sizes and service access", () => {
     expect(Object.keys(routeFunction("detect-labels").Properties.Environment.Variables)).toEqual(
       expect.arrayContaining(["REKOGNITION_TOPIC_ARN", "REKOGNITION_ROLE_ARN"]),
     );
+  });
+});
+
+describe("pipeline: review stages", () => {
+  const rule = (name: string) => resourcesOf(pipeline, "AWS::Events::Rule").find((r) => String(r.Name).endsWith(`-${name}`))!;
+  const objectGrants = (name: string) => {
+    const statements = statementsOfFunction(pipeline, targetFunction(pipeline, rule(name)));
+    const on = (action: string) =>
+      statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat().map((r: any) => r["Fn::Join"]?.[1].at(-1) ?? r));
+    return { read: on("s3:GetObject").sort(), write: on("s3:PutObject"), list: on("s3:ListBucket"), statements };
+  };
+
+  it("runs finalize-analysis on exactly its route's pattern, with its own Lambda and dead-letter queue", () => {
+    const route = routes.find((r) => r.stage === "finalize-analysis")!;
+    expect(route.name).toBe("finalize-analysis");
+    const r = rule("finalize-analysis");
+    expect(r.EventPattern).toEqual(route.pattern);
+    expect(r.EventPattern.$or).toEqual([
+      { source: ["media-pipeline"], "detail-type": ["Review Completed"] },
+      { source: ["media-pipeline"], "detail-type": ["Analysis Completed"], detail: { final: [false] } },
+      { source: ["media-pipeline"], "detail-type": ["Stage Failed"], detail: { stage: ["request-review"] } },
+    ]);
+    const fn = targetFunction(pipeline, r);
+    expect(fn.Properties).toMatchObject({
+      Handler: "packages/functions/src/handlers/finalize-analysis.handler",
+      MemorySize: Number.parseInt(SIZES.light.memorySize, 10),
+      Timeout: 60,
+      Architectures: ["arm64"],
+    });
+    expect(fn.Properties.Layers).toBeUndefined();
+    const dlq = r.Targets[0].DeadLetterConfig.Arn["Fn::GetAtt"][0];
+    expect(dlq).toMatch(/^FinalizeAnalysisDeadLetters/);
+    expect(fn.Properties.DeadLetterConfig.TargetArn["Fn::GetAtt"][0]).toBe(dlq);
+    // Its own queue, not complete-analysis's.
+    expect(rule("complete-analysis").Targets[0].DeadLetterConfig.Arn["Fn::GetAtt"][0]).not.toBe(dlq);
+    // The three every function has (and SST's own); no service settings, since it calls none.
+    const vars = Object.keys(fn.Properties.Environment.Variables);
+    expect(vars).toEqual(expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]));
+    expect(vars.filter((v) => !v.startsWith("SST_") && !v.startsWith("AWS_"))).toEqual(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]);
+  });
+
+  it("lets finalize-analysis read and write derived/, probe it, publish and record state, and nothing else", () => {
+    const { read, write, list, statements } = objectGrants("finalize-analysis");
+    expect(read).toEqual(["/derived/*"]);
+    expect(write).toEqual(["/derived/*"]);
+    expect(list).toEqual([{ "Fn::ImportValue": expect.stringMatching(/Storage:.*MediaBucket.*Arn/) }]);
+    expect(actionsOf(statements).sort()).toEqual([
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "events:PutEvents",
+      "s3:GetObject", "s3:ListBucket", "s3:PutObject",
+      // Lambda's own dead-letter queue, and SST's tracing.
+      "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+    ]);
+  });
+
+  it("lets request-review store the review task under derived/, and both reports probe for the outcome", () => {
+    expect(objectGrants("request-review")).toMatchObject({ read: ["/derived/*", "/media/*"], write: ["/derived/*"], list: [expect.anything()] });
+    expect(objectGrants("complete-analysis")).toMatchObject({ read: ["/derived/*"], write: ["/derived/*"], list: [expect.anything()] });
+    // Stages that never ask for a document that may be missing cannot list the bucket.
+    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "detect-labels", "moderate-content", "transcribe-audio", "summarize-scenes"]) {
+      expect(objectGrants(name).list, name).toEqual([]);
+    }
   });
 });
 
@@ -580,6 +670,22 @@ describe("review", () => {
       expect(template).toContain(`value="${value}"`);
     }
     expect(template).toContain('class="jump"');
+  });
+
+  it("reads only fields the task input has", () => {
+    const input = Object.keys(ReviewTaskInput.shape);
+    const segment = Object.keys(ReviewTaskInputSegment.shape);
+    // Inside Liquid's {{ … }} and {% … %} only (the page's CSS and script have `.segment` too).
+    const liquid = [...template.matchAll(/\{[{%]([\s\S]*?)[}%]\}/g)].map((m) => m[1]).join("\n");
+    const read = (pattern: RegExp) => [...new Set([...liquid.matchAll(pattern)].map((m) => m[1]!))];
+    const inputFields = read(/task\.input\.([A-Za-z0-9]+)/g);
+    const segmentFields = read(/segment\.([A-Za-z0-9]+)/g);
+    expect(inputFields.length).toBeGreaterThan(5);
+    expect(segmentFields.length).toBeGreaterThan(5);
+    for (const f of inputFields) expect(input, `task.input.${f}`).toContain(f);
+    for (const f of segmentFields) expect(segment, `segment.${f}`).toContain(f);
+    // The thresholds object's fields, as core's schema names them.
+    for (const f of read(/task\.input\.thresholds\.([A-Za-z0-9]+)/g)) expect(["reviewMin", "flagMin"]).toContain(f);
   });
 });
 

@@ -19,3 +19,5 @@ export * from "./keys.js";
 export * from "./policy/cost.js";
 export * from "./policy/scene-for-model.js";
 export * from "./media-id.js";
+export * from "./review/contract.js";
+export * from "./review/record.js";

@@ -10,6 +10,7 @@ import type {
   ShotsDocument,
   TranscriptDocument,
 } from "./results/documents.js";
+import type { ReviewTask } from "./review/contract.js";
 import type { StageName } from "./stage-names.js";
 
 /**
@@ -189,5 +190,6 @@ export interface SceneSummarizer {
  * Must be idempotent on `taskId`.
  */
 export interface ReviewQueue {
-  open(task: { taskId: string; mediaId: string; source: ObjectRef; moderation: ObjectRef }): Promise<void>;
+  /** Opens the task (the review contract); a second call with the same `taskId` changes nothing. */
+  open(task: ReviewTask): Promise<void>;
 }

@@ -11,5 +11,6 @@ export const StageName = z.enum([
   "summarize-scenes",
   "request-review",
   "complete-analysis",
+  "finalize-analysis",
 ]);
 export type StageName = z.infer<typeof StageName>;

@@ -1,17 +1,16 @@
 import {
-  createCompleteAnalysis, createDetectShots, createExtractAudio, createProbe, createRequestReview,
+  createCompleteAnalysis, createDetectShots, createExtractAudio, createFinalizeAnalysis, createProbe, createRequestReview,
   createStartTranscription, createStartVisionJob, createSummarizeScenes,
-  type AudioExtractor, type MediaProber, type ShotDetector, type StageHandler, type StageName,
+  type AudioExtractor, type MediaProber, type ObjectRef, type ShotDetector, type StageHandler, type StageName,
 } from "@media-pipeline/core";
 import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDetector, createFfprobeProber } from "@media-pipeline/local/media";
 import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
-import { createA2iReviewQueue } from "./adapters/a2i/index.js";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
 import { startOrBacklog } from "./adapters/rekognition/index.js";
-import { presignedGetUrl } from "./adapters/s3-blob-store.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
+import { cloudReviewQueue } from "./cloud-review.js";
 import { createSceneKeyframes, withSceneKeyframes } from "./scene-keyframes.js";
 import { createTranscribeCheckSender } from "./transcribe-check.js";
 
@@ -56,6 +55,14 @@ function workspaceShots(cloud: Cloud): ShotDetector {
       await cloud.workspace.pushTree({ bucket, key: `${FRAMES_PREFIX}/${input.mediaId}` });
       return doc;
     },
+  };
+}
+
+/** What both reports need: the first (complete-analysis) and the final one (finalize-analysis). */
+function reportDeps(cloud: Cloud) {
+  return {
+    state: cloud.state, publish: cloud.publish, blobs: cloud.blobs, now: () => new Date(),
+    keyframeUri: (ref: ObjectRef) => `s3://${ref.bucket}/${ref.key}`,
   };
 }
 
@@ -114,15 +121,12 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
       };
     }
     case "request-review":
-      return createRequestReview({
-        ...deps,
-        queue: createA2iReviewQueue({
-          client: cloud.clients.a2i, flowDefinitionArn: cloud.require("FLOW_DEFINITION_ARN"),
-          mediaUrl: (ref) => presignedGetUrl(cloud.clients.s3, ref, 12 * 3600),
-          loadModeration: (ref) => cloud.blobs.getJson(ref),
-        }),
-      });
+      // Core builds the task and stores it at derived/<mediaId>/review-task.json before opening it,
+      // which is where the review completion reads it back to re-queue a failed loop.
+      return createRequestReview({ ...deps, blobs: cloud.blobs, now: () => new Date(), queue: cloudReviewQueue(cloud) });
     case "complete-analysis":
-      return createCompleteAnalysis({ ...deps, blobs: cloud.blobs, now: () => new Date(), keyframeUri: (ref) => `s3://${ref.bucket}/${ref.key}` });
+      return createCompleteAnalysis(reportDeps(cloud));
+    case "finalize-analysis":
+      return createFinalizeAnalysis(reportDeps(cloud));
   }
 }

@@ -7,6 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SageMakerA2IRuntimeClient } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { TranscribeClient } from "@aws-sdk/client-transcribe";
 import { DEFAULT_THRESHOLDS, parseThresholds, type BlobStore, type ModerationThresholds, type Publish, type StateStore } from "@media-pipeline/core";
+import { DEFAULT_REVIEW_MAX_ATTEMPTS, REVIEW_MAX_ATTEMPTS_LIMIT } from "./adapters/a2i/requeue.js";
 import { createDynamoStateStore } from "./adapters/dynamodb-state-store.js";
 import { createEventBridgePublish } from "./adapters/eventbridge-publish.js";
 import { createS3BlobStore } from "./adapters/s3-blob-store.js";
@@ -27,6 +28,8 @@ export interface CloudEnv {
   BEDROCK_MODEL_ID?: string;
   BEDROCK_ACCEPTS_IMAGES?: string;
   FLOW_DEFINITION_ARN?: string;
+  /** Human loops a review may use in all before a failed one ends it (see adapters/a2i/requeue.ts). */
+  REVIEW_MAX_ATTEMPTS?: string;
   MAX_SPEAKERS?: string;
   LANGUAGE?: string;
   REVIEW_MIN?: string;
@@ -87,6 +90,14 @@ export const settings = {
     const n = number(c.env, "TRANSCRIBE_CHECK_DELAY_SECONDS", 900);
     if (!Number.isInteger(n) || n < 0 || n > 900) {
       throw new ConfigurationError(`TRANSCRIBE_CHECK_DELAY_SECONDS must be a whole number of seconds 0–900, got ${n}`, ["TRANSCRIBE_CHECK_DELAY_SECONDS: out of range"]);
+    }
+    return n;
+  },
+  /** Default 3: the first loop and two re-queued ones. A typo must not silently disable re-queueing. */
+  reviewMaxAttempts: (c: Cloud) => {
+    const n = number(c.env, "REVIEW_MAX_ATTEMPTS", DEFAULT_REVIEW_MAX_ATTEMPTS);
+    if (!Number.isInteger(n) || n < 1 || n > REVIEW_MAX_ATTEMPTS_LIMIT) {
+      throw new ConfigurationError(`REVIEW_MAX_ATTEMPTS must be a whole number 1–${REVIEW_MAX_ATTEMPTS_LIMIT}, got ${n}`, ["REVIEW_MAX_ATTEMPTS: out of range"]);
     }
     return n;
   },

@@ -1,12 +1,15 @@
 import {
-  completeOnce, createCollectLabels, createCollectModeration, createCollectTranscript, derivedKey, NonRetryableError,
-  RetryableError, type StageContext,
+  completeOnce, createCollectLabels, createCollectModeration, createCollectTranscript, derivedKey, isRetryable, loadReviewOutcome,
+  NonRetryableError, recordReviewDecision, recordReviewFailure, RetryableError, type StageContext,
 } from "@media-pipeline/core";
-import { parseA2iOutput, parseA2iStatusEvent } from "./adapters/a2i/index.js";
+import {
+  loopOfName, mediaOfReviewTask, nextStepAfter, parseA2iOutput, parseA2iStatusEvent, ReviewOutputError,
+} from "./adapters/a2i/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
 import { getLabelFrames, getModerationFrames, parseCompletionMessage, releaseOne } from "./adapters/rekognition/index.js";
 import { collectTranscript, parseTranscribeStateChange, type CollectedTranscript } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
+import { cloudReviewQueue, loadStoredReviewTask } from "./cloud-review.js";
 
 /*
  * The other half of the asynchronous stages: an AWS service says a job ended, and the stage it
@@ -98,31 +101,75 @@ export function createSettleTranscription(cloud: Cloud) {
   };
 }
 
-/** The mediaId inside our review task id (`<mediaId>-review`, see core's reviewTaskId). */
-function mediaOfTask(taskId: string): string {
-  return taskId.replace(/-review$/, "");
-}
+/** A status event names a human loop we cannot map back to a review task of ours. */
+export class UnknownHumanLoopError extends NonRetryableError {}
 
 /**
- * A2I human loop status change (forwarded): a completed loop becomes `Review Completed`; a failed or
- * stopped one becomes `Stage Failed` for request-review.
+ * A2I human loop status change (forwarded from the default bus), under the re-queue policy of
+ * adapters/a2i/requeue.ts:
+ * - `Completed`: the output document becomes core's review decision, recorded with
+ *   `recordReviewDecision` (derived/<id>/review.json, then `Review Completed`).
+ * - `Failed` before the last allowed attempt: the next loop (`<taskId>-2`, `-3` …) is started from the
+ *   stored task, with the input built as request-review built the first one.
+ * - `Stopped`, or `Failed` on the last attempt (or on its input): `recordReviewFailure` (review.json
+ *   failed, `Stage Failed` for request-review); the final report keeps the model's decision.
+ *
+ * Delivery is at least once. A repeated `Failed` starts the same deterministic loop name, which A2I
+ * answers with ConflictException (one loop). A repeated `Completed`, or a repeated give-up, writes the
+ * same review.json and publishes the same event under the same dedupe key (EventBridge ignores the
+ * key and consumers dedupe: finalize-analysis runs once per media). A notice that arrives after a
+ * verdict, or an earlier loop's `Failed` after the review was recorded as failed, changes nothing.
  * @example export const handler = createReviewCompletion(cloud)
  */
 export function createReviewCompletion(cloud: Cloud) {
+  const flowDefinitionArn = cloud.require("FLOW_DEFINITION_ARN");
+  const maxAttempts = settings.reviewMaxAttempts(cloud);
+  const queue = cloudReviewQueue(cloud);
+  const deps = { blobs: cloud.blobs, publish: cloud.publish };
   return async (event: unknown): Promise<void> => {
-    const status = parseA2iStatusEvent(event, { flowDefinitionArn: cloud.require("FLOW_DEFINITION_ARN") });
+    const status = parseA2iStatusEvent(event, { flowDefinitionArn });
     if (!status) return; // another flow definition's loop: not ours
-    const taskId = status.humanLoopName;
-    const mediaId = mediaOfTask(taskId);
-    const base = { version: 1, mediaId, correlationId: mediaId };
-    if (status.status === "Completed" && status.outputRef) {
-      const decision = parseA2iOutput(await cloud.blobs.getJson(status.outputRef), { taskId });
-      await cloud.publish("Review Completed", { ...base, ...decision }, { dedupeKey: `${mediaId}/review/Review Completed` });
+    const loop = loopOfName(status.humanLoopName);
+    const mediaId = loop && mediaOfReviewTask(loop.taskId);
+    if (!loop || !mediaId) throw new UnknownHumanLoopError(`Human loop ${status.humanLoopName} is not named after one of our review tasks`);
+    const task = await loadStoredReviewTask(cloud, mediaId, loop.taskId);
+    const media = { mediaId, correlationId: mediaId, source: task.source };
+    const log = (message: string, extra: Record<string, unknown> = {}) =>
+      console.info(JSON.stringify({ message, humanLoopName: status.humanLoopName, status: status.status, mediaId, attempt: loop.attempt, ...extra }));
+
+    if (status.status === "Completed") {
+      if (!status.outputRef) throw new ReviewOutputError(`Human loop ${status.humanLoopName} completed without an output location`);
+      const decision = parseA2iOutput(await cloud.blobs.getJson(status.outputRef), { taskId: loop.taskId });
+      await recordReviewDecision(deps, media, decision);
+      log("review decided", { verdict: decision.verdict });
       return;
     }
-    await cloud.publish("Stage Failed", {
-      ...base, stage: "request-review", attempts: 1, trigger: "Review Requested",
-      error: { name: "HumanLoopEndedError", message: `Human loop ${taskId} ended ${status.status}${status.failureReason ? `: ${status.failureReason}` : ""}` },
-    });
+
+    // The notice's own time, so that a repeated delivery records the very same outcome.
+    const reported = new Date(status.time);
+    const endedAt = Number.isNaN(reported.getTime()) ? new Date() : reported;
+    const step = nextStepAfter(status, { attempt: loop.attempt, maxAttempts });
+    // A review with a verdict is over whatever else arrives; one recorded as failed is not restarted
+    // by a late notice of an earlier loop. A repeated give-up is recorded again (same review.json,
+    // same Stage Failed): if the first delivery wrote the outcome but failed to publish, this is
+    // what publishes it.
+    const outcome = await loadReviewOutcome(cloud.blobs, task.source, mediaId);
+    if (outcome?.status === "decided" || (outcome && step.kind === "requeue")) {
+      return log("review already ended; notice ignored", { outcome: outcome.status });
+    }
+    if (step.kind === "requeue") {
+      try {
+        const started = await queue.start(task, step.attempt);
+        return log("human loop re-queued", { next: started.humanLoopName, started: started.started });
+      } catch (error) {
+        // Throttling and the like propagate for Lambda to retry; a start A2I refuses ends the review.
+        if (isRetryable(error)) throw error;
+        const reason = `Human loop ${status.humanLoopName} failed and its re-queue (attempt ${step.attempt}) was refused: ${(error as Error).message}`;
+        await recordReviewFailure(deps, media, { taskId: loop.taskId, reason, endedAt, errorName: (error as Error).name || "HumanLoopRequestError", attempts: loop.attempt });
+        return log("review failed: re-queue refused", { reason });
+      }
+    }
+    await recordReviewFailure(deps, media, { taskId: loop.taskId, reason: step.reason, endedAt, errorName: step.errorName, attempts: loop.attempt });
+    log("review failed", { reason: step.reason });
   };
 }

@@ -2,12 +2,13 @@ import { execFileSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetLabelDetectionCommand, RekognitionClient, StartLabelDetectionCommand } from "@aws-sdk/client-rekognition";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetTranscriptionJobCommand, TranscribeClient } from "@aws-sdk/client-transcribe";
-import { catalog, EventValidationError, makeEvent, MemoryStateStore, parseEvent } from "@media-pipeline/core";
+import { buildReviewTask, catalog, EventValidationError, makeEvent, MemoryStateStore, parseEvent } from "@media-pipeline/core";
 import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -109,11 +110,22 @@ describe("Lambda handlers with mocked AWS clients", () => {
     expect(ready).toMatchObject({ "detail-type": "Transcript Ready", detail: { mediaId, speakerCount: 2, hasWords: true, engine: { name: "amazon-transcribe" } } });
   });
 
-  it("review-complete: turns the A2I output document into Review Completed", async () => {
-    s3.on(GetObjectCommand).callsFake(() => ({ Body: sdkStreamMixin(createReadStream(path.join(import.meta.dirname, "adapters/a2i/fixtures/output-completed.json"))) }));
-    await createReviewCompletion(cloud())(fixture("a2i/fixtures/status-change-completed.json"));
+  it("review-complete: reads the stored task, turns the A2I output document into review.json and Review Completed", async () => {
+    const status = fixture("a2i/fixtures/status-change-completed.json");
+    const task = buildReviewTask({
+      taskId: `${mediaId}-review`, mediaId, source: { bucket: "media-bucket", key: `media/${mediaId}/clip.mp4` },
+      moderationRef: { bucket: "media-bucket", key: `derived/${mediaId}/moderation.json` },
+      moderation: fixture("a2i/fixtures/moderation-document.json"), createdAt: new Date("2026-11-20T10:29:58Z"),
+    });
+    const bodies: Record<string, unknown> = {
+      [`media-bucket/derived/${mediaId}/review-task.json`]: task,
+      [status.detail.humanLoopOutput.outputS3Uri.slice("s3://".length)]: fixture("a2i/fixtures/output-completed.json"),
+    };
+    s3.on(GetObjectCommand).callsFake((input) => ({ Body: sdkStreamMixin(Readable.from([JSON.stringify(bodies[`${input.Bucket}/${input.Key}`])])) }));
+    await createReviewCompletion(cloud())(status);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`derived/${mediaId}/review.json`]);
     const [done] = published();
-    expect(done).toMatchObject({ "detail-type": "Review Completed", detail: { mediaId, taskId: `${mediaId}-review` } });
+    expect(done).toMatchObject({ "detail-type": "Review Completed", detail: { mediaId, taskId: `${mediaId}-review`, verdict: "approved" } });
   });
 
   it("refuses an event that breaks the catalog, and a function environment with missing variables", async () => {

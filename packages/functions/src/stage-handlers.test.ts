@@ -6,20 +6,21 @@ import { Readable } from "node:stream";
 import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { RekognitionClient, StartContentModerationCommand } from "@aws-sdk/client-rekognition";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { StartTranscriptionJobCommand, TranscribeClient } from "@aws-sdk/client-transcribe";
 import {
-  catalog, makeEvent, MemoryStateStore, parseEvent, Report, ScenesDocument, ShotsDocument,
+  buildReviewTask, catalog, makeEvent, MemoryStateStore, parseEvent, recordReviewDecision, recordReviewFailure, Report, ReviewTask, ScenesDocument, ShotsDocument,
   type DetailType, type LabelsDocument, type ModerationDocument, type ObjectRef, type ProbeResult, type StageName, type TranscriptDocument,
 } from "@media-pipeline/core";
 import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { humanLoopNameFor } from "./adapters/a2i/index.js";
+import { humanLoopNameFor, ReviewTaskInput } from "./adapters/a2i/index.js";
 import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
+import { createReviewCompletion } from "./completions.js";
 import { createStageHandler } from "./stage-handler.js";
 
 /*
@@ -98,6 +99,12 @@ beforeEach(() => {
     const found = objects.get(`${input.Bucket}/${input.Key}`);
     if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
     return { Body: sdkStreamMixin(Readable.from([found.body])), ContentLength: found.body.length, ContentType: found.contentType };
+  });
+  // A missing key is a 404, as S3 answers a caller with s3:ListBucket (stacks/access.ts, `probe`).
+  s3.on(HeadObjectCommand).callsFake((input) => {
+    const found = objects.get(`${input.Bucket}/${input.Key}`);
+    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
+    return { ContentLength: found.body.length, ContentType: found.contentType };
   });
 });
 
@@ -370,28 +377,40 @@ describe("stage Lambdas with mocked AWS clients", () => {
     });
   });
 
-  it("request-review: after Moderation Completed (review), starts the A2I human loop with the moderation document and a presigned media URL", async () => {
+  it("request-review: after Moderation Completed (review), stores core's review task and starts the A2I human loop with it and presigned URLs", async () => {
     a2i.on(StartHumanLoopCommand).resolves({ HumanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/x" });
     const c = cloud();
     await seedAnalysis(c, { moderation: "review" });
     await createStageHandler(c, "request-review")(event("Moderation Completed", { moderation: ref("moderation.json"), decision: "review", segmentCount: 1 }));
 
+    const taskId = `${mediaId}-review`;
+    const stored = ReviewTask.parse(JSON.parse(objects.get(`${BUCKET}/${ref("review-task.json").key}`)!.body.toString()));
+    expect(stored).toMatchObject({
+      taskId, mediaId, source, moderation: ref("moderation.json"), modelDecision: "review", thresholds: { reviewMin: 50, flagMin: 80 },
+      segments: [{ index: 0, name: "Suggestive", category: "Suggestive", decision: "review", keyframe: { bucket: BUCKET, key: `derived/frames/${mediaId}/000003.jpg` } }],
+    });
+    expect(putKeys()).toEqual([ref("review-task.json").key]);
+
     const calls = a2i.commandCalls(StartHumanLoopCommand);
     expect(calls).toHaveLength(1);
     const input = calls[0]!.args[0].input;
-    const taskId = `${mediaId}-review`;
     expect(input).toMatchObject({ HumanLoopName: humanLoopNameFor(taskId), FlowDefinitionArn: env.FLOW_DEFINITION_ARN });
-    const task = JSON.parse(input.HumanLoopInput!.InputContent!);
-    expect(task).toMatchObject({ taskId, mediaId, mediaS3Uri: `s3://${BUCKET}/${source.key}`, segmentCount: 1, segments: [{ name: "Suggestive", decision: "review" }] });
+    const task = ReviewTaskInput.parse(JSON.parse(input.HumanLoopInput!.InputContent!));
+    // The stored task's fields, plus what the A2I template needs to show the media.
+    const { segments: _s, ...fields } = stored;
+    expect(task).toMatchObject({ ...fields, mediaS3Uri: `s3://${BUCKET}/${source.key}`, segmentCount: 1, segments: [{ ...stored.segments[0], keyframeS3Uri: `s3://${BUCKET}/derived/frames/${mediaId}/000003.jpg` }] });
     const url = new URL(task.mediaUrl);
     expect(url.pathname).toContain(source.key);
     expect(url.searchParams.get("X-Amz-Expires")).toBe(String(12 * 3600));
-    expect(task.segments[0].keyframeUrl).toContain(`derived/frames/${mediaId}/000003.jpg`);
+    expect(task.segments[0]!.keyframeUrl).toContain(`derived/frames/${mediaId}/000003.jpg`);
     expect(getKeys()).toEqual([`derived/${mediaId}/moderation.json`]);
 
     const [requested, ...rest] = published();
     expect(rest).toEqual([]);
-    expect(requested).toMatchObject({ "detail-type": "Review Requested", detail: { mediaId, taskId, moderation: ref("moderation.json"), segmentCount: 1 } });
+    expect(requested).toMatchObject({
+      "detail-type": "Review Requested",
+      detail: { mediaId, taskId, moderation: ref("moderation.json"), task: ref("review-task.json"), segmentCount: 1, modelDecision: "review" },
+    });
   });
 
   it("complete-analysis: reads every stored document, writes report.json and emits Analysis Completed", async () => {
@@ -427,6 +446,139 @@ describe("stage Lambdas with mocked AWS clients", () => {
     expect(completed).toMatchObject({
       "detail-type": "Analysis Completed",
       detail: { mediaId, report: ref("report.json"), status: "completed", decision: "clean", review: { status: "not-required" }, durationMs: 4000 },
+    });
+  });
+  describe("finalize-analysis", () => {
+    const taskId = `${mediaId}-review`;
+
+    /**
+     * Everything up to the first report with a review open: the stages' documents, request-review
+     * done (its task stored), then complete-analysis for real. Returns its `Analysis Completed`.
+     */
+    async function firstReport(c: Cloud) {
+      await seedAnalysis(c, { moderation: "review" });
+      const shotsDoc: ShotsDocument = {
+        durationMs: 4000, width: 160, height: 90, engine: engine("ffmpeg"), frames: [],
+        shots: [{ index: 0, startMs: 0, endMs: 4000, cutScore: 1, keyframe: { bucket: BUCKET, key: `derived/frames/${mediaId}/000001.jpg` } }],
+      };
+      store(ref("shots.json"), shotsDoc);
+      await done(c, "detect-shots", { ref: ref("shots.json"), engine: shotsDoc.engine });
+      const scenesDoc: ScenesDocument = {
+        scenes: [{ index: 0, startMs: 0, endMs: 4000, shotIndexes: [0], summary: "A person and a car.", labels: ["Person", "Car"], moderation: [], speakers: ["spk_0"], summarizer: "llm" }],
+        engine: engine("amazon-bedrock-converse"),
+      };
+      store(ref("scenes.json"), scenesDoc);
+      await done(c, "summarize-scenes", { ref: ref("scenes.json"), engine: scenesDoc.engine });
+      store(ref("review-task.json"), buildReviewTask({
+        taskId, mediaId, source, moderationRef: ref("moderation.json"), moderation: moderationDoc("review"), createdAt: new Date("2026-11-20T10:00:05Z"),
+      }));
+      await done(c, "request-review", { taskId, task: ref("review-task.json") });
+
+      await createStageHandler(c, "complete-analysis")(event("Scenes Summarized", { scenes: ref("scenes.json"), sceneCount: 1 }));
+      const [first, ...rest] = published();
+      expect(rest).toEqual([]);
+      if (first?.["detail-type"] !== "Analysis Completed") throw new Error("no first report");
+      expect(first.detail).toMatchObject({ final: false, decision: "review", decidedBy: "model", review: { status: "pending", taskId } });
+      s3.resetHistory();
+      events.resetHistory();
+      return first;
+    }
+    const report = () => Report.parse(JSON.parse(objects.get(`${BUCKET}/${ref("report.json").key}`)!.body.toString()));
+
+    it("after the A2I verdict, rewrites report.json with it and emits the final Analysis Completed", async () => {
+      const c = cloud();
+      await firstReport(c);
+      // The reviewer's loop completes: its output document, for this media's one segment.
+      const status = fixture("a2i/fixtures/status-change-completed.json");
+      const output = fixture("a2i/fixtures/output-completed.json");
+      output.humanAnswers[0].answerContent = { verdict: "rejected", "segment-0-outcome": "confirmed", comment: "Not for children." };
+      output.inputContent.segments = output.inputContent.segments.slice(0, 1);
+      const outputAt = /^s3:\/\/([^/]+)\/(.+)$/.exec(status.detail.humanLoopOutput.outputS3Uri)!;
+      store({ bucket: outputAt[1]!, key: outputAt[2]! }, output);
+      await createReviewCompletion(c)(status);
+      const [reviewed] = published();
+      expect(reviewed).toMatchObject({ "detail-type": "Review Completed", detail: { taskId, verdict: "rejected" } });
+      s3.resetHistory();
+      events.resetHistory();
+
+      await createStageHandler(c, "finalize-analysis")(reviewed!);
+
+      expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key)).toEqual([ref("report.json").key]);
+      expect(report()).toMatchObject({
+        mediaId, decision: { value: "flagged", by: "reviewer" },
+        review: { status: "rejected", taskId, reviewer: "5f2b7c1e-8d3a-4e6f-9b0c-1a2b3c4d5e6f", decidedAt: "2026-11-20T10:59:41.123Z", comment: "Not for children." },
+      });
+      const [final, ...rest] = published();
+      expect(rest).toEqual([]);
+      expect(final).toMatchObject({
+        "detail-type": "Analysis Completed",
+        detail: {
+          mediaId, report: ref("report.json"), final: true, decision: "flagged", decidedBy: "reviewer", modelDecision: "review",
+          review: { status: "rejected", taskId, reviewer: "5f2b7c1e-8d3a-4e6f-9b0c-1a2b3c4d5e6f", decidedAt: "2026-11-20T10:59:41.123Z" },
+        },
+      });
+      expect((await c.state.list(mediaId)).find((r) => r.stage === "finalize-analysis")).toMatchObject({ status: "done" });
+
+      // A repeated trigger writes no second report; it re-publishes the recorded final event.
+      s3.resetHistory();
+      events.resetHistory();
+      await createStageHandler(c, "finalize-analysis")(reviewed!);
+      expect(s3.commandCalls(PutObjectCommand)).toEqual([]);
+      expect(published()).toEqual([final]);
+    });
+
+    it("when the review ends without a verdict, the final report keeps the model's decision", async () => {
+      const c = cloud();
+      await firstReport(c);
+      await recordReviewFailure({ blobs: c.blobs, publish: c.publish }, { mediaId, source }, {
+        taskId, reason: `Human loop ${taskId} was stopped`, endedAt: new Date("2026-11-21T09:00:00Z"), errorName: "HumanLoopStoppedError",
+      });
+      const [failed] = published();
+      expect(failed).toMatchObject({ "detail-type": "Stage Failed", detail: { stage: "request-review" } });
+      events.resetHistory();
+
+      await createStageHandler(c, "finalize-analysis")(failed!);
+      expect(report()).toMatchObject({ decision: { value: "review", by: "model" }, review: { status: "failed", taskId, reason: `Human loop ${taskId} was stopped` } });
+      expect(published()).toEqual([
+        expect.objectContaining({
+          "detail-type": "Analysis Completed",
+          detail: expect.objectContaining({ final: true, decision: "review", decidedBy: "model", modelDecision: "review", review: { status: "failed", taskId } }),
+        }),
+      ]);
+    });
+
+    it("waits for both the first report and the outcome, whichever arrives second triggers it", async () => {
+      const c = cloud();
+      // The first report's own event, before any verdict: the review is still open, nothing to do.
+      const first = await firstReport(c);
+      await createStageHandler(c, "finalize-analysis")(first);
+      expect(s3.commandCalls(PutObjectCommand)).toEqual([]);
+      expect(published()).toEqual([]);
+      expect((await c.state.list(mediaId)).some((r) => r.stage === "finalize-analysis")).toBe(false);
+
+      // The verdict lands; a late redelivery of the first report's event now finalizes.
+      await recordReviewDecision({ blobs: c.blobs, publish: c.publish }, { mediaId, source }, {
+        taskId, verdict: "approved", reviewer: "alice", decidedAt: "2026-11-21T09:00:00.000Z", segments: [{ index: 0, outcome: "false-positive" }],
+      });
+      events.resetHistory();
+      await createStageHandler(c, "finalize-analysis")(first);
+      expect(published()).toEqual([
+        expect.objectContaining({ detail: expect.objectContaining({ final: true, decision: "clean", decidedBy: "reviewer", review: expect.objectContaining({ status: "approved", reviewer: "alice" }) }) }),
+      ]);
+    });
+
+    it("does nothing for a Review Completed that arrives before the first report", async () => {
+      const c = cloud();
+      await seedAnalysis(c, { moderation: "review" });
+      await recordReviewDecision({ blobs: c.blobs, publish: c.publish }, { mediaId, source }, {
+        taskId, verdict: "approved", reviewer: "alice", decidedAt: "2026-11-21T09:00:00.000Z", segments: [],
+      });
+      const [reviewed] = published();
+      s3.resetHistory();
+      events.resetHistory();
+      await createStageHandler(c, "finalize-analysis")(reviewed!);
+      expect(s3.commandCalls(PutObjectCommand)).toEqual([]);
+      expect(published()).toEqual([]);
     });
   });
 });

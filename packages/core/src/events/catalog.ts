@@ -15,6 +15,17 @@ export const EVENT_SOURCE = "media-pipeline";
 export const MediaId = z.string().regex(/^[0-9a-z]{26}$/, "mediaId is a 26-character lower-case ULID");
 export type MediaId = z.infer<typeof MediaId>;
 
+/** A review segment as events carry it (the task document has the keyframes too). */
+const ReviewSegmentSummary = z.object({
+  index: z.number().int().nonnegative(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  category: z.string(),
+  name: z.string(),
+  confidence: Confidence,
+  decision: ModerationDecision,
+});
+
 const base = { mediaId: MediaId, correlationId: z.string().min(1).max(128) };
 const v1 = { version: z.literal(1), ...base };
 
@@ -182,12 +193,27 @@ export const catalog = {
       decision: ModerationDecision,
       segmentCount: z.number().int().nonnegative(),
       topCategories: z.array(z.object({ name: z.string(), parent: z.string(), confidence: Confidence })).max(10),
+      /** The evidence: the first 100 segments in document order, with their keyframes (segmentCount says how many in all). */
+      segments: z.array(z.object({
+        index: z.number().int().nonnegative(),
+        name: z.string(),
+        parent: z.string(),
+        confidence: Confidence,
+        startMs: TimeMs,
+        endMs: TimeMs,
+        decision: ModerationDecision,
+        keyframe: ObjectRef.optional(),
+      })).max(100),
       thresholds: ModerationThresholds,
       engine: EngineInfo,
     }),
     example: {
       version: 1, ...example, moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" },
       decision: "review", segmentCount: 1, topCategories: [{ name: "Suggestive", parent: "", confidence: 61.2 }],
+      segments: [{
+        index: 0, name: "Suggestive", parent: "", confidence: 61.2, startMs: 14000, endMs: 19000, decision: "review",
+        keyframe: { bucket: "media", key: "derived/frames/01jd8x7k2m4n6p8q0r2s4t6v8w/f000007.jpg" },
+      }],
       thresholds: { reviewMin: 50, flagMin: 80 }, engine: { name: "nsfwjs", version: "4.4.0" },
     },
   }),
@@ -246,11 +272,19 @@ export const catalog = {
       ...v1,
       taskId: z.string().min(1).max(63),
       moderation: ObjectRef,
+      /** The whole task (the review contract), for consumers that want every segment and keyframe. */
+      task: ObjectRef,
       segmentCount: z.number().int().nonnegative(),
+      /** The segments the reviewer decides on, first 100 (segmentCount says how many in all). */
+      segments: z.array(ReviewSegmentSummary).max(100),
+      modelDecision: ModerationDecision,
     }),
     example: {
       version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review",
-      moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" }, segmentCount: 1,
+      moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" },
+      task: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/review-task.json" }, segmentCount: 1,
+      segments: [{ index: 0, startMs: 14000, endMs: 19000, category: "Suggestive", name: "Revealing Clothes", confidence: 61.2, decision: "review" }],
+      modelDecision: "review",
     },
   }),
 
@@ -293,14 +327,29 @@ export const catalog = {
       ...v1,
       report: ObjectRef,
       status: z.enum(["completed", "completed-with-failures"]),
+      /** The media's decision: the reviewer's verdict when there is one (approved → clean, rejected → flagged), else the model's. */
       decision: ModerationDecision.nullable(),
-      review: z.object({ status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]) }),
+      /** Who decided: `reviewer` once a verdict overrides the model. */
+      decidedBy: z.enum(["model", "reviewer"]),
+      /** Moderation's own decision, whatever the reviewer said. */
+      modelDecision: ModerationDecision.nullable(),
+      review: z.object({
+        status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]),
+        taskId: z.string().optional(),
+        reviewer: z.string().optional(),
+        decidedAt: z.string().datetime().optional(),
+      }),
+      /**
+       * False while a review is pending: one more `Analysis Completed` follows when it ends, with the
+       * verdict. True on the last one for this media.
+       */
+      final: z.boolean(),
       stages: z.record(z.string(), z.enum(["done", "failed", "skipped", "pending"])),
       durationMs: TimeMs,
     }),
     example: {
       version: 1, ...example, report: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/report.json" },
-      status: "completed", decision: "clean", review: { status: "not-required" },
+      status: "completed", decision: "clean", decidedBy: "model", modelDecision: "clean", review: { status: "not-required" }, final: true,
       stages: { probe: "done", "extract-audio": "done" }, durationMs: 12000,
     },
   }),

@@ -9,6 +9,7 @@ import type {
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
 import { frameSpacingMs } from "../stages/frame-spacing.js";
+import { finalDecision } from "../review/contract.js";
 import { faceRanges, facesPerShot } from "./faces.js";
 
 export interface ReportInput {
@@ -22,6 +23,8 @@ export interface ReportInput {
   transcript?: TranscriptDocument;
   scenes?: ScenesDocument;
   review: Report["review"];
+  /** The reviewer's answer per moderation segment index, once decided. */
+  segmentVerdicts?: ReadonlyArray<{ index: number; outcome: "confirmed" | "false-positive" | "wrong-category"; category?: string }>;
   stages: Report["stages"];
   /** How a keyframe is referred to from the report (a relative path locally, an S3 URI in the cloud). */
   keyframeUri: (ref: ObjectRef) => string;
@@ -33,6 +36,8 @@ export function buildReport(input: ReportInput): Report {
   const faceFrames = input.labels?.faces ?? [];
   const frameMs = frameSpacingMs(faceFrames.map((f) => f.timestampMs));
   const perShot = input.labels?.faces ? facesPerShot(faceFrames, input.shots?.shots ?? []) : undefined;
+  const verdicts = new Map((input.segmentVerdicts ?? []).map((v) => [v.index, v]));
+  const final = finalDecision(input.moderation?.decision ?? null, input.review);
   return {
     mediaId: input.mediaId,
     ...(input.filename ? { filename: input.filename } : {}),
@@ -65,14 +70,18 @@ export function buildReport(input: ReportInput): Report {
     moderation: {
       decision: input.moderation?.decision ?? null,
       thresholds: input.moderation?.thresholds ?? null,
-      labels: (input.moderation?.segments ?? []).map((s) => ({
-        name: s.name,
-        parent: s.parent,
-        confidence: s.confidence,
-        startMs: s.startMs,
-        endMs: s.endMs,
-        decision: s.decision,
-      })),
+      labels: (input.moderation?.segments ?? []).map((s, index) => {
+        const answer = verdicts.get(index);
+        return {
+          name: s.name,
+          parent: s.parent,
+          confidence: s.confidence,
+          startMs: s.startMs,
+          endMs: s.endMs,
+          decision: s.decision,
+          ...(answer ? { review: { outcome: answer.outcome, ...(answer.category ? { category: answer.category } : {}) } } : {}),
+        };
+      }),
     },
     transcript: {
       language: input.transcript?.language ?? null,
@@ -88,6 +97,7 @@ export function buildReport(input: ReportInput): Report {
     },
     scenes: input.scenes?.scenes ?? [],
     review: input.review,
+    decision: { value: final.decision, by: final.decidedBy },
     stages: input.stages,
   };
 }

@@ -54,6 +54,11 @@ export const Report = z.object({
         startMs: TimeMs,
         endMs: TimeMs,
         decision: ModerationDecision,
+        /** The reviewer's answer for this segment, once there is one. */
+        review: z.object({
+          outcome: z.enum(["confirmed", "false-positive", "wrong-category"]),
+          category: z.string().optional(),
+        }).optional(),
       }),
     ),
   }),
@@ -79,7 +84,14 @@ export const Report = z.object({
   review: z.object({
     status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]),
     taskId: z.string().optional(),
+    reviewer: z.string().optional(),
+    decidedAt: z.string().optional(),
+    comment: z.string().optional(),
+    /** Why a review ended without a verdict. */
+    reason: z.string().optional(),
   }),
+  /** The media's decision: the reviewer's verdict overrides the model's (approved → clean, rejected → flagged). */
+  decision: z.object({ value: ModerationDecision.nullable(), by: z.enum(["model", "reviewer"]) }),
   stages: z.record(
     z.string(),
     z.object({

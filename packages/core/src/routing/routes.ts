@@ -95,4 +95,16 @@ export const routes: readonly Route[] = [
     pattern: on(...SETTLING),
     stage: "complete-analysis",
   },
+  {
+    name: "finalize-analysis",
+    description: "Rewrite the report with the reviewer's verdict once both it and the first report exist.",
+    pattern: {
+      $or: [
+        on("Review Completed"),
+        { ...on("Analysis Completed"), detail: { final: [false] } },
+        { ...on("Stage Failed"), detail: { stage: ["request-review"] } },
+      ],
+    },
+    stage: "finalize-analysis",
+  },
 ];

@@ -71,6 +71,11 @@ export async function moderationResult(
       detail: {
         moderation: ref, decision, segmentCount: segments.length, thresholds, engine: doc.engine,
         topCategories: top.map((s) => ({ name: s.name, parent: s.parent, confidence: s.confidence })),
+        // The evidence behind the decision, in the event itself (the document has every segment).
+        segments: segments.slice(0, 100).map((s, index) => ({
+          index, name: s.name, parent: s.parent, confidence: s.confidence, startMs: s.startMs, endMs: s.endMs, decision: s.decision,
+          ...(s.keyframe ? { keyframe: s.keyframe } : {}),
+        })),
       },
     }],
     facts: { ref, decision, engine: doc.engine },

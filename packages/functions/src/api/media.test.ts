@@ -113,7 +113,7 @@ describe("GET /media/{mediaId}/report", () => {
       shots: [{ index: 0, startMs: 0, endMs: 2000, keyframe }, { index: 1, startMs: 2000, endMs: 4000, keyframe: "s3://other-bucket/secret.jpg" }],
       labels: [], faces: [], faceRanges: [], moderation: { decision: "clean", thresholds: null, labels: [] },
       transcript: { language: null, hasWords: false, notes: [], speakers: [], segments: [] }, scenes: [],
-      review: { status: "not-required" }, stages: {},
+      review: { status: "not-required" }, decision: { value: "clean", by: "model" }, stages: {},
     };
     s3.on(GetObjectCommand, { Bucket: "media-bucket", Key: `derived/${mediaId}/report.json` })
       .callsFake(() => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(report))])) }));

@@ -28,6 +28,10 @@ async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, 
   const d = outcome.event.detail;
   if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: d.status, ...files }) + "\n");
   else process.stdout.write(`${mediaId} ${d.status}: moderation ${d.decision ?? "n/a"}, review ${d.review.status}\n  report: ${files.html}\n  json:   ${files.json}\n`);
+  // A pending review is work for a person: say where it waits.
+  if (mode !== "json" && d.review.status === "pending" && d.review.taskId) {
+    process.stderr.write(`review: task ${d.review.taskId} waits for a moderator (media-pipeline review show ${d.review.taskId}, or the server's /review page)\n`);
+  }
   // Speech without words is a setup question, not a failure: say why and how to get words.
   const speech = report.transcript.segments.length > 0;
   if (mode !== "json" && speech && !report.transcript.hasWords) for (const note of report.transcript.notes) process.stderr.write(`note: ${note}\n`);

@@ -49,6 +49,60 @@ function progressMode(o: { quiet?: boolean; json?: boolean }) {
   return o.json ? "json" : o.quiet ? "quiet" : "pretty";
 }
 
+/** Where a review command looks: a data dir (the default) or a running server. */
+function reviewTarget(cmd: Command): Command {
+  return cmd
+    .option("--data-dir <dir>", "the data dir to read and decide on (default .media-pipeline)")
+    .option("--config <file>", "config file (default ./media-pipeline.config.json when present)")
+    // No token flag: the reviewer token is read from MEDIA_PIPELINE_REVIEWER_TOKEN only, so it stays out of shell history and `ps`.
+    .option("--server <url>", "go through a running server instead (default MEDIA_PIPELINE_SERVER); the reviewer token comes from MEDIA_PIPELINE_REVIEWER_TOKEN")
+    .option("--json", "print the API's JSON instead of text");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `review list | show | decide`: human review of uncertain moderation, in a terminal. */
+function reviewCommands(program: Command): void {
+  const review = program
+    .command("review")
+    .description("human review of uncertain moderation: list, show and decide review tasks, on a data dir or through a server (--server)");
+  reviewTarget(
+    review
+      .command("list")
+      .description("the review queue, oldest first, then counts")
+      .addOption(new Option("--status <status>", "which tasks").choices(["open", "claimed", "decided", "all"]).default("open")),
+  ).action(async (o) => {
+    const { runReviewList } = await import("./review.js");
+    process.exitCode = await runReviewList(o);
+  });
+  reviewTarget(
+    review
+      .command("show")
+      .description("one task: media, model decision, thresholds, segments, claim, decision, audit log")
+      .argument("<taskId>", "a task id from `review list`"),
+  ).action(async (taskId: string, o) => {
+    const { runReviewShow } = await import("./review.js");
+    process.exitCode = await runReviewShow(taskId, o);
+  });
+  reviewTarget(
+    review
+      .command("decide")
+      .description("decide a task: an overall verdict and, per segment, what the reviewer saw; exits 1 if another reviewer holds it or it is decided")
+      .argument("<taskId>", "a task id from `review list`")
+      .addOption(new Option("--verdict <verdict>", "approved: the media may be published; rejected: it may not").choices(["approved", "rejected"]).makeOptionMandatory())
+      .option("--segment <spec>", "one segment's answer, repeatable: <index>=confirmed|false-positive|wrong-category:<Category>", collect, [])
+      .option("--comment <text>", "a note for the audit log and the report")
+      .option("--as <reviewer>", "who decides, on a data dir (default: your OS user name); with --server the token says who")
+      .option("--out <dir>", "on a data dir: also write the final report there, as analyze --out does"),
+  ).action(async (taskId: string, o: { verdict: string; segment: string[]; comment?: string; as?: string; out?: string; server?: string; dataDir?: string; config?: string; json?: boolean }) => {
+    const { runReviewDecide } = await import("./review.js");
+    const { segment, out, ...rest } = o;
+    process.exitCode = await runReviewDecide(taskId, { ...rest, segments: segment, ...(out ? { reportOut: out } : {}) });
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command("media-pipeline")
     .description("Event-driven media analysis: probe, audio, shots, labels, moderation, transcript, scene summaries, report.")
@@ -137,6 +191,8 @@ export function buildProgram(): Command {
         ...(o.pattern ? { pattern: o.pattern } : {}), ...(o.after ? { after: o.after } : {}), ...(o.limit ? { limit: Number(o.limit) } : {}),
       });
     });
+
+  reviewCommands(program);
 
   const pattern = program.command("pattern").description("EventBridge event patterns");
   pattern

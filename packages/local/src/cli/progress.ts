@@ -18,9 +18,10 @@ function describe(e: AnyPipelineEvent): string {
     case "Moderation Completed": return `${e.detail.decision} (${e.detail.segmentCount} segments)`;
     case "Transcript Ready": return `${e.detail.speakerCount} speakers, ${e.detail.segmentCount} segments, ${e.detail.wordCount} words${e.detail.hasWords ? "" : " (no speech-to-text engine)"}`;
     case "Scenes Summarized": return `${e.detail.sceneCount} scenes`;
-    case "Review Requested": return `task ${e.detail.taskId}`;
+    case "Review Requested": return `task ${e.detail.taskId} (${e.detail.segmentCount} segments)`;
     case "Review Completed": return `${e.detail.verdict} by ${e.detail.reviewer}`;
-    case "Analysis Completed": return `${e.detail.status}, moderation ${e.detail.decision ?? "n/a"}, review ${e.detail.review.status}`;
+    case "Analysis Completed":
+      return `${e.detail.status}, moderation ${e.detail.decision ?? "n/a"}${e.detail.decidedBy === "reviewer" ? " (reviewer)" : ""}, review ${e.detail.review.status}${e.detail.final ? "" : " (a final report follows the verdict)"}`;
     case "Stage Failed": return `${e.detail.stage}: ${e.detail.error.message}`;
   }
 }

@@ -1,3 +1,4 @@
+import { parseReviewerTokens, REVIEWER_TOKENS_ENV, ReviewerConfigError } from "../review/reviewers.js";
 import { loadConfig, type ConfigFlags } from "../runtime/config.js";
 import { openLocalRuntime } from "../runtime/runtime.js";
 import { eventsStream } from "../server/events-stream.js";
@@ -25,17 +26,28 @@ export async function runServe(o: ServeOptions): Promise<number> {
     return 2;
   }
   if (!LOOPBACK.has(o.host)) process.stderr.write(`warning: listening on ${o.host}, not loopback: anyone who can reach it and knows the token can use it\n`);
+  let reviewers;
+  try {
+    reviewers = parseReviewerTokens(env[REVIEWER_TOKENS_ENV], given ? { apiToken: given } : {});
+  } catch (error) {
+    if (!(error instanceof ReviewerConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
   const config = loadConfig(o.flags, env);
   const runtime = await openLocalRuntime(config);
   let server;
   try {
-    server = await startServer({ runtime, config, port: o.port, host: o.host, ...(given ? { token: given } : {}), modules: [eventsStream, webhooks] });
+    server = await startServer({ runtime, config, port: o.port, host: o.host, ...(given ? { token: given } : {}), reviewers, modules: [eventsStream, webhooks] });
   } catch (error) {
     await runtime.close();
     throw error;
   }
   process.stdout.write(`media-pipeline serving ${config.dataDir} on ${server.url}\n`);
   if (!given) process.stdout.write(`token: ${server.token}\n(set MEDIA_PIPELINE_TOKEN to choose your own)\n`);
+  process.stdout.write(reviewers.size > 0
+    ? `review page: ${server.url}/review (reviewers: ${reviewers.names().join(", ")})\n`
+    : `review page: ${server.url}/review is closed until ${REVIEWER_TOKENS_ENV} names reviewers (name:token,…)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  createCompleteAnalysis, createDetectLabels, createDetectShots, createExtractAudio, createModerate, createProbe,
+  createCompleteAnalysis, createDetectLabels, createFinalizeAnalysis, createDetectShots, createExtractAudio, createModerate, createProbe,
   createRequestReview, createSummarizeScenes, createTranscribe, MediaPipelineError, routes as defaultRoutes, uploadKey,
   type AnyPipelineEvent, type PipelineEvent, type Route, type StageHandler, type StageName,
 } from "@media-pipeline/core";
@@ -12,6 +12,7 @@ import type { LocalConfig } from "./config.js";
 import { openDb, type Db } from "./db.js";
 import { newMediaId } from "./ids.js";
 import { LocalObjectStore } from "./object-store.js";
+import { ReviewService } from "../review/service.js";
 import { createSqliteReviewQueue } from "./review-queue.js";
 import { SqliteStateStore } from "./state-store.js";
 
@@ -30,6 +31,8 @@ export interface LocalRuntime {
   readonly state: SqliteStateStore;
   readonly objects: LocalObjectStore;
   readonly db: Db;
+  /** Human review tasks: claim, decide, audit. */
+  readonly reviews: ReviewService;
   /** Stores a file as an upload would and publishes `Media Received`. */
   ingest(file: string, options?: { filename?: string; contentType?: string }): Promise<string>;
   /** Resolves when the media's flow ends: report written, media rejected, or nothing left to run. */
@@ -81,6 +84,7 @@ export async function openLocalRuntime(
     ...(options.baseBackoffMs ? { baseBackoffMs: options.baseBackoffMs } : {}),
   });
   const deps = { state, publish: bus.publish };
+  const reportDeps = { ...deps, blobs: objects, now: () => new Date(), keyframeUri: (ref: { key: string }) => `keyframes/${path.posix.basename(ref.key)}` };
   Object.assign(handlers, {
     probe: createProbe({ ...deps, prober: engines.prober, blobs: objects, limits: config.limits }),
     "extract-audio": createExtractAudio({ ...deps, extractor: engines.extractor }),
@@ -89,12 +93,14 @@ export async function openLocalRuntime(
     moderate: createModerate({ ...deps, detector: engines.moderation, blobs: objects, thresholds: config.thresholds }),
     transcribe: createTranscribe({ ...deps, transcriber: engines.transcriber, blobs: objects, maxSpeakers: config.maxSpeakers, language: config.language }),
     "summarize-scenes": createSummarizeScenes({ ...deps, blobs: objects, summarizer: engines.summarizer }),
-    "request-review": createRequestReview({ ...deps, queue: createSqliteReviewQueue(db) }),
-    "complete-analysis": createCompleteAnalysis({
-      ...deps, blobs: objects, now: () => new Date(), keyframeUri: (ref) => `keyframes/${path.posix.basename(ref.key)}`,
-    }),
+    "request-review": createRequestReview({ ...deps, queue: createSqliteReviewQueue(db), blobs: objects, now: () => new Date() }),
+    "complete-analysis": createCompleteAnalysis(reportDeps),
+    "finalize-analysis": createFinalizeAnalysis(reportDeps),
   } satisfies Record<StageName, StageHandler>);
+  const reviews = new ReviewService({ db, blobs: objects, publish: bus.publish });
   bus.start();
+  // A verdict committed just before a crash is announced now (its event is keyed, so never twice).
+  await reviews.announceDecided();
 
   const terminal = (mediaId: string): Outcome | undefined => {
     const row = db
@@ -108,7 +114,7 @@ export async function openLocalRuntime(
   };
 
   return {
-    config, bus, state, objects, db,
+    config, bus, state, objects, db, reviews,
     async ingest(file, opts = {}) {
       const mediaId = newMediaId();
       const filename = (opts.filename ?? path.basename(file)).slice(0, 255) || "upload";

@@ -18,8 +18,9 @@ function describe(ctx: ServerContext, mediaId: string) {
     : undefined;
   if (!media && !upload) return undefined;
   const terminal = db
-    .prepare("SELECT body FROM events WHERE media_id = ? AND detail_type IN ('Analysis Completed', 'Media Rejected') ORDER BY seq LIMIT 1")
+    .prepare("SELECT body FROM events WHERE media_id = ? AND detail_type IN ('Analysis Completed', 'Media Rejected') ORDER BY seq DESC LIMIT 1")
     .get(mediaId) as { body: string } | undefined;
+  // The latest: after a review, a second, final Analysis Completed supersedes the first.
   const end = terminal ? (JSON.parse(terminal.body) as AnyPipelineEvent) : undefined;
   return { media, upload, end };
 }

@@ -141,7 +141,16 @@ export class Router {
       if (hit.r.def.auth === "token" && !hasToken(req.headers.authorization, this.ctx.token)) {
         throw new HttpError(401, "unauthorized", "Send Authorization: Bearer <token>", { "www-authenticate": 'Bearer realm="media-pipeline"' });
       }
-      const request: RouteRequest = { req, res, url, params: hit.params! };
+      let reviewer: string | undefined;
+      if (hit.r.def.auth === "reviewer") {
+        reviewer = this.ctx.reviewers.identify(req.headers.authorization);
+        if (!reviewer) {
+          throw new HttpError(401, "unauthorized", "Send Authorization: Bearer <reviewer token> (from MEDIA_PIPELINE_REVIEWER_TOKENS; the API token is not a reviewer token)", {
+            "www-authenticate": 'Bearer realm="media-pipeline-review"',
+          });
+        }
+      }
+      const request: RouteRequest = { req, res, url, params: hit.params!, ...(reviewer ? { reviewer } : {}) };
       await hit.r.def.handle(request, this.ctx);
     } catch (error) {
       if (error instanceof HttpError) {

@@ -5,8 +5,10 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { LocalConfig } from "../runtime/config.js";
 import type { LocalRuntime } from "../runtime/runtime.js";
+import { ReviewerDirectory } from "../review/reviewers.js";
 import { generateToken } from "./auth.js";
 import { mediaModule } from "./media.js";
+import { reviewsModule } from "./reviews.js";
 import { Router } from "./router.js";
 import type { RouteModule, ServerContext } from "./types.js";
 import { uploadsModule, type UploadOptions } from "./uploads.js";
@@ -25,6 +27,8 @@ export interface StartServerOptions {
   /** HMAC key for signed URLs; by default kept in `<dataDir>/server.key` so URLs survive a restart. */
   signingKey?: Buffer;
   uploads?: UploadOptions;
+  /** Who may review (the /review page and /reviews API); none by default, which leaves those routes answering 401. */
+  reviewers?: ReviewerDirectory;
   /** Close the runtime when the server closes (default true). */
   closeRuntime?: boolean;
   /** Unexpected errors (the client only ever sees a 500 without details). */
@@ -64,7 +68,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let markClosing!: () => void;
   const closing = new Promise<void>((resolve) => (markClosing = resolve));
   const ctx: ServerContext = {
-    runtime, config, token, closing, baseUrl: "",
+    runtime, config, token, closing, baseUrl: "", reviewers: options.reviewers ?? new ReviewerDirectory([]),
     signingKey: options.signingKey ?? persistentKey(config.dataDir),
   };
   const onError = options.onError ?? ((error: unknown) => process.stderr.write(`server error: ${error instanceof Error ? error.stack : String(error)}\n`));
@@ -85,7 +89,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const workers: Array<{ stop(): Promise<void> }> = [];
   try {
-    for (const m of [uploadsModule(options.uploads), mediaModule(), ...(options.modules ?? [])]) {
+    for (const m of [uploadsModule(options.uploads), mediaModule(), reviewsModule(), ...(options.modules ?? [])]) {
       router.add(m.routes(ctx));
       if (m.start) workers.push(m.start(ctx));
     }

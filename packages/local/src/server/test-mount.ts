@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ReviewerDirectory } from "../review/reviewers.js";
 import type { LocalRuntime } from "../runtime/runtime.js";
 import type { RouteModule, ServerContext } from "./types.js";
 
@@ -15,7 +16,9 @@ export interface Mounted { baseUrl: string; ctx: ServerContext; signalClosing():
 export async function mount(runtime: LocalRuntime, modules: RouteModule[]): Promise<Mounted> {
   let resolveClosing!: () => void;
   const closing = new Promise<void>((r) => (resolveClosing = r));
-  const ctx: ServerContext = { runtime, config: runtime.config, token: TOKEN, signingKey: randomBytes(32), baseUrl: "", closing };
+  const ctx: ServerContext = { runtime, config: runtime.config, token: TOKEN, signingKey: randomBytes(32), baseUrl: "", closing,
+    reviewers: new ReviewerDirectory([]),
+  };
   const routes = modules.flatMap((m) => m.routes(ctx));
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");

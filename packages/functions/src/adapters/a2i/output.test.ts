@@ -43,6 +43,15 @@ describe("parseA2iOutput", () => {
     expect(() => parseA2iOutput(unknown, { taskId })).toThrow(/segment 9 was not in the task/);
   });
 
+  it("reads the answer of a loop started before the input carried core's task fields", () => {
+    const doc = fixture("output-completed");
+    const { taskId: id, mediaId: media, mediaUrl, mediaS3Uri, segmentCount, segments, categories, omitted, notes } = doc.inputContent;
+    doc.inputContent = JSON.stringify({ taskId: id, mediaId: media, mediaUrl, mediaS3Uri, segmentCount, segments, categories, omitted, notes });
+    expect(parseA2iOutput(doc, { taskId })).toEqual(parseA2iOutput(fixture("output-completed"), { taskId }));
+    doc.humanAnswers[0].answerContent["segment-7-outcome"] = "confirmed";
+    expect(() => parseA2iOutput(doc, { taskId })).toThrow(/segment 7 was not in the task/);
+  });
+
   it("refuses another task's output", () => {
     expect(() => parseA2iOutput(fixture("output-completed"), { taskId: "01jd8x7k2m4n6p8q0r2s4t6v8x-review" })).toThrow(/belongs to task/);
   });

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { DetailInput } from "@media-pipeline/core";
+import type { ReviewDecision } from "@media-pipeline/core";
 import { ReviewOutputError } from "./errors.js";
-import { ReviewTaskInput } from "./task-input.js";
 
 /**
  * The names the task template's form fields must have: A2I stores a custom task's submitted form as
@@ -43,8 +42,14 @@ export const A2iOutputDocument = z.object({
   inputContent: z.unknown().optional(),
 });
 
-/** The `Review Completed` fields a review decides; the handler adds version, mediaId and correlationId. */
-export type ReviewDecision = DetailInput<"Review Completed">;
+/**
+ * The part of `inputContent` the answer is checked against. Deliberately loose: a loop started
+ * before the input gained core's task fields still has these two, and its answer still counts.
+ */
+const AnsweredInput = z.looseObject({
+  taskId: z.string(),
+  segments: z.array(z.looseObject({ index: z.number().int().nonnegative() })),
+});
 
 const Verdict = z.enum(REVIEW_ANSWER_FIELDS.verdicts);
 const Outcome = z.enum(REVIEW_ANSWER_FIELDS.outcomes);
@@ -93,9 +98,10 @@ function readAnswer(answer: z.infer<typeof A2iHumanAnswer>, known: Set<number> |
 }
 
 /**
- * Turns an A2I output document into the `Review Completed` fields (without version, mediaId and
- * correlationId, which the handler adds). Refuses (`ReviewOutputError`, non-retryable) an answer
- * without a verdict, a segment answer it cannot read, or a document whose input is another task's.
+ * Turns an A2I output document into core's `ReviewDecision` (the `Review Completed` fields without
+ * version, mediaId and correlationId, which core's `recordReviewDecision` adds). Refuses
+ * (`ReviewOutputError`, non-retryable) an answer without a verdict, a segment answer it cannot read,
+ * or a document whose input is another task's.
  * With several reviewers (a task count above 1), `rejected` wins over `approved` (moderation errs on
  * the careful side) and the latest answer with the winning verdict supplies reviewer, time and segments.
  * @example const fields = parseA2iOutput(await blobs.getJson(status.outputRef), { taskId })
@@ -116,7 +122,7 @@ export function parseA2iOutput(json: unknown, expected: { taskId: string }): Rev
       input = undefined;
     }
   }
-  const task = ReviewTaskInput.safeParse(input);
+  const task = AnsweredInput.safeParse(input);
   if (task.success && task.data.taskId !== expected.taskId) {
     throw new ReviewOutputError(`The output belongs to task ${task.data.taskId}, not ${expected.taskId}`);
   }

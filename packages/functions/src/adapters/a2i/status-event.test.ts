@@ -12,6 +12,7 @@ describe("parseA2iStatusEvent", () => {
       humanLoopName: "01jd8x7k2m4n6p8q0r2s4t6v8w-review",
       humanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/01jd8x7k2m4n6p8q0r2s4t6v8w-review",
       status: "Completed",
+      time: "2026-11-20T11:00:00Z",
       outputS3Uri: "s3://review-bucket/media-review/2026/11/20/10/30/00/01jd8x7k2m4n6p8q0r2s4t6v8w-review/output.json",
       outputRef: { bucket: "review-bucket", key: "media-review/2026/11/20/10/30/00/01jd8x7k2m4n6p8q0r2s4t6v8w-review/output.json" },
     });

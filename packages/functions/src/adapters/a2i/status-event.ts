@@ -31,6 +31,8 @@ export interface A2iStatus {
   humanLoopName: string;
   humanLoopArn: string;
   status: "Completed" | "Failed" | "Stopped";
+  /** When A2I reported it (the envelope's `time`): a duplicate delivery carries the same time. */
+  time: string;
   /** Where the output document is (Completed). */
   outputS3Uri?: string;
   outputRef?: ObjectRef;
@@ -59,7 +61,7 @@ export function parseA2iStatusEvent(event: unknown, ours: { flowDefinitionArn: s
   }
   const d = parsed.data.detail;
   if (d.flowDefinitionArn !== ours.flowDefinitionArn) return undefined;
-  const status: A2iStatus = { humanLoopName: d.humanLoopName, humanLoopArn: d.humanLoopArn, status: d.humanLoopStatus };
+  const status: A2iStatus = { humanLoopName: d.humanLoopName, humanLoopArn: d.humanLoopArn, status: d.humanLoopStatus, time: parsed.data.time };
   const uri = d.humanLoopOutput?.outputS3Uri;
   if (uri) {
     status.outputS3Uri = uri;
