@@ -67,6 +67,7 @@ function videoReport(): Report {
       { index: 1, startMs: 27_500, endMs: 42_000, summary: "At the end of the pier a dog waits; the host closes the walk.", labels: ["Person", "Dog"], moderation: [], speakers: ["spk_0"], summarizer: "llm" },
     ],
     review: { status: "pending", taskId: "review-01jd8xk2m4" },
+    decision: { value: "review", by: "model" },
     stages: {
       "complete-analysis": { status: "done", durationMs: 40, engine: null },
       probe: { status: "done", durationMs: 120, engine: engine("ffprobe", "5.1.6") },
@@ -105,6 +106,7 @@ function audioReport(): Report {
     },
     scenes: [{ index: 0, startMs: 0, endMs: 95_000, summary: "Two speakers; Speaker 1 talks for most of the recording.", labels: [], moderation: [], speakers: ["spk_0", "spk_1"], summarizer: "extractive" }],
     review: { status: "not-required" },
+    decision: { value: null, by: "model" },
     stages: {
       probe: { status: "done", durationMs: 90, engine: engine("ffprobe", "5.1.6") },
       "extract-audio": { status: "done", durationMs: 400, engine: engine("ffmpeg", "5.1.6") },
@@ -132,6 +134,7 @@ function silentVideoReport(): Report {
     transcript: { language: null, hasWords: false, notes: [], speakers: [], segments: [] },
     scenes: base.scenes.map((s) => ({ ...s, speakers: [], moderation: [], summarizer: "extractive" as const })),
     review: { status: "not-required" },
+    decision: { value: "clean", by: "model" },
     stages: {
       ...base.stages,
       "extract-audio": { status: "skipped", durationMs: null, engine: null },
@@ -139,6 +142,28 @@ function silentVideoReport(): Report {
       "detect-labels": { status: "failed", durationMs: 1_200, engine: engine("@vladmandic/human (COCO)", "3.3.6"), error: "Model file not found: models/centernet.json" },
       "request-review": { status: "skipped", durationMs: null, engine: null },
     },
+  });
+}
+
+/** The video report after alice's verdict: two segments answered, the media approved. */
+function reviewedReport(): Report {
+  const base = videoReport();
+  const [first] = base.moderation.labels;
+  return Report.parse({
+    ...base,
+    moderation: {
+      ...base.moderation,
+      labels: [
+        { ...first, review: { outcome: "false-positive" } },
+        { name: "Explicit Nudity", parent: "Explicit", confidence: 41.5, startMs: 30_000, endMs: 33_000, decision: "review", review: { outcome: "wrong-category", category: "Suggestive" } },
+        { name: "Graphic Violence", parent: "Violence", confidence: 22, startMs: 36_000, endMs: 37_000, decision: "review" },
+      ],
+    },
+    review: {
+      status: "approved", taskId: "review-01jd8xk2m4", reviewer: "alice", decidedAt: "2025-11-23T18:30:00.000Z",
+      comment: "Swimwear at the harbour, nothing explicit.\nSecond line kept.",
+    },
+    decision: { value: "clean", by: "reviewer" },
   });
 }
 
@@ -153,6 +178,12 @@ function hostileReport(): Report {
       segments: base.transcript.segments.map((s, i) => (i === 1 ? { ...s, text: `He said ${PWNED} and left.` } : s)),
     },
     labels: base.labels.map((l, i) => (i === 0 ? { ...l, name: `"><svg onload=window.__pwned=3>` } : l)),
+    moderation: {
+      ...base.moderation,
+      labels: base.moderation.labels.map((l) => ({ ...l, review: { outcome: "wrong-category" as const, category: `<img src=x onerror="window.__pwned=4">` } })),
+    },
+    review: { status: "rejected", taskId: "review-01jd8xk2m4", reviewer: "mallory", decidedAt: "2025-11-23T18:30:00.000Z", comment: `Rejected: ${PWNED}` },
+    decision: { value: "flagged", by: "reviewer" },
   });
 }
 
@@ -169,6 +200,24 @@ describe("renderReportHtml (source)", () => {
     const html = renderReportHtml(videoReport(), { embedImage: (p) => `https://example.com/${p}` });
     expect(html).not.toContain("https://example.com");
     expect(html).toContain("No keyframe");
+  });
+
+  it("shows the reviewer's verdict, when and why, each segment's answer and the final decision beside the model's", () => {
+    const html = renderReportHtml(reviewedReport(), { embedImage: () => undefined });
+    expect(html).toContain("Review: Approved by alice");
+    expect(html).toContain("2025-11-23 18:30 UTC");
+    expect(html).toContain("Swimwear at the harbour, nothing explicit.");
+    expect(html).toContain("Decision: Clean (reviewer)");
+    expect(html).toContain("Model: Review");
+    expect(html).toContain("Wrong category: Suggestive");
+    expect(html).toContain("<th>Reviewer</th>");
+  });
+
+  it("leaves the reviewer column out when no review was asked for", () => {
+    const html = renderReportHtml(silentVideoReport(), { embedImage: () => undefined });
+    expect(html).not.toContain("<th>Reviewer</th>");
+    expect(html).toContain("Decision: Clean (model)");
+    expect(html).not.toContain("data-review=");
   });
 
   it("keeps every section for an audio-only report", () => {
@@ -245,6 +294,9 @@ describe("renderReportHtml (in Chromium)", () => {
     expect(await page.locator("[data-status]").textContent()).toBe("Completed");
     expect(await page.locator(".hero .badges").textContent()).toContain("Moderation: Review");
     expect(await page.locator(".hero .badges").textContent()).toContain("Review: Pending");
+    expect(await page.locator(".hero [data-final-decision]").textContent()).toBe("Decision: Review (model)");
+    expect(await page.locator('#moderation [data-review="pending"]').textContent()).toContain("review-01jd8xk2m4");
+    expect(await page.locator("#moderation .review-cell").textContent()).toBe("Pending");
 
     expect(await page.locator(".tl-shot").count()).toBe(3);
     expect(await page.locator(".tl-shot img").count()).toBe(3);
@@ -309,6 +361,32 @@ describe("renderReportHtml (in Chromium)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("shows the review outcome: who approved it and when, the comment, each segment's answer and the final decision", async () => {
+    const opened = await open(reviewedReport(), "reviewed");
+    const { page } = opened;
+    const badges = await page.locator(".hero .badges").textContent();
+    expect(badges).toContain("Moderation: Review");
+    expect(badges).toContain("Review: Approved by alice");
+    expect(await page.locator(".hero [data-final-decision]").textContent()).toBe("Decision: Clean (reviewer)");
+    expect(await page.locator(".hero [data-final-decision]").getAttribute("data-by")).toBe("reviewer");
+
+    const box = page.locator('#moderation [data-review="approved"]');
+    expect(await box.locator("strong").first().textContent()).toBe("Review: Approved by alice");
+    expect(await box.locator("time").textContent()).toBe("2025-11-23 18:30 UTC");
+    expect(await box.locator("[data-review-comment]").textContent()).toBe("Swimwear at the harbour, nothing explicit.\nSecond line kept.");
+    expect(await box.textContent()).toContain("the model said review.");
+    expect(await page.locator("#moderation [data-decision]").textContent()).toBe("Model: Review");
+
+    const answers = await page.locator("[data-mod] .review-cell").allTextContents();
+    expect(answers).toEqual(["False positive", "Wrong category: Suggestive", "—"]);
+    expect(await page.locator('[data-mod] [data-review-outcome="false-positive"]').count()).toBe(1);
+    // The false positive is faded on the timeline, and says so when hovered.
+    expect(await page.locator(".tl-band.fp").count()).toBe(1);
+    expect(await page.locator(".tl-band.fp").getAttribute("title")).toContain("reviewer: false positive");
+    expectQuiet(opened);
+    await page.locator("#moderation").screenshot({ path: "/tmp/report-reviewed-moderation.png" });
+  });
+
   it("shows not-applicable lines for shots, labels and moderation in an audio-only report", async () => {
     const opened = await open(audioReport(), "audio");
     const { page } = opened;
@@ -348,6 +426,8 @@ describe("renderReportHtml (in Chromium)", () => {
     expect(await page.locator("#seg-1 .seg-text").textContent()).toBe(`He said ${PWNED} and left.`);
     expect(await page.locator("h1").textContent()).toBe(`<img src=x onerror="window.__pwned=2">.mp4`);
     expect(await page.locator("[data-label] strong").first().textContent()).toBe(`"><svg onload=window.__pwned=3>`);
+    expect(await page.locator("[data-review-comment]").textContent()).toBe(`Rejected: ${PWNED}`);
+    expect(await page.locator("[data-mod] .review-cell").first().textContent()).toBe(`Wrong category: <img src=x onerror="window.__pwned=4">`);
     expect(await page.locator("script").count()).toBe(1);
     expectQuiet(opened);
   });

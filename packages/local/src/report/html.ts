@@ -6,7 +6,8 @@ import { REPORT_SCRIPT } from "./script.js";
 import { REPORT_STYLES } from "./styles.js";
 import { renderScenes, renderStages, renderTranscript } from "./text-sections.js";
 import { renderTimeline } from "./timeline.js";
-import { DECISION_TONE, REVIEW_TONE, renderLabels, renderModeration, renderShots } from "./video-sections.js";
+import { DECISION_TONE, finalDecisionBadge, reviewBadge } from "./review.js";
+import { renderLabels, renderModeration, renderShots } from "./video-sections.js";
 import { buildView, type View } from "./view.js";
 
 export interface RenderOptions {
@@ -38,7 +39,8 @@ function header(view: View, title: string): string {
   const moderation = view.hasVideo
     ? badge(`Moderation: ${decision ? humanize(decision) : "not run"}`, decision ? DECISION_TONE[decision] : "neutral")
     : badge("Moderation: n/a", "neutral");
-  const review = badge(`Review: ${humanize(report.review.status)}`, REVIEW_TONE[report.review.status] ?? "neutral");
+  const review = reviewBadge(report);
+  const final = view.hasVideo ? finalDecisionBadge(report) : "";
 
   const video = report.media.streams.find((s) => s.type === "video");
   const audio = report.media.streams.find((s) => s.type === "audio");
@@ -57,7 +59,7 @@ function header(view: View, title: string): string {
   <div class="wrap">
     <div class="eyebrow"><span class="kind-icon" aria-hidden="true">${kind}</span>Media analysis report</div>
     <h1 title="${esc(title)}">${esc(title)}</h1>
-    <div class="badges">${status}${moderation}${review}</div>
+    <div class="badges">${status}${moderation}${review}${final}</div>
     ${failed.length ? `<p class="failed-line">Failed stages: ${esc(failed.join(", "))}. Their sections show what is known.</p>` : ""}
     <dl class="facts">${facts.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join("")}</dl>
     <p class="ids">Media ID <code>${esc(report.mediaId)}</code> · generated <time datetime="${esc(report.generatedAt)}">${esc(when(report.generatedAt))}</time></p>

@@ -131,6 +131,14 @@ td.when { width: 32%; min-width: 150px; }
 .thresholds > div { padding: 5px 12px; border: 1px solid var(--line); border-radius: 8px; font-size: 13px; }
 .thresholds dt { display: inline; color: var(--muted); margin-right: 6px; }
 .thresholds dd { display: inline; margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
+.review-box { margin: 0 0 16px; padding: 12px 16px; border: 1px solid var(--line); border-left-width: 4px; border-radius: 10px; font-size: 14px; }
+.review-box p { margin: 4px 0 0; color: var(--ink-2); }
+.review-box time { color: var(--muted); margin-left: 6px; font-size: 13px; }
+.review-box.approved { border-color: #bbf7d0; border-left-color: var(--good); background: #f0fdf4; }
+.review-box.rejected, .review-box.failed { border-color: #fecaca; border-left-color: var(--bad); background: #fef2f2; }
+.review-box.pending { border-color: #fde68a; border-left-color: var(--review); background: #fffbeb; }
+.review-comment { margin: 8px 0 0; padding: 6px 12px; border-left: 3px solid rgba(15,23,42,.15); color: var(--ink-2); white-space: pre-wrap; overflow-wrap: anywhere; }
+.tl-band.fp { opacity: .35; }
 table.mod tr.review td:first-child { box-shadow: inset 3px 0 0 var(--review); }
 table.mod tr.flagged td:first-child { box-shadow: inset 3px 0 0 var(--flagged); }
 

@@ -1,4 +1,5 @@
 import { clock, esc, pct, pos, range, span } from "./format.js";
+import { outcomeText } from "./review.js";
 import { speakerLabel, type View } from "./view.js";
 
 /** Tick spacing: the smallest step that keeps the axis to about eight labels. */
@@ -48,9 +49,12 @@ function moderationLane(view: View): string {
     .map((m, i) => ({ m, i }))
     .filter(({ m }) => m.decision !== "clean")
     .map(({ m, i }) => {
-      const title = `${m.name} (${m.parent}) · ${pct(m.confidence)} · ${range(m.startMs, m.endMs)} · ${m.decision}`;
+      const answer = m.review ? ` · reviewer: ${outcomeText(m.review).toLowerCase()}` : "";
+      const title = `${m.name} (${m.parent}) · ${pct(m.confidence)} · ${range(m.startMs, m.endMs)} · ${m.decision}${answer}`;
+      // A segment the reviewer called a false positive is drawn faded: it no longer counts against the media.
+      const fp = m.review?.outcome === "false-positive" ? " fp" : "";
       return (
-        `<a class="tl-band ${m.decision}" href="#mod-${i}" data-jump title="${esc(title)}" ` +
+        `<a class="tl-band ${m.decision}${fp}" href="#mod-${i}" data-jump title="${esc(title)}" ` +
         `style="left:${pos(m.startMs, totalMs)};width:${span(m.startMs, m.endMs, totalMs, 0.6)}"></a>`
       );
     });

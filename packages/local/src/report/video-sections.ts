@@ -1,10 +1,9 @@
 import { duration, esc, humanize, pct, pos, range, span } from "./format.js";
-import { badge, chips, notApplicable, nothing, section, stageProblem, type Tone } from "./parts.js";
+import { badge, chips, notApplicable, nothing, section, stageProblem } from "./parts.js";
+import { DECISION_TONE, finalDecisionBadge, hasReviewColumn, reviewBadge, reviewCell, reviewSummary } from "./review.js";
 import type { View } from "./view.js";
 
 const NO_VIDEO = "Not applicable: this file has no video.";
-
-export const DECISION_TONE: Record<string, Tone> = { clean: "good", review: "warn", flagged: "bad" };
 
 export function renderShots(view: View): string {
   const { report } = view;
@@ -80,11 +79,11 @@ export function renderModeration(view: View): string {
   const m = report.moderation;
   if (!view.hasVideo) return section("moderation", "Moderation", "", notApplicable(NO_VIDEO));
   const decision = m.decision
-    ? badge(humanize(m.decision), DECISION_TONE[m.decision] ?? "neutral", " data-decision")
+    ? badge(`Model: ${humanize(m.decision)}`, DECISION_TONE[m.decision] ?? "neutral", " data-decision")
     : badge("Not moderated", "neutral", " data-decision");
-  const review = badge(`Review: ${humanize(report.review.status)}`, REVIEW_TONE[report.review.status] ?? "neutral");
   const problem = stageProblem(view, "moderate", "Moderation");
-  const head = `${problem}<div class="mod-head"><div class="mod-decision">${decision}${review}</div>${thresholds(view)}</div>`;
+  const head = `${problem}<div class="mod-head"><div class="mod-decision">${decision}${reviewBadge(report)}${finalDecisionBadge(report)}</div>${thresholds(view)}</div>${reviewSummary(report)}`;
+  const reviewed = hasReviewColumn(report);
   if (m.labels.length === 0) {
     const text = m.decision === null ? "Moderation did not run for this file." : "No moderation labels reached the review threshold.";
     return section("moderation", "Moderation", "", head + (problem ? "" : nothing(text)), 0);
@@ -97,23 +96,16 @@ export function renderModeration(view: View): string {
         <td class="num" data-th="Confidence">${pct(l.confidence)}</td>
         <td class="time" data-th="Time">${range(l.startMs, l.endMs)}</td>
         <td data-th="Decision">${badge(humanize(l.decision), DECISION_TONE[l.decision] ?? "neutral")}</td>
+        ${reviewed ? `<td data-th="Reviewer" class="review-cell">${reviewCell(report, l)}</td>` : ""}
       </tr>`,
   );
   const table = `
   <div class="table-wrap"><table class="mod stack">
-    <thead><tr><th>Category</th><th>Parent</th><th class="num">Confidence</th><th>Time</th><th>Decision</th></tr></thead>
+    <thead><tr><th>Category</th><th>Parent</th><th class="num">Confidence</th><th>Time</th><th>Decision</th>${reviewed ? "<th>Reviewer</th>" : ""}</tr></thead>
     <tbody>${rows.join("")}</tbody>
   </table></div>`;
   return section("moderation", "Moderation", "Segments the moderation model reported, with the thresholds the decision used.", head + table, m.labels.length);
 }
-
-export const REVIEW_TONE: Record<string, Tone> = {
-  "not-required": "neutral",
-  pending: "warn",
-  approved: "good",
-  rejected: "bad",
-  failed: "bad",
-};
 
 /** Face counts only (nobody is identified); shown when the vision stage counted faces in the shot. */
 function facesNote(faces: number | undefined): string {

@@ -107,9 +107,9 @@ function decidedRows(tasks) {
       h("td", { class: "comment-cell", "data-th": "Comment", title: d.comment || "" }, d.comment || h("span", { class: "muted" }, "—")));
   });
 }
-function table(head, rows) {
+function table(head, rows, numeric) {
   return h("div", { class: "table-wrap" }, h("table", { class: "cards" },
-    h("thead", null, h("tr", null, head.map(function (c) { return h("th", { scope: "col", class: c === "Segments" ? "num" : null }, c); }))),
+    h("thead", null, h("tr", null, head.map(function (c) { return h("th", { scope: "col", class: c === numeric ? "num" : null }, c); }))),
     h("tbody", null, rows)));
 }
 
@@ -156,7 +156,7 @@ function showQueue(tab) {
       } else if (tab === "decided") {
         body.replaceChildren(table(["File", "Verdict", "Reviewer", "Decided", "Segments", "Comment"], decidedRows(d.tasks)));
       } else {
-        body.replaceChildren(table(["File", "Media ID", "Created", "Segments", "Top category", "Claim"], openRows(d.tasks)));
+        body.replaceChildren(table(["File", "Media ID", "Created", "Segments", "Top category", "Claim"], openRows(d.tasks), "Segments"));
       }
       if (keep) {
         var again = body.querySelector('[data-task="' + CSS.escape(keep) + '"] a');

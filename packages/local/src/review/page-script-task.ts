@@ -143,14 +143,14 @@ function segItem(T, s, i) {
   var others = T.task.categories.filter(function (c) { return c.toLowerCase() !== s.category.toLowerCase(); });
   ref.others = others;
   ref.sel = h("select", { class: "input", "aria-label": "The right category for segment " + (i + 1),
-    onchange: function () { draftOf(T, s).choice = ref.sel.value; paintSeg(T, i); saveDraft(T); if (ref.sel.value === "__other") ref.other.focus(); } },
+    onchange: function () { draftOf(T, s).choice = ref.sel.value; paintSeg(T, i); edited(T); if (ref.sel.value === "__other") ref.other.focus(); } },
     h("option", { value: "" }, "Choose the right category…"),
     others.map(function (c) { return h("option", { value: c }, c); }),
     h("option", { value: "__other" }, "Another category (type it)…"));
   ref.sel.value = d.choice && (d.choice === "__other" || others.indexOf(d.choice) >= 0) ? d.choice : "";
   ref.other = h("input", { class: "input", type: "text", maxlength: "200", placeholder: "Type the right category", value: d.other || "",
     "aria-label": "The right category for segment " + (i + 1) + ", typed",
-    oninput: function () { draftOf(T, s).other = ref.other.value; saveDraft(T); } });
+    oninput: function () { draftOf(T, s).other = ref.other.value; edited(T); } });
   ref.other.value = d.other || "";
   ref.catRow = h("div", { class: "cat-row" }, ref.sel, ref.other);
   ref.note = h("p", { class: "outcome-note" });
@@ -214,7 +214,7 @@ function detailsCard(task) {
 }
 function keysCard() {
   function row(keys, text) { return [h("dt", null, keys.map(function (k) { return h("kbd", null, k); })), h("dd", null, text)]; }
-  return h("section", { class: "card", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "Keyboard"),
+  return h("section", { class: "card keys-card", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "Keyboard"),
     h("dl", { class: "keys" },
       row(["j", "k"], "Next / previous segment"),
       row(["1", "2", "3"], "Confirmed / false positive / wrong category"),

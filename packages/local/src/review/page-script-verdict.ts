@@ -18,6 +18,11 @@ function saveDraft(T) {
   if (T.mode === "decided") return;
   try { sessionStorage.setItem(DRAFT_KEY + T.task.taskId, JSON.stringify(T.draft)); } catch (e) { /* kept in memory only */ }
 }
+/** Records an edit: keeps the draft, and drops a check's complaint the edit may have answered. */
+function edited(T) {
+  saveDraft(T);
+  if (T.localMsg) formMessage(null);
+}
 function clearDraft(taskId) { try { sessionStorage.removeItem(DRAFT_KEY + taskId); } catch (e) { /* nothing stored */ } }
 function draftFromDecision(task) {
   var d = emptyDraft();
@@ -57,7 +62,7 @@ function setOutcome(i, o, viaKey) {
   ref.radios[o].checked = true;
   paintSeg(T, i);
   paintProgress();
-  saveDraft(T);
+  edited(T);
   if (viaKey) {
     announce("Segment " + (i + 1) + ": " + OUTCOME_TEXT[o]);
     if (o === "wrong-category") (ref.others.length ? ref.sel : ref.other).focus();
@@ -69,7 +74,7 @@ function setVerdict(v, viaKey) {
   if (!editable()) { if (viaKey) readOnlyHint(); else paintControls(); return; }
   T.draft.verdict = v;
   T.verdictRadios[v].checked = true;
-  saveDraft(T);
+  edited(T);
   if (viaKey) announce("Overall verdict: " + (v === "approved" ? "approve" : "reject"));
 }
 function readOnlyHint() {
@@ -98,7 +103,7 @@ function verdictCard(T) {
   T.progressText = h("strong", { class: "num", id: "answered" });
   T.progressFill = h("i");
   T.comment = h("textarea", { id: "comment", class: "input", maxlength: "4000", rows: "3", placeholder: "What you saw, for the audit log and the report",
-    oninput: function () { T.draft.comment = T.comment.value; saveDraft(T); } });
+    oninput: function () { T.draft.comment = T.comment.value; edited(T); } });
   T.comment.value = T.draft.comment || "";
   T.formMsg = h("div", { id: "form-msg", role: "alert" });
   T.readonlyNote = h("p", { class: "hint", id: "readonly-note" });
@@ -163,9 +168,11 @@ function paintClaim() {
   T.claimBar.replaceChildren.apply(T.claimBar, parts);
 }
 function paintMode() { paintClaim(); paintControls(); }
-function formMessage(tone, content) {
+/** A message above the submit button; "local" marks the page's own checks, which the next edit clears. */
+function formMessage(tone, content, local) {
   var T = S.task;
   if (!T.formMsg) return;
+  T.localMsg = !!(tone && local);
   T.formMsg.replaceChildren(tone ? msg(tone, content) : "");
 }
 
@@ -205,7 +212,7 @@ function submit() {
   if (!T || T.busy) return;
   if (T.mode !== "mine") { readOnlyHint(); return; }
   var p = problem(T);
-  if (p) { formMessage("bad", p.text); if (p.focus) p.focus.focus(); return; }
+  if (p) { formMessage("bad", p.text, true); if (p.focus) p.focus.focus(); return; }
   T.busy = true;
   formMessage(null);
   paintControls();

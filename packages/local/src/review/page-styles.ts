@@ -255,5 +255,7 @@ dialog::backdrop { background: rgba(15,23,42,.45); }
   tbody tr.row:hover td { background: none; }
   .comment-cell { max-width: 60%; }
 }
+/* A phone has no keyboard to speak of: the shortcuts stay in the ? dialog. */
+@media (max-width: 640px) and (pointer: coarse) { .keys-card { display: none; } }
 @media (prefers-reduced-motion: reduce) { * { animation: none !important; transition: none !important; scroll-behavior: auto !important; } }
 `;

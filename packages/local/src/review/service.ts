@@ -197,8 +197,10 @@ export class ReviewService {
       const nowMs = this.now().getTime();
       const row = this.row(taskId);
       this.checkFree(row, reviewer, nowMs);
+      const renewal = row.claimed_by === reviewer && (row.claim_expires_at ?? 0) > nowMs;
       this.db.prepare("UPDATE review_tasks SET claimed_by = ?, claim_expires_at = ? WHERE task_id = ?").run(reviewer, nowMs + this.claimMs, taskId);
-      this.record(taskId, reviewer, "claim", nowMs, { until: new Date(nowMs + this.claimMs).toISOString() });
+      // A renewal (the page renews while it is open) extends the claim without filling the audit log.
+      if (!renewal) this.record(taskId, reviewer, "claim", nowMs, { until: new Date(nowMs + this.claimMs).toISOString() });
       return this.view(this.row(taskId), nowMs);
     }).immediate();
   }
