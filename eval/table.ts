@@ -30,6 +30,8 @@ export interface Group {
   /** Plain sentences derived from this group's numbers. */
   weaknesses: string[];
   durationMs: number;
+  /** A section of its own after the table, for what one row per metric cannot show. */
+  section?: { title: string; lines: string[] };
 }
 
 const SYMBOL = { ">=": "≥", "<=": "≤", "=": "=" } as const;
@@ -96,6 +98,11 @@ const METHODS = [
     "reference speech, under the one-to-one speaker mapping with the most overlap. Speaker-count accuracy: share of files, silence " +
     "included (0 expected), whose distinct speaker count is exact.",
   "Voice activity: segment F1, a detected segment matches a true utterance when their IoU ≥ 0.5, one-to-one, pooled over files.",
+  "Frames mode vs video jobs: each medium analysed twice by the same local models, once on a dense sampling (every 0.5 s, cuts " +
+    "included: the video-job proxy) and once on frames mode's (a keyframe per shot, then every N s); both through core's result builders. " +
+    "Distinct-label recall: share of label names in the dense labels document also in the sampled one, pooled over media. (label, 1 s) " +
+    "recall: share of (label, second) pairs covered by the dense document's time ranges that the sampled document's ranges also cover. " +
+    "Moderation categories: the same over nsfwjs segments from 10 % confidence up.",
   "Cost: real-time factor = processing time / media time, each engine timed alone; labels report the detector's own ms per frame " +
     "(decode included) and its one-time model load.",
 ];
@@ -121,6 +128,7 @@ export function resultsMarkdown(groups: readonly Group[], machine: Machine): str
     "",
     markdownTable(rows),
     "",
+    ...groups.flatMap((g) => (g.section ? [`## ${g.section.title}`, "", ...g.section.lines, ""] : [])),
     "## How the numbers are computed (eval/metrics.ts)",
     "",
     ...METHODS.map((m) => `- ${m}`),

@@ -36,6 +36,17 @@ export function rekognitionAccess(
 }
 
 /**
+ * Rekognition Image on frames mode's sampled frames (bytes in the request, no S3 access by Rekognition).
+ * DetectLabels has no resource type; DetectModerationLabels has one only for a custom adapter
+ * (project version), which the pipeline does not use: so "*", with the actions as the only scope.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
+ */
+export function rekognitionImageAccess(apis: readonly RekognitionJob[]): PolicyStatement {
+  const actions = { labels: "rekognition:DetectLabels", moderation: "rekognition:DetectModerationLabels" } as const;
+  return new PolicyStatement({ actions: apis.map((api) => actions[api]), resources: ["*"] });
+}
+
+/**
  * Transcribe batch jobs. Transcribe reads the audio and writes the transcript with the caller's
  * credentials, so the caller also needs s3:GetObject/s3:PutObject on those keys (granted per stage).
  */

@@ -13,6 +13,7 @@ import {
   publishAccess,
   queueSendAccess,
   rekognitionAccess,
+  rekognitionImageAccess,
   stateAccess,
   transcribeAccess,
 } from "./access.js";
@@ -26,7 +27,10 @@ import { FFMPEG_ENV, ffmpegLayer } from "./ffmpeg-layer.js";
 import { DERIVED_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
 /** The AWS services a stage calls beyond S3, DynamoDB and the bus. */
-type Service = "rekognition-labels" | "rekognition-moderation" | "transcribe" | "bedrock" | "a2i";
+type Service =
+  | "rekognition-labels" | "rekognition-moderation"
+  | "rekognition-image-labels" | "rekognition-image-moderation"
+  | "transcribe" | "bedrock" | "a2i";
 
 /**
  * What each stage may touch and how big its function is, named per stage so that a new stage cannot
@@ -68,6 +72,19 @@ const ACCESS: Record<StageName, StageAccess> = {
   "finalize-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: true, calls: [], size: "light" },
 };
 
+/**
+ * Frames mode (MEDIA_VISION_MODE=frames): detect-labels and moderate download the upload, sample it
+ * with ffmpeg and call the Rekognition Image APIs themselves, so they are sized and layered like the
+ * ffmpeg stages and may call only the image API they use. Same routes, same events.
+ */
+const FRAMES_ACCESS: Partial<Record<StageName, StageAccess>> = {
+  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-image-labels"], size: "visionFrames" },
+  moderate: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-image-moderation"], size: "visionFrames" },
+};
+
+/** Sizes whose functions run ffmpeg/ffprobe, so get the layer and its architecture. */
+const FFMPEG_SIZES: ReadonlySet<SizeName> = new Set(["ffmpeg", "probe", "visionFrames"]);
+
 /** PascalCase construct ids from kebab-case route names. */
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
@@ -77,7 +94,8 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
  * up here (and in the local runtime) without touching this file.
  *
  * Also the Rekognition side of the video jobs: the SNS topic Rekognition reports completion to, the
- * role it assumes to publish there, and the function that collects the results.
+ * role it assumes to publish there, and the function that collects the results. They stay in frames
+ * mode too, unused, so that video jobs started before a switch of mode still complete.
  */
 export function Pipeline({ stack }: StackContext) {
   const { bucket, table } = use(Storage);
@@ -165,6 +183,10 @@ export function Pipeline({ stack }: StackContext) {
         return rekognitionAccess(["labels"], { start: true, get: false }, rekognitionRole);
       case "rekognition-moderation":
         return rekognitionAccess(["moderation"], { start: true, get: false }, rekognitionRole);
+      case "rekognition-image-labels":
+        return [rekognitionImageAccess(["labels"])];
+      case "rekognition-image-moderation":
+        return [rekognitionImageAccess(["moderation"])];
       case "transcribe":
         return [transcribeAccess({ start: true, get: false }), queueSendAccess(transcribeCheckQueue.queueArn)];
       case "bedrock":
@@ -178,6 +200,9 @@ export function Pipeline({ stack }: StackContext) {
       case "rekognition-labels":
       case "rekognition-moderation":
         return rekognitionEnv;
+      case "rekognition-image-labels":
+      case "rekognition-image-moderation":
+        return { VISION_MODE: "frames", FRAME_SAMPLE_SECONDS: String(settings.frameSampleSeconds) };
       case "transcribe":
         return transcribeCheckEnv;
       case "bedrock":
@@ -189,7 +214,8 @@ export function Pipeline({ stack }: StackContext) {
   };
 
   for (const route of routes) {
-    const access = ACCESS[route.stage];
+    const access = (settings.visionMode === "frames" && FRAMES_ACCESS[route.stage]) || ACCESS[route.stage];
+    const ffmpegStage = FFMPEG_SIZES.has(access.size);
     const dlq = deadLetterQueue(stack, `${pascal(route.name)}DeadLetters`);
     const permissions = [
       // Every stage publishes its outcome (or Stage Failed) on the media bus…
@@ -219,13 +245,11 @@ export function Pipeline({ stack }: StackContext) {
             function: {
               handler: stageHandler(route.stage),
               description: `${route.name}: ${route.description}`.slice(0, 256),
-              environment: { ...baseEnv, ...Object.assign({}, ...access.calls.map(serviceEnv)) },
+              environment: { ...baseEnv, ...Object.assign({}, ...access.calls.map(serviceEnv)), ...(ffmpegStage ? FFMPEG_ENV : {}) },
               permissions,
               ...SIZES[access.size],
               // The ffmpeg stages get the static binaries as a layer, on the architecture they are built for.
-              ...(access.size === "ffmpeg" || access.size === "probe"
-                ? { architecture: "x86_64" as const, layers: [ffmpeg], environment: { ...baseEnv, ...FFMPEG_ENV } }
-                : {}),
+              ...(ffmpegStage ? { architecture: "x86_64" as const, layers: [ffmpeg] } : {}),
               ...functionDelivery(dlq),
             },
             cdk: { target: targetDelivery(dlq) },

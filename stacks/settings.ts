@@ -1,3 +1,4 @@
+import { DEFAULT_FRAME_SAMPLE_SECONDS, type VisionMode } from "@media-pipeline/core";
 import type { Stack } from "sst/constructs";
 
 /**
@@ -13,6 +14,8 @@ import type { Stack } from "sst/constructs";
  * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
  * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
  * | MEDIA_REVIEW_MAX_ATTEMPTS     | 3 (human loops per review, re-queued ones included)         |
+ * | MEDIA_VISION_MODE             | `video` (Rekognition Video jobs); `frames` (image APIs on sampled frames) |
+ * | MEDIA_FRAME_SAMPLE_SECONDS    | 2 (frames mode: a frame every N s inside a shot, 0.5–60)    |
  *
  * The summarize function's `BEDROCK_ACCEPTS_IMAGES` follows from the model id (`IMAGE_MODEL_PREFIXES`).
  */
@@ -34,6 +37,14 @@ export interface Settings {
    * (the review completion's REVIEW_MAX_ATTEMPTS; packages/functions/src/adapters/a2i/requeue.ts).
    */
   reviewMaxAttempts: number;
+  /**
+   * How detect-labels and moderate see the video: `video` starts Rekognition Video jobs (billed per
+   * minute); `frames` samples frames with ffmpeg in their Lambdas and calls DetectLabels /
+   * DetectModerationLabels per frame (billed per image; see packages/core/src/policy/cost.ts).
+   */
+  visionMode: VisionMode;
+  /** Frames mode: one frame every this many seconds inside a shot, besides the keyframe at each cut. */
+  frameSampleSeconds: number;
 }
 
 export class SettingsError extends Error {
@@ -117,9 +128,20 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
     issues.push(`MEDIA_REVIEW_MAX_ATTEMPTS: "${attempts}" is not a whole number of human loops 1–10`);
   }
 
+  const mode = value("MEDIA_VISION_MODE") ?? "video";
+  if (mode !== "video" && mode !== "frames") issues.push(`MEDIA_VISION_MODE: "${mode}" is not video or frames`);
+  const visionMode: VisionMode = mode === "frames" ? "frames" : "video";
+
+  // The function checks the same bounds at cold start (packages/functions/src/cloud.ts).
+  const sample = value("MEDIA_FRAME_SAMPLE_SECONDS") ?? String(DEFAULT_FRAME_SAMPLE_SECONDS);
+  const frameSampleSeconds = Number(sample);
+  if (!(frameSampleSeconds >= 0.5 && frameSampleSeconds <= 60)) {
+    issues.push(`MEDIA_FRAME_SAMPLE_SECONDS: "${sample}" is not a number of seconds 0.5–60`);
+  }
+
   if (issues.length) throw new SettingsError(issues);
   return {
     reviewOrigins, uploadOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn,
-    reviewMaxAttempts,
+    reviewMaxAttempts, visionMode, frameSampleSeconds,
   };
 }

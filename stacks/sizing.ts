@@ -14,6 +14,12 @@ export const SIZES = {
   ffmpeg: { memorySize: "3008 MB", diskSize: "10240 MB", timeout: "15 minutes" },
   /** ffprobe reads the container header; it may still download a file whose index sits at the end. */
   probe: { memorySize: "1769 MB", diskSize: "10240 MB", timeout: "5 minutes" },
+  /**
+   * Frames mode's detect-labels and moderate: the ffmpeg work (download, one decode pass sampling
+   * frames at up to 1280 px) plus a Rekognition Image call per frame, a few in flight. Media longer
+   * than an hour is refused in this mode (packages/functions/src/cloud-stages.ts) to stay inside 15 minutes.
+   */
+  visionFrames: { memorySize: "3008 MB", diskSize: "10240 MB", timeout: "15 minutes" },
   /** Starts an asynchronous cloud job (Rekognition, Transcribe, A2I): one API call and a state write. */
   startJob: { memorySize: "512 MB", timeout: "1 minute" },
   /** Collects a finished job: pages through results, builds and writes the document. */

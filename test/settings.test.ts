@@ -21,4 +21,28 @@ describe("deployment settings", () => {
   it("refuses an upload origin that is not an http(s) origin", () => {
     expect(() => readSettings(stack, { MEDIA_UPLOAD_ORIGINS: "app.example.com/path" })).toThrow(SettingsError);
   });
+
+  it("runs vision as Rekognition Video jobs by default; frames mode samples every 2 s unless told otherwise", () => {
+    expect(readSettings(stack, {})).toMatchObject({ visionMode: "video", frameSampleSeconds: 2 });
+    expect(readSettings(stack, { MEDIA_VISION_MODE: "frames" })).toMatchObject({ visionMode: "frames", frameSampleSeconds: 2 });
+    expect(readSettings(stack, { MEDIA_VISION_MODE: "frames", MEDIA_FRAME_SAMPLE_SECONDS: "0.5" }).frameSampleSeconds).toBe(0.5);
+  });
+
+  it("refuses an unknown vision mode or a sampling interval outside 0.5–60 s, listing both", () => {
+    const error = (() => {
+      try {
+        readSettings(stack, { MEDIA_VISION_MODE: "frame", MEDIA_FRAME_SAMPLE_SECONDS: "0.2" });
+      } catch (e) {
+        return e as SettingsError;
+      }
+    })();
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error!.issues).toEqual([
+      'MEDIA_VISION_MODE: "frame" is not video or frames',
+      'MEDIA_FRAME_SAMPLE_SECONDS: "0.2" is not a number of seconds 0.5–60',
+    ]);
+    for (const bad of ["61", "two", "-1"]) {
+      expect(() => readSettings(stack, { MEDIA_VISION_MODE: "frames", MEDIA_FRAME_SAMPLE_SECONDS: bad }), bad).toThrow(/MEDIA_FRAME_SAMPLE_SECONDS/);
+    }
+  });
 });

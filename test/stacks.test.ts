@@ -730,6 +730,60 @@ describe("permissions", () => {
     for (const s of star) for (const action of [s.Action].flat()) expect(anyResource, action).toContain(action);
   });
 
+  const templates = () => [storage, review, bus, pipeline, api];
+
+  it("lets only AWS services assume the roles, and the ones that act on our behalf only for our resources", () => {
+    const trusts = templates().flatMap((t) => resourcesOf(t, "AWS::IAM::Role").map((r) => ({ id: r.id, statements: r.AssumeRolePolicyDocument.Statement as any[] })));
+    expect(trusts.length).toBeGreaterThan(routes.length);
+    for (const { id, statements: trust } of trusts) {
+      for (const s of trust) {
+        expect(s, id).toMatchObject({ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: expect.stringMatching(/^[a-z0-9-]+\.amazonaws\.com$/) } });
+        expect(Object.keys(s.Principal), id).toEqual(["Service"]);
+        // Rekognition and A2I act for the account: a condition pins them to our account/resources (confused deputy).
+        if (s.Principal.Service !== "lambda.amazonaws.com") expect(s.Condition, id).toBeDefined();
+      }
+    }
+  });
+
+  it("opens no resource policy to everyone and lets services in only from our own resources", () => {
+    const types = ["AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::Events::EventBusPolicy"];
+    const policies = templates().flatMap((t) => types.flatMap((type) => resourcesOf(t, type).map((r) => ({ id: r.id, statements: (r.PolicyDocument?.Statement ?? [r.Statement]) as any[] }))));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const { id, statements: policy } of policies) {
+      for (const s of policy) {
+        const everyone = s.Principal === "*" || s.Principal?.AWS === "*" || [s.Principal?.AWS].flat().includes("*");
+        // "*" only in a Deny (e.g. refuse plain HTTP); an Allow names a service and is conditioned on our resource.
+        if (everyone) expect(s.Effect, id).toBe("Deny");
+        if (s.Effect === "Allow") {
+          expect(Object.keys(s.Principal ?? {}), id).toEqual(["Service"]);
+          expect(s.Condition, id).toBeDefined();
+        }
+      }
+    }
+    for (const t of templates()) {
+      for (const p of resourcesOf(t, "AWS::Lambda::Permission")) {
+        expect(p.Principal, p.id).toMatch(/\.amazonaws\.com$/);
+        expect(p.SourceArn, `${p.id} may be invoked from any source`).toBeDefined();
+      }
+    }
+  });
+
+  it("keeps S3 object grants under a key prefix and attaches no managed policy beyond basic Lambda logging", () => {
+    const s3 = all().filter((s) => [s.Action].flat().some((a: string) => a.startsWith("s3:")));
+    expect(s3.length).toBeGreaterThan(0);
+    for (const s of s3) {
+      for (const resource of [s.Resource].flat()) {
+        const text = typeof resource === "string" ? resource : JSON.stringify(resource);
+        const objectLevel = [s.Action].flat().some((a: string) => /^s3:(Get|Put|Delete|Abort)/.test(a) && a !== "s3:PutBucketNotification");
+        // Object actions end in "/<prefix>/*" (never the whole bucket "/*"); bucket actions name the bucket.
+        if (objectLevel) expect(text, JSON.stringify(s.Action)).toMatch(/\/[a-z-]+\/\*"?\]?\]?\}?$/);
+        else expect(text, JSON.stringify(s.Action)).not.toMatch(/\*/);
+      }
+    }
+    const managed = templates().flatMap((t) => resourcesOf(t, "AWS::IAM::Role").flatMap((r) => r.ManagedPolicyArns ?? []));
+    for (const arn of managed) expect(JSON.stringify(arn)).toMatch(/:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"\]\]\}$/);
+  });
+
   it("lets the stages publish only to the media bus", () => {
     const putEvents = statements(pipeline).filter((s) => [s.Action].flat().includes("events:PutEvents"));
     // One per route, plus the Rekognition completion collector and the transcribe check.
@@ -753,3 +807,103 @@ describe("ffmpeg in Lambda", () => {
   });
 });
 
+
+describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
+  // A second synthesis of the app with the mode set; the tests above are the default (video) mode.
+  let frames: Template;
+  beforeAll(async () => {
+    process.env.MEDIA_VISION_MODE = "frames";
+    process.env.MEDIA_FRAME_SAMPLE_SECONDS = "3";
+    try {
+      const config = await sstConfig.config({ stage: "test" });
+      const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
+      await sstConfig.stacks(app);
+      await app.finish();
+      frames = Template.fromStack(getStack(Pipeline));
+    } finally {
+      delete process.env.MEDIA_VISION_MODE;
+      delete process.env.MEDIA_FRAME_SAMPLE_SECONDS;
+    }
+  });
+
+  const routeFunction = (t: Template, name: string) =>
+    targetFunction(t, resourcesOf(t, "AWS::Events::Rule").find((r) => String(r.Name).endsWith(`-${name}`))!);
+  const mb = (size: string) => Number.parseInt(size, 10);
+  const seconds = (t: string) => Number.parseInt(t, 10) * (t.includes("minute") ? 60 : 1);
+  const service = (a: string) => !/^(s3|dynamodb|events|sqs|xray):/.test(a);
+
+  it("keeps the route table as the only wiring: the same rules and patterns as in video mode", () => {
+    const patterns = (t: Template) => resourcesOf(t, "AWS::Events::Rule").map((r) => JSON.stringify(r.EventPattern)).sort();
+    expect(patterns(frames)).toEqual(patterns(pipeline));
+    expect(resourcesOf(frames, "AWS::Events::Rule")).toHaveLength(routes.length);
+  });
+
+  it.each([
+    ["detect-labels", "rekognition:DetectLabels"],
+    ["moderate-content", "rekognition:DetectModerationLabels"],
+  ])("lets %s call only %s, on the upload it reads itself, with no video job, role or topic", (name, action) => {
+    const fn = routeFunction(frames, name);
+    const statements = statementsOfFunction(frames, fn);
+    expect(actionsOf(statements).filter(service)).toEqual([action]);
+    expect(statements.find((s) => s.Action === action).Resource).toBe("*");
+    const vars = fn.Properties.Environment.Variables;
+    expect(vars).toMatchObject({ VISION_MODE: "frames", FRAME_SAMPLE_SECONDS: "3", MEDIA_PIPELINE_FFMPEG: "/opt/bin/ffmpeg", MEDIA_PIPELINE_FFPROBE: "/opt/bin/ffprobe" });
+    expect(Object.keys(vars)).not.toContain("REKOGNITION_TOPIC_ARN");
+    // It downloads the upload and writes its document under derived/.
+    const reads = statements.find((s) => s.Action === "s3:GetObject");
+    expect(JSON.stringify(reads.Resource)).toContain("/media/*");
+  });
+
+  it("sizes detect-labels and moderate for a download, a decode pass and the image calls, on the ffmpeg layer", () => {
+    for (const name of ["detect-labels", "moderate-content"]) {
+      expect(routeFunction(frames, name).Properties, name).toMatchObject({
+        MemorySize: mb(SIZES.visionFrames.memorySize),
+        EphemeralStorage: { Size: mb(SIZES.visionFrames.diskSize) },
+        Timeout: seconds(SIZES.visionFrames.timeout),
+        Architectures: ["x86_64"],
+        Layers: [expect.anything()],
+      });
+    }
+  });
+
+  it("leaves video mode's functions small, without the layer or the image APIs", () => {
+    for (const name of ["detect-labels", "moderate-content"]) {
+      const fn = routeFunction(pipeline, name);
+      expect(fn.Properties.MemorySize, name).toBe(mb(SIZES.startJob.memorySize));
+      expect(fn.Properties.Layers, name).toBeUndefined();
+      expect(fn.Properties.Environment.Variables.VISION_MODE, name).toBeUndefined();
+      expect(actionsOf(statementsOfFunction(pipeline, fn)), name).not.toContain("rekognition:DetectLabels");
+      expect(actionsOf(statementsOfFunction(pipeline, fn)), name).not.toContain("rekognition:DetectModerationLabels");
+    }
+  });
+
+  it("keeps the video-job collector, so jobs started before a switch of mode still complete", () => {
+    expect(Object.keys(frames.findResources("AWS::SNS::Topic")).some((id) => id.startsWith("RekognitionJobsTopic"))).toBe(true);
+    const fns = resourcesOf(frames, "AWS::Lambda::Function");
+    expect(fns.some((f) => f.Handler === HANDLERS.rekognitionComplete)).toBe(true);
+  });
+
+  it("grants resource * only to actions without resource-level permissions, and no wildcard action", () => {
+    const statements = [...resourcesOf(frames, "AWS::IAM::Policy"), ...resourcesOf(frames, "AWS::IAM::Role")].flatMap((r) => [
+      ...(r.PolicyDocument?.Statement ?? []),
+      ...(r.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+    ]);
+    const anyResource = new Set([
+      "rekognition:DetectLabels", "rekognition:DetectModerationLabels",
+      "rekognition:StartLabelDetection", "rekognition:GetLabelDetection", "rekognition:StartContentModeration", "rekognition:GetContentModeration",
+      "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
+      "xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+    ]);
+    for (const st of statements.filter((x) => [x.Resource].flat().includes("*"))) {
+      for (const action of [st.Action].flat()) expect(anyResource, action).toContain(action);
+    }
+    expect(statements.flatMap((x) => [x.Action].flat()).filter((a: string) => a?.includes("*"))).toEqual([]);
+  });
+
+  it("changes nothing else: every other stage has the same permissions as in video mode", () => {
+    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "transcribe-audio", "summarize-scenes", "request-review", "complete-analysis", "finalize-analysis"]) {
+      const actions = (t: Template) => actionsOf(statementsOfFunction(t, routeFunction(t, name))).sort();
+      expect(actions(frames), name).toEqual(actions(pipeline));
+    }
+  });
+});

@@ -26,6 +26,52 @@ export class RetryableError extends MediaPipelineError {
   }
 }
 
+/**
+ * A stage's work ran past its deadline. Retryable (a stuck engine often runs on a second try); on the
+ * final attempt it settles the stage as `Stage Failed` and the delivery is dead-lettered for a redrive.
+ */
+export class StageTimeoutError extends RetryableError {
+  readonly stage: string;
+  readonly timeoutMs: number;
+  constructor(stage: string, timeoutMs: number, options: { cause?: unknown } = {}) {
+    super(`${stage} took longer than ${formatSeconds(timeoutMs)} (its timeout); the engine may be stuck`, options);
+    this.stage = stage;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The disk a stage writes to is full (ENOSPC, EDQUOT; SQLite's "database or disk is full").
+ * Retryable: it passes once space is freed; until then the delivery ends in the dead-letter table,
+ * from which it can be redriven.
+ */
+export class DiskFullError extends RetryableError {}
+
+/** System error codes that mean "no space": the file system is full, or a quota is used up. */
+const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
+
+/**
+ * Gives a bare system error a name a person understands: Node reports a full disk as
+ * `ENOSPC: no space left on device, write`, which reads as a bug rather than as "free some space".
+ * Anything else is returned unchanged.
+ * @example describeFault(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" })) // DiskFullError "disk full: …"
+ */
+export function describeFault(error: unknown): unknown {
+  if (error instanceof MediaPipelineError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && NO_SPACE.has(code)) {
+    const where = (error as { path?: unknown }).path;
+    return new DiskFullError(`disk full: no space left on device${typeof where === "string" ? ` for ${where}` : ""} (${code})`, { cause: error });
+  }
+  return error;
+}
+
+/** 300000 → "300 s", 1500 → "1.5 s". */
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : Number(s.toFixed(s < 10 ? 2 : 1))} s`;
+}
+
 /** An event whose envelope or detail does not match the catalog. */
 export class EventValidationError extends NonRetryableError {
   readonly issues: readonly string[];

@@ -22,6 +22,14 @@ import type { StageName } from "./stage-names.js";
 export type ProgressFn = (fraction: number, note?: string) => void;
 
 /**
+ * What an engine is told beside its input. `signal` aborts when its stage gives up on it (a
+ * per-stage timeout, or the delivery ending): an engine running a child process kills it then.
+ */
+export interface EngineCallOptions {
+  signal?: AbortSignal;
+}
+
+/**
  * Stores result documents and media by reference.
  * @example await blobs.putJson({ bucket: "media", key: "derived/01jd…/shots.json" }, doc)
  */
@@ -109,7 +117,7 @@ export interface MediaProber {
  * @example await extractor.extract(source, { bucket: "media", key: "derived/01jd…/audio.wav" })
  */
 export interface AudioExtractor {
-  extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn): Promise<AudioResult>;
+  extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn, options?: EngineCallOptions): Promise<AudioResult>;
 }
 
 /** What the shot detector and vision engines are asked to look at. */
@@ -163,7 +171,7 @@ export interface TranscribeInput {
  * @example const doc = await transcriber.transcribe({ mediaId, audio, durationMs, maxSpeakers: 4, language: "en-US" })
  */
 export interface Transcriber {
-  transcribe(input: TranscribeInput, onProgress?: ProgressFn): Promise<TranscriptDocument>;
+  transcribe(input: TranscribeInput, onProgress?: ProgressFn, options?: EngineCallOptions): Promise<TranscriptDocument>;
 }
 
 /** What a scene summarizer reads: a scene's transcript, labels and moderation flags. */

@@ -1,13 +1,15 @@
 import {
-  createCompleteAnalysis, createDetectShots, createExtractAudio, createFinalizeAnalysis, createProbe, createRequestReview,
-  createStartTranscription, createStartVisionJob, createSummarizeScenes,
-  type AudioExtractor, type MediaProber, type ObjectRef, type ShotDetector, type StageHandler, type StageName,
+  createCompleteAnalysis, createDetectLabels, createDetectShots, createExtractAudio, createFinalizeAnalysis, createModerate, createProbe,
+  createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeScenes, NonRetryableError,
+  type AudioExtractor, type MediaProber, type ObjectRef, type ShotDetector, type StageHandler, type StageName, type VisionInput,
 } from "@media-pipeline/core";
-import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDetector, createFfprobeProber } from "@media-pipeline/local/media";
+import {
+  createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDetector, createFfprobeProber, type FrameSource,
+} from "@media-pipeline/local/media";
 import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
-import { startOrBacklog } from "./adapters/rekognition/index.js";
+import { createImageLabelDetector, createImageModerationDetector, startOrBacklog } from "./adapters/rekognition/index.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
 import { cloudReviewQueue } from "./cloud-review.js";
@@ -58,6 +60,55 @@ function workspaceShots(cloud: Cloud): ShotDetector {
   };
 }
 
+/** Frames mode's frames stay in /tmp: the shot pass already keeps the keyframes people look at. */
+export const VISION_FRAMES_PREFIX = "derived/vision-frames";
+
+/** Wider than the 640 px the local models take: Rekognition finds smaller objects; a JPEG stays far under 5 MB. */
+export const VISION_FRAME_MAX_WIDTH = 1280;
+
+/**
+ * The longest media frames mode takes. At the default sampling a 60-minute 720p video is, by estimate
+ * (not measured in Lambda), a ~4 min download and decode plus ~2,100 frames, one API call each per
+ * Lambda, ~2 min at 4 in flight: well inside Lambda's 15 minutes, where a timeout would be retried and
+ * dead-lettered without `Stage Failed`.
+ */
+export const FRAMES_MODE_MAX_DURATION_MS = 60 * 60_000;
+
+/**
+ * detect-labels / moderate in frames mode: the upload streamed to /tmp, one ffmpeg pass (a keyframe
+ * at each cut, then one every FRAME_SAMPLE_SECONDS, the local engines' rule), the Rekognition Image
+ * API on each frame, and core's own stages and result builders, so `Labels Detected` and `Moderation
+ * Completed` are the video jobs' in shape (engine `amazon-rekognition-image`).
+ */
+function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): StageHandler {
+  const pass = createFfmpegFrameSource({
+    pathOf: cloud.workspace.pathOf, bucket: cloud.env.MEDIA_BUCKET, prefix: VISION_FRAMES_PREFIX,
+    sampleEveryMs: settings.frameSampleMs(cloud), maxWidth: VISION_FRAME_MAX_WIDTH,
+  });
+  const frames: FrameSource = {
+    async frames(mediaId, source, onProgress) {
+      await cloud.workspace.fetch(source);
+      return pass.frames(mediaId, source, onProgress);
+    },
+  };
+  const options = { client: cloud.clients.rekognition, frames, pathOf: cloud.workspace.pathOf, minConfidence: settings.minConfidence(cloud) };
+  const guard = (input: VisionInput) => {
+    if (input.durationMs > FRAMES_MODE_MAX_DURATION_MS) {
+      throw new NonRetryableError(
+        `frames mode analyses media up to ${FRAMES_MODE_MAX_DURATION_MS / 60_000} minutes inside one Lambda; this one is ` +
+          `${Math.round(input.durationMs / 60_000)} minutes (deploy with MEDIA_VISION_MODE=video for longer media)`,
+      );
+    }
+  };
+  const deps = { state: cloud.state, publish: cloud.publish, blobs: cloud.blobs };
+  if (stage === "detect-labels") {
+    const detector = createImageLabelDetector(options);
+    return createDetectLabels({ ...deps, detector: { detect: async (input, p) => (guard(input), detector.detect(input, p)) } });
+  }
+  const detector = createImageModerationDetector(options);
+  return createModerate({ ...deps, thresholds: cloud.thresholds, detector: { detect: async (input, p) => (guard(input), detector.detect(input, p)) } });
+}
+
 /** What both reports need: the first (complete-analysis) and the final one (finalize-analysis). */
 function reportDeps(cloud: Cloud) {
   return {
@@ -67,8 +118,9 @@ function reportDeps(cloud: Cloud) {
 }
 
 /**
- * One stage's handler for its Lambda, built from core's factory and the cloud adapters. Vision and
- * transcription start asynchronous jobs here; their completion handlers collect the results.
+ * One stage's handler for its Lambda, built from core's factory and the cloud adapters. Vision (in
+ * the default video mode) and transcription start asynchronous jobs here; their completion handlers
+ * collect the results. In frames mode, vision runs here to the end (imageVisionStage).
  * @example export const handler = lambdaFor(createCloudStage(cloud, "probe"))
  */
 export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
@@ -83,6 +135,8 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
       return createDetectShots({ ...deps, detector: workspaceShots(cloud), blobs: cloud.blobs });
     case "detect-labels":
     case "moderate": {
+      // Frames mode: the same route and trigger, another engine (the choice is this Lambda's).
+      if (settings.visionMode(cloud) === "frames") return imageVisionStage(cloud, stage);
       const notification = { snsTopicArn: cloud.require("REKOGNITION_TOPIC_ARN"), roleArn: cloud.require("REKOGNITION_ROLE_ARN") };
       const kind = stage === "detect-labels" ? "labels" : "moderation";
       // At Rekognition's concurrent-job limit the start waits in the backlog and the stage stays

@@ -6,7 +6,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SageMakerA2IRuntimeClient } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { TranscribeClient } from "@aws-sdk/client-transcribe";
-import { DEFAULT_THRESHOLDS, parseThresholds, type BlobStore, type ModerationThresholds, type Publish, type StateStore } from "@media-pipeline/core";
+import { DEFAULT_FRAME_SAMPLE_SECONDS, DEFAULT_THRESHOLDS, parseThresholds, type BlobStore, type ModerationThresholds, type Publish, type StateStore, type VisionMode } from "@media-pipeline/core";
 import { DEFAULT_REVIEW_MAX_ATTEMPTS, REVIEW_MAX_ATTEMPTS_LIMIT } from "./adapters/a2i/requeue.js";
 import { createDynamoStateStore } from "./adapters/dynamodb-state-store.js";
 import { createEventBridgePublish } from "./adapters/eventbridge-publish.js";
@@ -25,6 +25,13 @@ export interface CloudEnv {
   REKOGNITION_TOPIC_ARN?: string;
   REKOGNITION_ROLE_ARN?: string;
   REKOGNITION_MIN_CONFIDENCE?: string;
+  /**
+   * How detect-labels and moderate see the video: `video` (default) starts Rekognition Video jobs;
+   * `frames` samples frames with ffmpeg in the stage's Lambda and calls the Rekognition Image APIs.
+   */
+  VISION_MODE?: string;
+  /** Frames mode: one frame every this many seconds inside a shot (0.5–60, default 2), plus each cut's keyframe. */
+  FRAME_SAMPLE_SECONDS?: string;
   BEDROCK_MODEL_ID?: string;
   BEDROCK_ACCEPTS_IMAGES?: string;
   FLOW_DEFINITION_ARN?: string;
@@ -81,6 +88,22 @@ export const settings = {
   maxSpeakers: (c: Cloud) => number(c.env, "MAX_SPEAKERS", 4),
   language: (c: Cloud) => c.env.LANGUAGE || "en-US",
   minConfidence: (c: Cloud) => number(c.env, "REKOGNITION_MIN_CONFIDENCE", 50),
+  /** A typo must not silently fall back to the dearer video jobs (or to frames). */
+  visionMode: (c: Cloud): VisionMode => {
+    const mode = c.env.VISION_MODE?.trim() || "video";
+    if (mode !== "video" && mode !== "frames") {
+      throw new ConfigurationError(`VISION_MODE must be "video" or "frames", got "${mode}"`, ["VISION_MODE: not video or frames"]);
+    }
+    return mode;
+  },
+  /** Frames mode's sampling interval in ms; the same bounds stacks/settings.ts checks at synthesis. */
+  frameSampleMs: (c: Cloud) => {
+    const s = number(c.env, "FRAME_SAMPLE_SECONDS", DEFAULT_FRAME_SAMPLE_SECONDS);
+    if (!(s >= 0.5 && s <= 60)) {
+      throw new ConfigurationError(`FRAME_SAMPLE_SECONDS must be 0.5–60 seconds, got ${s}`, ["FRAME_SAMPLE_SECONDS: out of range"]);
+    }
+    return Math.round(s * 1000);
+  },
   limits: (c: Cloud) => ({
     maxBytes: number(c.env, "MAX_BYTES", 10 * 1024 ** 3),
     maxDurationMs: number(c.env, "MAX_DURATION_SECONDS", 6 * 3600) * 1000,

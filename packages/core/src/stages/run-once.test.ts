@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NonRetryableError, RetryableError } from "../errors.js";
+import { DiskFullError, NonRetryableError, RetryableError, StageTimeoutError } from "../errors.js";
 import { MemoryStateStore } from "./memory-state-store.js";
 import { runOnce, type RunOnceArgs } from "./run-once.js";
 import type { Publish } from "../ports.js";
@@ -71,5 +71,80 @@ describe("runOnce", () => {
     const h = harness();
     await expect(runOnce(h, h.args({ ctx: { attempt: 4, finalAttempt: true }, work: async () => { throw new Error("boom"); } }))).rejects.toThrow("boom");
     expect(h.published.map((p) => p.type)).toEqual(["Stage Failed"]);
+  });
+
+  it("ends stuck work at its deadline with StageTimeoutError, aborts the work's signal, and gives the stage back", async () => {
+    const h = harness();
+    let seen: AbortSignal | undefined;
+    const started = Date.now();
+    const stuck = h.args({ ctx: { attempt: 1, finalAttempt: false, timeoutMs: 60 }, work: (signal) => { seen = signal; return new Promise(() => {}); } });
+    const error = await runOnce(h, stuck).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StageTimeoutError);
+    expect((error as Error).message).toBe("detect-shots took longer than 0.06 s (its timeout); the engine may be stuck");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(error);
+    expect(h.published).toHaveLength(0);
+    // Given back: the next delivery runs the work.
+    await runOnce(h, h.args());
+    expect(h.calls()).toBe(1);
+  });
+
+  it("on the final attempt, settles a timeout as Stage Failed with the reason and still throws it", async () => {
+    const h = { ...harness(), timeoutMs: 40 };
+    const stuck = h.args({ ctx: { attempt: 3, finalAttempt: true }, work: () => new Promise(() => {}) });
+    await expect(runOnce(h, stuck)).rejects.toBeInstanceOf(StageTimeoutError);
+    expect(h.published).toEqual([
+      expect.objectContaining({
+        type: "Stage Failed",
+        detail: expect.objectContaining({ error: { name: "StageTimeoutError", message: "detect-shots took longer than 0.04 s (its timeout); the engine may be stuck" } }),
+      }),
+    ]);
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "failed" });
+  });
+
+  it("lets a delivery's deadline win over the stage's, and runs without one when neither is set", async () => {
+    const h = { ...harness(), timeoutMs: 10 };
+    const slow = (ms: number) => async () => { await new Promise((r) => setTimeout(r, ms)); return h.args().work(new AbortController().signal); };
+    await runOnce(h, h.args({ ctx: { attempt: 1, finalAttempt: false, timeoutMs: 500 }, work: slow(40) }));
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done" });
+    const free = harness();
+    await runOnce(free, free.args({ work: slow(40) }));
+    expect((await free.state.list(mediaId))[0]).toMatchObject({ status: "done" });
+  });
+
+  it("aborts the work's signal when the runtime gives up on the delivery", async () => {
+    const h = harness();
+    const runtime = new AbortController();
+    let seen: AbortSignal | undefined;
+    const run = runOnce(h, h.args({
+      ctx: { attempt: 1, finalAttempt: false, signal: runtime.signal },
+      work: (signal) => { seen = signal; return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new RetryableError("stopped")))); },
+    }));
+    while (!seen) await new Promise((r) => setTimeout(r, 1));
+    expect(seen.aborted).toBe(false);
+    runtime.abort(new Error("shutting down"));
+    await expect(run).rejects.toThrow("stopped");
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it("names a full disk: ENOSPC from the work settles as DiskFullError with \"disk full\" on the final attempt", async () => {
+    const h = harness();
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "/data/objects/x.json" });
+    const error = await runOnce(h, h.args({ ctx: { attempt: 4, finalAttempt: true }, work: async () => { throw enospc; } })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DiskFullError);
+    expect((error as Error).cause).toBe(enospc);
+    expect(h.published[0]?.detail).toMatchObject({ error: { name: "DiskFullError", message: "disk full: no space left on device for /data/objects/x.json (ENOSPC)" } });
+  });
+
+  it("gives the stage back when recording its success fails, so the retry does the work instead of finding it busy", async () => {
+    const h = harness();
+    const finish = h.state.finish.bind(h.state);
+    h.state.finish = async () => { throw Object.assign(new Error("database or disk is full"), { code: "ENOSPC" }); };
+    await expect(runOnce(h, h.args())).rejects.toBeInstanceOf(DiskFullError);
+    h.state.finish = finish;
+    await runOnce(h, h.args());
+    expect(h.calls()).toBe(2);
+    expect(h.published.map((p) => p.type)).toEqual(["Shots Detected"]);
   });
 });

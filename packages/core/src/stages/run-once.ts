@@ -1,5 +1,5 @@
 import { catalog, type DetailInput, type DetailType } from "../events/catalog.js";
-import { isRetryable } from "../errors.js";
+import { describeFault, isRetryable, StageTimeoutError } from "../errors.js";
 import type { ProgressFn, Publish, StageOutput, StateStore } from "../ports.js";
 import type { StageName } from "../stage-names.js";
 
@@ -10,6 +10,16 @@ export interface StageContext {
   /** True when the runtime will not retry again: a retryable error now ends in `Stage Failed`. */
   finalAttempt: boolean;
   progress?: ProgressFn;
+  /**
+   * Aborted when the runtime gives up on this delivery (locally: as soon as its handler returns or
+   * throws, so no engine process outlives the delivery that started it). The work's signal follows it.
+   */
+  signal?: AbortSignal;
+  /**
+   * This delivery's deadline for the stage's work (ms), e.g. scaled to the media's duration by the
+   * runtime; wins over `StageDeps.timeoutMs`. Absent or 0: no deadline.
+   */
+  timeoutMs?: number;
 }
 
 /** The ports every stage needs. */
@@ -18,6 +28,8 @@ export interface StageDeps {
   publish: Publish;
   /** How long a started stage is protected from a concurrent duplicate (ms). */
   leaseMs?: number;
+  /** The stage's deadline (ms) when a delivery brings none (`StageContext.timeoutMs`); absent: none. */
+  timeoutMs?: number;
 }
 
 /** An event a stage wants published, before version/mediaId/correlationId are filled in. */
@@ -35,10 +47,23 @@ export interface RunOnceArgs {
   stage: StageName;
   trigger: DetailType;
   ctx: StageContext;
-  work: () => Promise<WorkResult>;
+  /**
+   * The stage's work. `signal` aborts when the deadline passes or the runtime gives up on the
+   * delivery: an engine that runs a child process kills it then. Work that ignores it is abandoned.
+   */
+  work: (signal: AbortSignal) => Promise<WorkResult>;
 }
 
 const DEFAULT_LEASE_MS = 30 * 60_000;
+
+/**
+ * A started stage is protected from a concurrent duplicate for its lease; a deadline longer than the
+ * default lease stretches it, so a long but healthy run is never taken over while it still may finish.
+ */
+function leaseFor(deps: StageDeps, ctx: StageContext): number {
+  const timeout = ctx.timeoutMs ?? deps.timeoutMs ?? 0;
+  return Math.max(deps.leaseMs ?? DEFAULT_LEASE_MS, timeout > 0 ? timeout + 60_000 : 0);
+}
 
 function dedupeKey(mediaId: string, stage: StageName, type: DetailType): string {
   return `${mediaId}/${stage}/${type}`;
@@ -64,7 +89,7 @@ function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["eve
  * ones (and retryable ones on the final attempt) settle the stage as failed with `Stage Failed`.
  */
 export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
-  const claim = await deps.state.begin(args.mediaId, args.stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const claim = await deps.state.begin(args.mediaId, args.stage, leaseFor(deps, args.ctx));
   if (claim.status === "done" || claim.status === "failed") {
     await publishAll(deps, args.mediaId, args.stage, claim.output);
     return;
@@ -104,7 +129,7 @@ export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work">
   try {
     await args.start();
   } catch (error) {
-    await settleFailure(deps, args, claim.attempt, error);
+    await settleFailure(deps, args, claim.attempt, describeFault(error));
   }
 }
 
@@ -112,17 +137,56 @@ async function execute(deps: StageDeps, args: RunOnceArgs, attempt: number): Pro
   const { mediaId, correlationId, stage } = args;
   let result: WorkResult;
   try {
-    result = await args.work();
+    result = await withDeadline(args.work, stage, args.ctx.timeoutMs ?? deps.timeoutMs, args.ctx.signal);
   } catch (error) {
-    await settleFailure(deps, args, attempt, error);
+    await settleFailure(deps, args, attempt, describeFault(error));
     return;
   }
   const output: StageOutput = {
     events: result.emit.map((e) => fill(e, mediaId, correlationId)),
     facts: result.facts,
   };
-  await deps.state.finish(mediaId, stage, output);
+  try {
+    await deps.state.finish(mediaId, stage, output);
+  } catch (error) {
+    // A stage left running under this runtime's lease would look busy to the retry, which would
+    // then do nothing: give it back (best effort: the store may be what failed) and retry.
+    await deps.state.release(mediaId, stage).catch(() => undefined);
+    throw describeFault(error);
+  }
   await publishAll(deps, mediaId, stage, output);
+}
+
+/**
+ * Runs the work under its deadline. At the deadline the work's signal is aborted (an engine kills its
+ * child process) and the stage fails with `StageTimeoutError` at once, without waiting for the work
+ * to notice: a stuck engine may not answer its signal either.
+ */
+async function withDeadline(
+  work: RunOnceArgs["work"], stage: StageName, timeoutMs: number | undefined, outer: AbortSignal | undefined,
+): Promise<WorkResult> {
+  const controller = new AbortController();
+  const follow = () => controller.abort(outer?.reason);
+  if (outer?.aborted) follow();
+  else outer?.addEventListener("abort", follow, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const running = work(controller.signal);
+    if (!timeoutMs || timeoutMs <= 0 || !Number.isFinite(timeoutMs)) return await running;
+    // Past the deadline the work is abandoned; its late rejection is expected, not unhandled.
+    running.catch(() => undefined);
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new StageTimeoutError(stage, timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    return await Promise.race([running, deadline]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", follow);
+  }
 }
 
 /**

@@ -103,6 +103,33 @@ function reviewCommands(program: Command): void {
   });
 }
 
+/** `dlq list | redrive [<id>]`: the dead-letter table, read beside a server or redriven on a stopped data dir. */
+function dlqCommands(program: Command): void {
+  const dlq = program.command("dlq").description("dead letters: deliveries that failed on every attempt or could never be delivered; list and redrive them");
+  dlq
+    .command("list")
+    .description("dead letters not yet redriven, oldest first: id, time, media, route (stage), attempts, error (reads only: works beside a server)")
+    .option("--data-dir <dir>", "the data dir (default .media-pipeline)")
+    .option("--config <file>", "config file (default ./media-pipeline.config.json when present)")
+    .option("--all", "include dead letters already redriven")
+    .option("--json", "print them as a JSON array, errors whole")
+    .action(async (o: { dataDir?: string; config?: string; all?: boolean; json?: boolean }) => {
+      const { runDlqList } = await import("./dlq.js");
+      process.exitCode = await runDlqList({ flags: { dataDir: o.dataDir, config: o.config }, all: Boolean(o.all), json: Boolean(o.json) });
+    });
+  configOptions(
+    dlq
+      .command("redrive")
+      .description("put one dead letter (or every one not yet redriven) back on the bus, run it and what follows until settled; exits 1 if one fails again")
+      .argument("[id]", "a dead letter id from `dlq list`; without one, all of them")
+      .option("--out <dir>", "also write each completed media item's report to <out>/<mediaId>/")
+      .option("--json", "print the result as one JSON object"),
+  ).action(async (id: string | undefined, o) => {
+    const { runDlqRedrive } = await import("./dlq.js");
+    process.exitCode = await runDlqRedrive(id, { flags: flagsOf(o), json: Boolean(o.json), ...(o.out ? { out: o.out } : {}) });
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command("media-pipeline")
     .description("Event-driven media analysis: probe, audio, shots, labels, moderation, transcript, scene summaries, report.")
@@ -132,6 +159,18 @@ export function buildProgram(): Command {
   ).action(async (o) => {
     const { runResume } = await import("./analyze.js");
     process.exitCode = await runResume({ out: o.out, mode: progressMode(o), flags: flagsOf(o) });
+  });
+
+  configOptions(
+    program
+      .command("replay")
+      .description("deliver every event of one media item again to every route it matches, wait until they settle, and report what that produced (expected: nothing new); needs the data dir to itself")
+      .argument("<mediaId>", "the media item")
+      .option("--timeout <seconds>", "stop waiting after this long (default 600); what is left runs on the next start")
+      .option("--json", "print the result as one JSON object"),
+  ).action(async (mediaId: string, o) => {
+    const { runReplay } = await import("./replay.js");
+    process.exitCode = await runReplay(mediaId, { flags: flagsOf(o), json: Boolean(o.json), ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}) });
   });
 
   configOptions(
@@ -193,6 +232,7 @@ export function buildProgram(): Command {
     });
 
   reviewCommands(program);
+  dlqCommands(program);
 
   const pattern = program.command("pattern").description("EventBridge event patterns");
   pattern

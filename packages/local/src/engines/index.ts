@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type {
   AudioExtractor, LabelDetector, MediaProber, ModerationDetector, SceneSummarizer, ShotDetector, Transcriber,
 } from "@media-pipeline/core";
@@ -32,15 +33,21 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
  */
 export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEngines {
   const media = lazy(() => import("../media/index.js"));
-  const frameSource = lazy(async () =>
-    (await media()).createFfmpegFrameSource({
+  const vision = lazy(() => import("./vision/index.js"));
+  // Labels and moderation take the pass's frames as it decodes them, already at the object model's
+  // input size (the stream), and run in the vision threads: one decode, fanned out. The decoder gets
+  // the cores the vision threads leave (at least one), since both run at once.
+  const frameSource = lazy(async () => {
+    const v = await vision();
+    return (await media()).createFfmpegFrameSource({
       pathOf, bucket: config.bucket, sceneThreshold: config.sceneThreshold, sampleEveryMs: config.sampleEveryMs,
-    }),
-  );
+      stream: { maxSide: v.HUMAN_INPUT_SIDE, consumers: [v.LABELS_CONSUMER, v.MODERATION_CONSUMER] },
+      threads: Math.max(1, availableParallelism() - v.VISION_THREADS),
+    });
+  });
   const prober = lazy(async () => (await media()).createFfprobeProber({ pathOf }));
   const extractor = lazy(async () => (await media()).createFfmpegAudioExtractor({ pathOf }));
   const shots = lazy(async () => (await media()).createFfmpegShotDetector({ frames: await frameSource() }));
-  const vision = lazy(() => import("./vision/index.js"));
   const labels = lazy(async () => (await vision()).createHumanLabelDetector({ frames: await frameSource(), pathOf }));
   const moderation = lazy(async () => (await vision()).createNsfwModerationDetector({ frames: await frameSource(), pathOf }));
   const transcriber = lazy(async () =>

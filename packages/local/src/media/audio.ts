@@ -3,10 +3,12 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
   AudioResult,
+  DiskFullError,
   MediaPipelineError,
   MediaRejectedError,
   NonRetryableError,
   type AudioExtractor,
+  type EngineCallOptions,
   type ObjectRef,
   type ProgressFn,
 } from "@media-pipeline/core";
@@ -28,14 +30,14 @@ const SAMPLE_RATE = 16_000;
 export function createFfmpegAudioExtractor(options: FfmpegAudioExtractorOptions): AudioExtractor {
   const getBinaries = binariesFrom(options.binaries);
   return {
-    async extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn): Promise<AudioResult> {
+    async extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn, call: EngineCallOptions = {}): Promise<AudioResult> {
       const binaries = await getBinaries();
       const input = options.pathOf(source);
       const output = options.pathOf(target);
       await mkdir(dirname(output), { recursive: true });
       const temp = join(dirname(output), `.${basename(output)}.${process.pid}-${randomBytes(4).toString("hex")}.partial`);
       try {
-        await transcode(binaries, input, temp, onProgress);
+        await transcode(binaries, input, temp, onProgress, call.signal);
         const durationMs = await wavDurationMs(temp);
         await rename(temp, output);
         onProgress?.(1);
@@ -59,10 +61,20 @@ export function createFfmpegAudioExtractor(options: FfmpegAudioExtractorOptions)
   };
 }
 
-function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProgress?: ProgressFn): Promise<void> {
+function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
   const name = basename(input);
   return new Promise((resolve, reject) => {
-    fluentCommand(binaries, fileInput(input))
+    if (signal?.aborted) return reject(stopped(name, signal));
+    const command = fluentCommand(binaries, fileInput(input));
+    // A stage that gives up (its timeout) must not leave ffmpeg running: SIGKILL, since a stuck
+    // process may not answer SIGTERM. The promise settles from the abort, not from ffmpeg's exit.
+    const onAbort = () => {
+      command.kill("SIGKILL");
+      reject(stopped(name, signal!));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => signal?.removeEventListener("abort", onAbort);
+    command
       .noVideo()
       .audioChannels(1)
       .audioFrequency(SAMPLE_RATE)
@@ -75,11 +87,21 @@ function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProg
           onProgress(Math.min(0.99, Math.max(0, progress.percent / 100)), "extracting audio");
         }
       })
-      .on("end", () => resolve())
+      // Aborted while fluent-ffmpeg was still checking capabilities: there was nothing to kill yet.
+      .on("start", () => {
+        if (signal?.aborted) command.kill("SIGKILL");
+      })
+      .on("end", () => {
+        done();
+        resolve();
+      })
       .on("error", (error: Error, _stdout: string | null, stderr: string | null) => {
+        done();
         const detail = (stderr ?? "").trim().split("\n").slice(-4).join("\n");
         const cause = new Error(detail || error.message, { cause: error });
-        if (/does not contain any stream|matches no streams/i.test(detail)) {
+        if (/No space left on device|Disk quota exceeded/i.test(detail)) {
+          reject(new DiskFullError(`disk full: ffmpeg could not write the audio of ${name} (no space left on device)`, { cause }));
+        } else if (/does not contain any stream|matches no streams/i.test(detail)) {
           reject(new MediaRejectedError("no-usable-stream", `${name} has no audio stream to extract.`, { cause }));
         } else if (/killed with signal|SIGKILL|SIGTERM/i.test(error.message)) {
           reject(new MediaPipelineError(`ffmpeg was stopped while extracting audio from ${name}`, { cause, retryable: true }));
@@ -89,6 +111,13 @@ function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProg
       })
       .save(fileInput(temp));
   });
+}
+
+/** Why the extraction stopped: the stage's own reason (its timeout) when it gave one. */
+function stopped(name: string, signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new MediaPipelineError(`audio extraction from ${name} was stopped`, { retryable: true, cause: signal.reason });
 }
 
 /** Reads the WAV's own `data` chunk size: the length of what was written, not what the source claimed. */

@@ -9,7 +9,7 @@ import type { ObjectRef } from "@media-pipeline/core";
 import * as media from "../../../../test/helpers/media.js";
 import { resolveFfmpegBinaries, type SpawnFn } from "./binaries.js";
 import { createFfmpegFrameSource, jpegSize, parseMetadata } from "./frames.js";
-import type { FfmpegBinaries } from "./types.js";
+import type { FfmpegBinaries, StreamedFrame } from "./types.js";
 
 let root: string;
 let dir: string;
@@ -109,7 +109,71 @@ describe("createFfmpegFrameSource", () => {
     expect(set.frames[0]).toMatchObject({ width: 320, height: 180 });
   });
 
+  it("streams every frame at model size while the pass runs, from the same decode, to each consumer", async () => {
+    const counter = countingSpawn();
+    const source = createFfmpegFrameSource({ pathOf, bucket: "derived", spawn: counter.spawn, stream: { maxSide: 512, consumers: ["a", "b"] } });
+    const seen: Record<string, StreamedFrame[]> = { a: [], b: [] };
+    const headers: string[] = [];
+    const consume = async (name: "a" | "b") => {
+      for await (const frame of source.stream!("s1", ref(made.path), name)) {
+        seen[name].push(frame);
+        if (name === "a") headers.push((await readFile(frame.path)).subarray(0, 15).toString("latin1"));
+        frame.release();
+      }
+    };
+    const [set] = await Promise.all([source.frames("s1", ref(made.path)), consume("a"), consume("b")]);
+    expect(counter.passes()).toBe(1);
+    for (const name of ["a", "b"] as const) expect(seen[name].map((f) => f.index)).toEqual(set.frames.map((_, i) => i));
+    // 960×540 fitted into 512×512: the longer side at the model's 512, the aspect kept.
+    expect(headers.every((h) => h.startsWith("P6\n512 288\n255\n"))).toBe(true);
+    // Released by both consumers, so gone — files and directory — once the pass is over.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.a.some((f) => existsSync(f.path))).toBe(false);
+    expect((await readdir(join(root, "derived", "frames"))).filter((d) => d.startsWith("s1.raw-"))).toEqual([]);
+    // The stream changes nothing in what the pass returns.
+    expect(set.frames).toHaveLength(7);
+    expect(set.engine.settings).not.toHaveProperty("stream");
+  });
+
+  it("keeps a streamed frame until every consumer has released it, and gives late consumers nothing", async () => {
+    const source = createFfmpegFrameSource({ pathOf, bucket: "derived", stream: { maxSide: 256, consumers: ["labels", "moderation"] } });
+    const held: StreamedFrame[] = [];
+    const pass = source.frames("s2", ref(made.path));
+    for await (const frame of source.stream!("s2", ref(made.path), "labels")) {
+      frame.release();
+      held.push(frame);
+    }
+    await pass;
+    // Only "labels" came: while the pass ran, nothing was deleted for "moderation"; once it ended with
+    // no subscription left, everything went.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(held.length).toBe(7);
+    expect(held.some((f) => existsSync(f.path))).toBe(false);
+    const late: StreamedFrame[] = [];
+    for await (const frame of source.stream!("s2", ref(made.path), "moderation")) late.push(frame);
+    expect(late).toEqual([]);
+  });
+
+  it("holds a frame a consumer has not released past the end of the pass", async () => {
+    const source = createFfmpegFrameSource({ pathOf, bucket: "derived", stream: { maxSide: 256, consumers: ["only"] } });
+    let kept: StreamedFrame | undefined;
+    const pass = source.frames("s3", ref(made.path));
+    for await (const frame of source.stream!("s3", ref(made.path), "only")) {
+      if (kept) frame.release();
+      else kept = frame;
+    }
+    await pass;
+    expect(existsSync(kept!.path)).toBe(true);
+    kept!.release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(kept!.path)).toBe(false);
+    expect((await readdir(join(root, "derived", "frames"))).filter((d) => d.startsWith("s3.raw-"))).toEqual([]);
+  });
+
   it("rejects options that make no sense, loudly", () => {
+    expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", stream: { maxSide: 8, consumers: ["a"] } })).toThrow(/maxSide/);
+    expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", stream: { maxSide: 512, consumers: [] } })).toThrow(/consumers/);
+    expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", threads: 0 })).toThrow(/threads/);
     expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", sceneThreshold: 30 })).toThrow(/sceneThreshold/);
     expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", sampleEveryMs: 2 })).toThrow(/sampleEveryMs/);
     expect(() => createFfmpegFrameSource({ pathOf, bucket: "b", prefix: "/abs" })).toThrow(/prefix/);
@@ -118,11 +182,21 @@ describe("createFfmpegFrameSource", () => {
   const require = createRequire(import.meta.url);
   // The npm installer packages are dependencies: if they are missing, the install is broken and this fails.
   const npm = { ffmpeg: require("@ffmpeg-installer/ffmpeg").path as string, ffprobe: require("@ffprobe-installer/ffprobe").path as string };
-  it("finds the same cuts with the npm static ffmpeg build (~4.1)", async () => {
+  it("finds the same cuts with the npm static ffmpeg build (~4.1), and streams with it too", async () => {
     const npmBinaries: FfmpegBinaries = { ffmpegPath: npm.ffmpeg, ffprobePath: npm.ffprobe, version: "npm", origin: "npm" };
     const set = await createFfmpegFrameSource({ pathOf, bucket: "npm", binaries: npmBinaries }).frames("m6", ref(made.path));
     expect(set.cuts.map((c) => Math.round(c.timestampMs / 1000))).toEqual([0, 3, 5, 10]);
     expect(set.frames).toHaveLength(7);
+    const streaming = createFfmpegFrameSource({ pathOf, bucket: "npm", binaries: npmBinaries, threads: 1, stream: { maxSide: 512, consumers: ["a"] } });
+    const indices: number[] = [];
+    const [again] = await Promise.all([
+      streaming.frames("m8", ref(made.path)),
+      (async () => {
+        for await (const f of streaming.stream!("m8", ref(made.path), "a")) (indices.push(f.index), f.release());
+      })(),
+    ]);
+    expect(again.frames).toHaveLength(7);
+    expect(indices).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 });
 

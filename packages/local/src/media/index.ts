@@ -1,4 +1,4 @@
-export type { DecodedFrame, FfmpegBinaries, FrameSet, FrameSource, PathOf } from "./types.js";
+export type { DecodedFrame, FfmpegBinaries, FrameSet, FrameSource, PathOf, StreamedFrame } from "./types.js";
 export { fluentCommand, resolveFfmpegBinaries, type ResolveBinariesOptions, type SpawnFn } from "./binaries.js";
 export { createFfprobeProber, type FfprobeProberOptions } from "./probe.js";
 export { createFfmpegAudioExtractor, type FfmpegAudioExtractorOptions } from "./audio.js";

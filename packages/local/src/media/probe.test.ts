@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MediaRejectedError, type ObjectRef } from "@media-pipeline/core";
+import * as bad from "../../../../test/helpers/bad-media.js";
 import * as media from "../../../../test/helpers/media.js";
 import { createFfprobeProber, inspectContainer } from "./probe.js";
 import type { FfmpegBinaries } from "./types.js";
@@ -83,6 +84,17 @@ describe("createFfprobeProber accepts", () => {
     expect(result.streams.map((s) => s.type).sort()).toEqual(["attachment", "audio"]);
   });
 
+  it("a complete MP4 whose headers claim 100 h for 5 s of samples: the 5 s, with a note saying why", async () => {
+    const made = await bad.makeLyingDurationMp4(dir);
+    const result = await prober().probe(ref(made.path), limits);
+    expect(result).toMatchObject({ kind: "video", hasVideo: true, hasAudio: true });
+    expect(Math.abs(result.durationMs - made.realMs)).toBeLessThan(100);
+    expect(result.engine.note).toMatch(/header declares 100 h 0 min, but its tracks hold 5 s: the 5 s that are there were analysed/);
+    // The same file with honest headers carries no note.
+    const honest = await prober().probe(ref(join(dir, "honest-lying-duration.mp4")), limits);
+    expect([honest.durationMs, honest.engine.note]).toEqual([result.durationMs, undefined]);
+  });
+
   it("a file name with spaces, quotes and unicode", async () => {
     const made = await media.makeCutVideo(dir, { name: `it's a "clip" – été 映像 -x.mp4`, segments: [1] });
     const result = await prober().probe(ref(made.path), limits);
@@ -122,6 +134,13 @@ describe("createFfprobeProber rejects", () => {
     expect(error.reason).toBe("not-media");
     expect(error.message).toMatch(/not an audio or video file/);
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it("a PNG or JPEG renamed .mp4 as not-media, saying it is a still image", async () => {
+    for (const [file, codec] of [[await bad.makeImageAsMp4(dir, "png"), "png"], [await bad.makeImageAsMp4(dir, "jpg"), "mjpeg"]] as const) {
+      const error = await rejection(file);
+      expect([error.reason, error.message]).toEqual(["not-media", `${basename(file)} is a still image (${codec}), not audio or video: upload the video or recording itself.`]);
+    }
   });
 
   it("random bytes as not-media", async () => {
@@ -178,6 +197,37 @@ describe("createFfprobeProber rejects", () => {
   });
 });
 
+describe("createFfprobeProber rejects, with a message that says what is wrong", () => {
+  it("Sonic audio, which ffmpeg identifies but only decodes experimentally, as unsupported (not as 'not media')", async () => {
+    const error = await rejection(await bad.makeSonicAudio(dir));
+    expect(error.reason).toBe("unsupported");
+    expect(error.message).toMatch(/uses the sonic codec, which this ffmpeg only has an experimental decoder for.*re-encode it/);
+  });
+
+  it("an Ogg file cut inside a page, or exactly between pages, as truncated (ffprobe alone reports a shorter, complete file)", async () => {
+    const inside = await rejection(await bad.makeTruncatedOgg(dir));
+    expect([inside.reason, inside.message]).toEqual(["truncated", expect.stringMatching(/cut short: it stops inside an Ogg page at byte \d+/)]);
+    for (const opus of [false, true]) {
+      const between = await rejection(await bad.makeTruncatedOgg(dir, { opus, atPageBoundary: true }));
+      expect([between.reason, between.message]).toEqual(["truncated", expect.stringMatching(/last Ogg page is not marked as the end of the stream/)]);
+    }
+  });
+
+  it("recordings with a header and no samples, in every audio container, as no-usable-stream", async () => {
+    const expected = {
+      ogg: /holds only its Ogg stream headers and no audio or video \(0 s\)/,
+      opus: /holds only its Ogg stream headers and no audio or video \(0 s\)/,
+      mp3: /starts like an MP3 file, but ffmpeg finds no audio or video in it that it can read: it holds a header without samples/,
+      flac: /has an audio stream of 0 s, so nothing to listen to/,
+      m4a: /has no audio or video \(found: no streams at all\)/,
+    };
+    for (const [format, message] of Object.entries(expected)) {
+      const error = await rejection(await bad.makeZeroLengthAudioIn(dir, format as keyof typeof expected));
+      expect([format, error.reason, error.message]).toEqual([format, "no-usable-stream", expect.stringMatching(message)]);
+    }
+  });
+});
+
 describe("inspectContainer", () => {
   it("walks a complete MP4 without finding truncation", async () => {
     const made = await media.makeCutVideo(dir, { name: "walk.mp4", segments: [1] });
@@ -208,11 +258,17 @@ describe("createFfprobeProber with the npm installer binaries", () => {
       [media.makeTruncatedMp3(dir), "truncated"],
       [media.makeUnknownCodec(dir), "unsupported"],
       [media.makeSubtitlesOnly(dir), "no-usable-stream"],
+      [bad.makeSonicAudio(dir, "sonic-npm.mkv"), "unsupported"],
+      [bad.makeTruncatedOgg(dir, { atPageBoundary: true }), "truncated"],
+      [bad.makeZeroLengthAudioIn(dir, "mp3"), "no-usable-stream"],
     ];
     for (const [made, reason] of cases) {
       const path = await made;
       const error = await npmProber().probe(ref(path), limits).catch((e: unknown) => e);
       expect([basename(path), (error as MediaRejectedError).reason]).toEqual([basename(path), reason]);
     }
+    const lying = await bad.makeLyingDurationMp4(dir, 100, "lying-npm.mp4");
+    // ffprobe 4.1 already reports the tracks' 5 s as the file's duration, so there is nothing to note.
+    expect((await npmProber().probe(ref(lying.path), limits)).durationMs).toBeCloseTo(lying.realMs, -2);
   });
 });

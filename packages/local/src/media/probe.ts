@@ -1,4 +1,4 @@
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import {
   MediaRejectedError,
   ProbeResult,
@@ -9,7 +9,10 @@ import {
   type ObjectRef,
 } from "@media-pipeline/core";
 import { binariesFrom, decodableCodecs, fileInput, runProcess, type SpawnFn } from "./binaries.js";
+import { formatBytes, formatDuration, inspectContainer, type ContainerCheck } from "./container.js";
 import type { FfmpegBinaries, PathOf } from "./types.js";
+
+export { formatBytes, formatDuration, inspectContainer, type ContainerCheck } from "./container.js";
 
 export interface FfprobeProberOptions {
   pathOf: PathOf;
@@ -56,10 +59,15 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
       );
       const stderr = run.stderr.trim();
       const cause = stderr ? new Error(stderr) : undefined;
-      if (run.code !== 0) throw classifyFailure(name, stderr, box.isoBmff, cause);
+      if (run.code !== 0) throw classifyFailure(name, stderr, box, cause);
 
       const json = JSON.parse(run.stdout || "{}") as FfprobeJson;
       const format = json.format ?? {};
+      // ffmpeg reads a PNG or JPEG as a one-frame "video" with no length: say what it really is.
+      if (/^(image2|\w+_pipe)$/.test(format.format_name ?? "")) {
+        const codec = json.streams?.[0]?.codec_name ?? "image";
+        throw new MediaRejectedError("not-media", `${name} is a still image (${codec}), not audio or video: upload the video or recording itself.`);
+      }
       const codecs = await decodableCodecs(binaries, options.spawn);
       const streams = (json.streams ?? []).map(toMediaStream);
       const avStreams = (json.streams ?? []).filter((s) => isPrimary(s));
@@ -73,7 +81,16 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
       }
       const hasVideo = decodable.some((s) => s.codec_type === "video");
       const audio = decodable.filter((s) => s.codec_type === "audio");
-      const durationMs = declaredDurationMs(format, json.streams ?? []);
+      const declared = declaredDurationMs(format, json.streams ?? []);
+      // An MP4 whose boxes add up holds all its samples; its movie header (mvhd) can still claim
+      // hours the sample tables do not have. The tracks are what plays and what every stage decodes.
+      const tracks = box.verified && box.isoBmff ? tracksEndMs(json.streams ?? []) : undefined;
+      const headerLies = declared !== undefined && tracks !== undefined && tracks > 0 && declared > tracks + slackMs(tracks);
+      const durationMs = headerLies ? tracks : declared;
+      const note = headerLies
+        ? `The file's header declares ${formatDuration(declared)}, but its tracks hold ${formatDuration(tracks)}: the ${formatDuration(tracks)} that are there were analysed. ` +
+          "The header is damaged; remuxing (ffmpeg -i in.mp4 -c copy out.mp4) repairs it for players."
+        : undefined;
       const hasAudio = audio.length > 0 && (durationMs ?? 0) > 0 && audio.some((s) => Number(s.channels ?? 1) > 0);
       if (!hasVideo && !hasAudio) throw noUsableStream(name, json.streams ?? [], durationMs);
       if (durationMs === undefined || durationMs <= 0) {
@@ -92,7 +109,7 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
             : `${name} is ${formatDuration(durationMs)} long, over the ${formatDuration(limits.maxDurationMs)} limit: trim it or split it into parts.`,
         );
       }
-      // The box/RIFF walk already proved the sizes add up; a duration estimated from the bitrate
+      // The box/RIFF walk (or Ogg's end-of-stream mark) already proved nothing is missing; a duration estimated from the bitrate
       // (raw AAC, MP3 without a Xing header) shrinks with the file, so there is nothing to compare.
       const estimated = /Estimating duration from bitrate/i.test(stderr);
       if (!box.verified && !estimated && !(await readsToTheEnd(binaries, path, durationMs, options.spawn))) {
@@ -110,7 +127,7 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
         streams,
         hasVideo,
         hasAudio,
-        engine: { name: "ffprobe", version: binaries.version, settings: { origin: binaries.origin } },
+        engine: { name: "ffprobe", version: binaries.version, settings: { origin: binaries.origin }, ...(note ? { note } : {}) },
       });
     },
   };
@@ -122,6 +139,7 @@ interface FfprobeStream {
   codec_name?: string;
   codec_tag_string?: string;
   duration?: string;
+  start_time?: string;
   width?: number;
   height?: number;
   avg_frame_rate?: string;
@@ -180,6 +198,17 @@ function declaredDurationMs(format: FfprobeJson["format"] & object, streams: Ffp
   return candidates.length ? Math.round(Math.max(...candidates) * 1000) : undefined;
 }
 
+/** Where the last primary stream ends by its own sample tables (start + duration), if every one says. */
+function tracksEndMs(streams: FfprobeStream[]): number | undefined {
+  const ends = streams.filter(isPrimary).map((s) => Math.max(0, Number(s.start_time) || 0) + Number(s.duration));
+  return ends.length && ends.every(Number.isFinite) ? Math.round(Math.max(...ends) * 1000) : undefined;
+}
+
+/** Declared and real ends differ a little legitimately (edit lists, encoder padding). */
+function slackMs(durationMs: number): number {
+  return 2000 + durationMs * 0.005;
+}
+
 function noUsableStream(name: string, streams: FfprobeStream[], durationMs: number | undefined): MediaRejectedError {
   const cover = streams.some(isCoverArt);
   const audio = streams.some((s) => s.codec_type === "audio");
@@ -192,21 +221,48 @@ function noUsableStream(name: string, streams: FfprobeStream[], durationMs: numb
   return new MediaRejectedError("no-usable-stream", `${name} has ${what}: upload a file with sound or moving pictures.`);
 }
 
-function classifyFailure(name: string, stderr: string, isoBmff: boolean, cause: Error | undefined): Error {
+function classifyFailure(name: string, stderr: string, box: ContainerCheck, cause: Error | undefined): Error {
   const lastLine = stderr.split("\n").filter(Boolean).pop() ?? "ffprobe failed";
   // Our problem, not the media's: let the stage retry (and an operator see it).
   if (/Permission denied|No such file|Too many open files|Cannot allocate memory/i.test(stderr)) {
     return new RetryableError(`ffprobe could not open ${name}: ${lastLine}`, { cause });
   }
-  if (/moov atom not found/i.test(stderr) && isoBmff) {
+  // ffmpeg knows the codec but will only decode it with -strict experimental (e.g. Sonic audio): every
+  // later stage would fail the same way, and an experimental decoder's output is not to be trusted.
+  const experimental = /The decoder '([^']+)' is experimental/i.exec(stderr);
+  if (experimental) {
+    return new MediaRejectedError(
+      "unsupported",
+      `${name} uses the ${experimental[1]} codec, which this ffmpeg only has an experimental decoder for, so the pipeline does not decode it: ` +
+        "re-encode it to H.264/AAC (or FLAC/WAV for audio only) and upload again.",
+      { cause },
+    );
+  }
+  if (/moov atom not found/i.test(stderr) && box.isoBmff) {
     return new MediaRejectedError(
       "truncated",
       `${name} is an MP4 whose index (moov atom) is missing, which happens when an upload or recording stops early. Upload the complete file again.`,
       { cause },
     );
   }
+  if (box.headersOnly) {
+    return new MediaRejectedError(
+      "no-usable-stream",
+      `${name} holds only its ${box.format} stream headers and no audio or video (0 s): the recording is empty or stopped right after it started. Record or export it again.`,
+      { cause },
+    );
+  }
   if (/partial file|end of file|truncat|premature/i.test(stderr)) {
     return new MediaRejectedError("truncated", `${name} ends early (${lastLine}). Upload the complete file again.`, { cause });
+  }
+  if (box.format) {
+    // It announces itself as media, so "not media" would be wrong: it is an empty or broken one.
+    return new MediaRejectedError(
+      "no-usable-stream",
+      `${name} starts like ${article(box.format)} ${box.format} file, but ffmpeg finds no audio or video in it that it can read: ` +
+        "it holds a header without samples, or is damaged. Export it again and upload the new file.",
+      { cause },
+    );
   }
   return new MediaRejectedError(
     "not-media",
@@ -215,72 +271,8 @@ function classifyFailure(name: string, stderr: string, isoBmff: boolean, cause: 
   );
 }
 
-const ISO_BOXES = new Set(["ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "styp", "sidx", "moof", "uuid", "meta"]);
-
-export interface ContainerCheck {
-  /** An MP4/MOV/M4A (ISO base media) box structure. */
-  isoBmff: boolean;
-  /** The declared sizes were checked to the end of the file and add up: no tail read needed. */
-  verified?: boolean;
-  /** Why the file is cut short, in words. */
-  truncated?: string;
-}
-
-/**
- * Checks the sizes a container declares against the file's real size, before ffprobe runs: the
- * top-level MP4/MOV boxes (a 16-byte read per box, ~1 ms in all) and the RIFF header of WAV/AVI.
- * A box or chunk that claims to reach past the end means the file was cut short, even when the index
- * sits at the front and ffprobe happily reports the full duration (ffprobe's WAV reader silently
- * shortens the duration to what is there).
- */
-export async function inspectContainer(path: string, sizeBytes: number): Promise<ContainerCheck> {
-  const file = await open(path, "r");
-  try {
-    const header = Buffer.alloc(16);
-    const first = await file.read(header, 0, 16, 0);
-    if (first.bytesRead >= 12 && header.toString("latin1", 0, 4) === "RIFF") {
-      const declared = header.readUInt32LE(4) + 8;
-      const form = header.toString("latin1", 8, 12).trim();
-      // Streaming writers leave a 0xFFFFFFFF-ish placeholder: only a plausible size is evidence.
-      if (header.readUInt32LE(4) >= 0xfffffff0) return { isoBmff: false };
-      return declared > sizeBytes
-        ? { isoBmff: false, truncated: `its ${form} header declares ${formatBytes(declared)} but only ${formatBytes(sizeBytes)} are there` }
-        : { isoBmff: false, verified: true };
-    }
-    let offset = 0;
-    let boxes = 0;
-    let fragmented = false;
-    while (offset < sizeBytes && boxes < 10_000) {
-      const { bytesRead } = await file.read(header, 0, 16, offset);
-      if (bytesRead < 8) {
-        return boxes === 0 ? { isoBmff: false } : { isoBmff: true, truncated: `it stops inside a box header at byte ${offset}` };
-      }
-      const type = header.toString("latin1", 4, 8);
-      if (boxes === 0 && !ISO_BOXES.has(type)) return { isoBmff: false };
-      if (!/^[\x20-\x7e]{4}$/.test(type)) return { isoBmff: true };
-      fragmented ||= type === "moof";
-      let size = header.readUInt32BE(0);
-      if (size === 1) {
-        if (bytesRead < 16) return { isoBmff: true, truncated: `it stops inside the '${type}' box header` };
-        size = Number(header.readBigUInt64BE(8));
-      } else if (size === 0) {
-        return { isoBmff: true }; // "runs to the end of the file": nothing declared to compare
-      }
-      if (size < 8) return { isoBmff: boxes > 0 };
-      if (offset + size > sizeBytes) {
-        return {
-          isoBmff: true,
-          truncated: `its '${type}' box declares ${formatBytes(size)} but only ${formatBytes(sizeBytes - offset)} are there`,
-        };
-      }
-      offset += size;
-      boxes += 1;
-    }
-    // A fragmented MP4 cut exactly between fragments still adds up; let the tail read judge it.
-    return { isoBmff: boxes > 0, verified: boxes > 0 && offset === sizeBytes && !fragmented };
-  } finally {
-    await file.close();
-  }
+function article(word: string): string {
+  return /^(MP3|Ogg|AAC|AMR|AVI)/.test(word) ? "an" : "a";
 }
 
 /**
@@ -305,25 +297,4 @@ async function readsToTheEnd(binaries: FfmpegBinaries, path: string, durationMs:
   }
   // Declared and last-packet times differ a little legitimately (edit lists, encoder padding).
   return reached >= declared - (2 + declared * 0.005);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  const hours = seconds / 3600;
-  if (hours < 24 * 365) return `${Math.floor(hours)} h ${Math.round((seconds % 3600) / 60)} min`;
-  return `${Math.round(hours / (24 * 365))} years`;
 }

@@ -45,4 +45,22 @@ export interface FrameSet {
  */
 export interface FrameSource {
   frames(mediaId: string, source: ObjectRef, onProgress?: (fraction: number) => void): Promise<FrameSet>;
+  /**
+   * The frames of a running pass as it writes them, already scaled for the vision models, so that
+   * inference overlaps the decode instead of waiting for it. Optional: a source without it (or a pass
+   * that already finished) yields nothing, and consumers read the FrameSet's JPEGs instead.
+   */
+  stream?(mediaId: string, source: ObjectRef, consumer: string): AsyncIterable<StreamedFrame>;
+}
+
+/**
+ * One frame of a running pass for one consumer: frame `index` of the FrameSet the pass will return,
+ * as a binary PPM (RGB) file scaled to fit the models' input. The file stays until every consumer the
+ * source was set up for has released it; release it once it has been read.
+ */
+export interface StreamedFrame {
+  index: number;
+  /** Absolute path of the PPM file. */
+  path: string;
+  release(): void;
 }

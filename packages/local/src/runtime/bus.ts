@@ -1,10 +1,42 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
-  compilePattern, isRetryable, makeEvent, parseEvent, type AnyPipelineEvent, type CompiledPattern, type DetailType,
-  type Publish, type Route, type StageHandler, type StageName,
+  compilePattern, describeFault, DiskFullError, isRetryable, makeEvent, NonRetryableError, parseEvent, RetryableError,
+  type AnyPipelineEvent, type CompiledPattern, type DetailType, type Publish, type Route, type StageHandler, type StageName,
 } from "@media-pipeline/core";
 import type { Db } from "./db.js";
+
+/** An event row that can never be delivered: its body is not JSON, or it does not match the catalog. */
+export class PoisonEventError extends NonRetryableError {}
+
+const deliveryScope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * The signal of the delivery this code runs in, if any: aborted once the delivery's handler returns
+ * or throws (a stage that timed out gives up that way). Engine adapters that the stage code calls
+ * without a signal read it here, so their child processes never outlive the delivery.
+ */
+export function currentDeliverySignal(): AbortSignal | undefined {
+  return deliveryScope.getStore();
+}
+
+/**
+ * SQLite reports a full disk and a held lock by code only; name them so the dead-letter table and the
+ * progress lines say what a person can act on. Node's ENOSPC/EDQUOT are named by core.
+ */
+export function describeBusFault(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL") return new DiskFullError("disk full: the database cannot grow (SQLITE_FULL)", { cause: error });
+  if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
+    return new RetryableError(`database busy: another connection held the write lock longer than busy_timeout (${code})`, { cause: error });
+  }
+  return describeFault(error);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
 
 export interface BusOptions {
   db: Db;
@@ -18,6 +50,8 @@ export interface BusOptions {
   baseBackoffMs?: number;
   account?: string;
   region?: string;
+  /** The deadline (ms) of one delivery of `stage` for `event` (e.g. scaled to the media's duration); undefined: the stage's own. */
+  timeoutFor?: (stage: StageName, event: AnyPipelineEvent) => number | undefined;
 }
 
 export interface DeliveryNotice {
@@ -30,7 +64,11 @@ export interface DeliveryNotice {
   error?: string;
 }
 
-interface PendingRow { event_seq: number; route: string; attempts: number; body: string }
+interface PendingRow { event_seq: number; route: string; attempts: number; body: string; media_id: string | null }
+
+/** First and longest wait before trying again a delivery whose outcome could not be recorded. */
+const HOLD_BASE_MS = 250;
+const HOLD_MAX_MS = 10_000;
 
 /**
  * The local event bus: durable and at-least-once, like EventBridge. Every event is written to SQLite
@@ -39,7 +77,13 @@ interface PendingRow { event_seq: number; route: string; attempts: number; body:
  * Stage outputs are published with a dedupe key, so a stage that re-publishes after a crash does not
  * create a second event.
  *
- * Emits `event` (AnyPipelineEvent, seq), `delivery` (DeliveryNotice) and `progress`.
+ * Emits `event` (AnyPipelineEvent, seq), `delivery` (DeliveryNotice), `progress`, and `fault` (the
+ * database could not be read for a dispatch pass; the bus tries again shortly).
+ *
+ * Faults: a handler gets a deadline (`timeoutFor`) and a signal that aborts when it returns or
+ * throws; an event row that cannot be parsed is dead-lettered at once; when a delivery's outcome
+ * cannot be written (a full disk, a lock held past busy_timeout) its row stays pending and it runs
+ * again after a backoff, so nothing is lost and nothing crashes.
  */
 export class DurableBus extends EventEmitter {
   private readonly compiled: Array<{ route: Route; pattern: CompiledPattern }>;
@@ -51,6 +95,11 @@ export class DurableBus extends EventEmitter {
   private readonly insertTx;
   private readonly sql;
   private kickScheduled = false;
+  /**
+   * Deliveries whose outcome could not be written (a full disk, a lock held past busy_timeout): their
+   * rows are still pending, so nothing is lost, and they wait here, in memory, before running again.
+   */
+  private readonly held = new Map<string, { until: number; failures: number }>();
 
   constructor(private readonly opts: BusOptions) {
     super();
@@ -61,7 +110,7 @@ export class DurableBus extends EventEmitter {
     // Prepared once: preparing a statement costs more than running it on this hot path.
     this.sql = {
       due: opts.db.prepare(
-        `SELECT d.event_seq, d.route, d.attempts, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        `SELECT d.event_seq, d.route, d.attempts, e.body, e.media_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
          WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
       ),
       nextRetry: opts.db.prepare("SELECT min(next_at) t FROM deliveries WHERE status = 'pending' AND next_at > ?"),
@@ -131,6 +180,11 @@ export class DurableBus extends EventEmitter {
     return row.n;
   }
 
+  /** Looks for due deliveries now (after rows were changed behind the bus's back, as a redrive does). */
+  wake(): void {
+    this.kick();
+  }
+
   /** Coalesces the dispatch passes a burst of publishes and completions asks for into one. */
   private kick(): void {
     if (this.kickScheduled) return;
@@ -150,57 +204,119 @@ export class DurableBus extends EventEmitter {
     const free = this.opts.workers - this.inflight.size;
     if (free <= 0) return;
     const now = Date.now();
-    const rows = this.sql.due.all(now, free + this.inflight.size) as PendingRow[];
-    for (const row of rows) {
-      const key = `${row.event_seq}/${row.route}`;
-      if (this.inflight.has(key) || this.inflight.size >= this.opts.workers) continue;
-      this.inflight.add(key);
-      void this.deliver(row).finally(() => {
-        this.inflight.delete(key);
-        this.kick();
-      });
+    let wakeAt: number | undefined;
+    try {
+      const rows = this.sql.due.all(now, free + this.inflight.size + this.held.size) as PendingRow[];
+      for (const row of rows) {
+        const key = `${row.event_seq}/${row.route}`;
+        if (this.inflight.has(key) || this.inflight.size >= this.opts.workers) continue;
+        const hold = this.held.get(key);
+        if (hold && hold.until > now) continue;
+        this.inflight.add(key);
+        void this.deliver(row).finally(() => {
+          this.inflight.delete(key);
+          this.kick();
+        });
+      }
+      // Wake up for the earliest retry that is not due yet.
+      wakeAt = (this.sql.nextRetry.get(now) as { t: number | null }).t ?? undefined;
+    } catch (error) {
+      // The database could not be read (a lock, a failing disk): try again shortly rather than stop.
+      this.emit("fault", describeBusFault(error));
+      wakeAt = now + HOLD_BASE_MS;
     }
-    // Wake up for the earliest retry that is not due yet.
-    const next = this.sql.nextRetry.get(now) as { t: number | null };
-    if (next.t !== null) this.timer = setTimeout(() => this.dispatch(), Math.max(5, next.t - now));
+    for (const { until } of this.held.values()) if (until > now && (wakeAt === undefined || until < wakeAt)) wakeAt = until;
+    if (wakeAt !== undefined) this.timer = setTimeout(() => this.dispatch(), Math.max(5, wakeAt - now));
+  }
+
+  /** Keeps a delivery whose outcome could not be recorded out of dispatch for a while, backing off. */
+  private hold(key: string): void {
+    const failures = (this.held.get(key)?.failures ?? 0) + 1;
+    const delay = Math.min(HOLD_MAX_MS, HOLD_BASE_MS * 2 ** (failures - 1)) * (0.75 + Math.random() * 0.5);
+    this.held.set(key, { until: Date.now() + Math.round(delay), failures });
   }
 
   private async deliver(row: PendingRow): Promise<void> {
+    const key = `${row.event_seq}/${row.route}`;
     const route = this.compiled.find((c) => c.route.name === row.route)?.route;
     const attempt = row.attempts + 1;
     let event: AnyPipelineEvent | undefined;
     let stage: StageName = route?.stage ?? "probe";
     const notice = (status: DeliveryNotice["status"], error?: string) =>
-      this.emit("delivery", { seq: row.event_seq, route: row.route, stage, mediaId: event?.detail.mediaId ?? "", attempt, status, ...(error ? { error } : {}) } satisfies DeliveryNotice);
+      this.emit("delivery", { seq: row.event_seq, route: row.route, stage, mediaId: event?.detail.mediaId ?? row.media_id ?? "", attempt, status, ...(error ? { error } : {}) } satisfies DeliveryNotice);
+    // Aborted when the handler returns or throws: whatever engine work it started ends with it.
+    const scope = new AbortController();
+    let outcome: { ok: true } | { ok: false; error: unknown };
     try {
-      if (!route) throw new Error(`No route named "${row.route}" in this runtime's route table`);
+      // Wiring errors and poison events fail the same way every time: non-retryable, dead-lettered at once.
+      if (!route) throw new NonRetryableError(`No route named "${row.route}" in this runtime's route table`);
       stage = route.stage;
-      event = parseEvent(JSON.parse(row.body));
+      event = this.parse(row);
       const handler = this.opts.handlers[route.stage];
-      if (!handler) throw new Error(`No handler for stage "${route.stage}"`);
+      if (!handler) throw new NonRetryableError(`No handler for stage "${route.stage}"`);
       notice("start");
       const mediaId = event.detail.mediaId;
-      await handler(event, {
+      const timeoutMs = this.opts.timeoutFor?.(stage, event);
+      const ctx = {
         attempt,
         finalAttempt: attempt >= this.maxAttempts,
-        progress: (fraction, note) => this.emit("progress", { mediaId, stage, fraction, note }),
-      });
+        progress: (fraction: number, note?: string) => this.emit("progress", { mediaId, stage, fraction, note }),
+        signal: scope.signal,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      };
+      await deliveryScope.run(scope.signal, () => handler(event!, ctx));
+      outcome = { ok: true };
+    } catch (error) {
+      outcome = { ok: false, error: describeBusFault(error) };
+    } finally {
+      scope.abort(new RetryableError(`the delivery of event #${row.event_seq} to ${row.route} ended`));
+    }
+    try {
+      this.record(row, attempt, outcome, notice);
+      this.held.delete(key);
+    } catch (error) {
+      // The outcome could not be written (disk full, lock held past busy_timeout). The row is still
+      // pending, so the delivery is not lost: it runs again after a backoff, and a stage that
+      // finished meanwhile re-publishes its stored output instead of running twice.
+      this.hold(key);
+      const why = messageOf(describeBusFault(error));
+      const what = outcome.ok ? why : `${messageOf(outcome.error)}; and its outcome could not be recorded: ${why}`;
+      notice("retry", what);
+    }
+  }
+
+  private parse(row: PendingRow): AnyPipelineEvent {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(row.body);
+    } catch (cause) {
+      throw new PoisonEventError(`poison event #${row.event_seq}: its stored body is not JSON (${(cause as Error).message})`, { cause });
+    }
+    try {
+      return parseEvent(raw);
+    } catch (cause) {
+      throw new PoisonEventError(`poison event #${row.event_seq}: it does not match the event catalog: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  private record(row: PendingRow, attempt: number, outcome: { ok: true } | { ok: false; error: unknown }, notice: (status: DeliveryNotice["status"], error?: string) => void): void {
+    if (outcome.ok) {
       this.sql.done.run(attempt, Date.now(), row.event_seq, row.route);
       notice("done");
-    } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      // Wiring and validation errors will fail the same way every time: dead-letter them at once.
-      if (attempt >= this.maxAttempts || !isRetryable(error)) {
-        this.opts.db.transaction(() => {
-          this.sql.dead.run(attempt, message, Date.now(), row.event_seq, row.route);
-          this.sql.deadLetter.run(row.event_seq, row.route, attempt, message, Date.now());
-        })();
-        notice("dead", message);
-      } else {
-        const delay = this.baseBackoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
-        this.sql.retry.run(attempt, Date.now() + Math.round(delay), message, Date.now(), row.event_seq, row.route);
-        notice("retry", message);
-      }
+      return;
+    }
+    const { error } = outcome;
+    const message = messageOf(error);
+    if (attempt >= this.maxAttempts || !isRetryable(error)) {
+      this.opts.db.transaction(() => {
+        this.sql.dead.run(attempt, message, Date.now(), row.event_seq, row.route);
+        this.sql.deadLetter.run(row.event_seq, row.route, attempt, message, Date.now());
+      })();
+      notice("dead", message);
+    } else {
+      const delay = this.baseBackoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
+      this.sql.retry.run(attempt, Date.now() + Math.round(delay), message, Date.now(), row.event_seq, row.route);
+      notice("retry", message);
     }
   }
 }

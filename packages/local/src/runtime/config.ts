@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { NonRetryableError, parseThresholds, type ModerationThresholds } from "@media-pipeline/core";
+import { NonRetryableError, parseThresholds, StageName, type ModerationThresholds } from "@media-pipeline/core";
 
 /** Configuration that cannot be used as given; the message names the setting. */
 export class ConfigError extends NonRetryableError {}
@@ -30,7 +30,46 @@ export interface LocalConfig {
    * (committed files), and never shown in results.
    */
   llmApiKey?: string;
+  /** Per-stage deadlines set by the user (ms; 0 = none), replacing the defaults: see `stageTimeoutMs`. */
+  stageTimeoutsMs?: Partial<Record<StageName, number>>;
 }
+
+/**
+ * Default deadlines: `max(baseSeconds, perMediaSecond × duration)`. They catch a stuck engine, not a
+ * slow one: the factors leave 4–10× headroom over what these stages measured on 2 cores (audio 0.002×
+ * real time, shots + vision ≈ 0.3× with labels and moderation sharing the thread, pocketsphinx 0.32×),
+ * and the bases cover model warm-up and short media. Time waiting for a free worker does not count.
+ */
+export const DEFAULT_STAGE_TIMEOUTS: Readonly<Record<StageName, { baseSeconds: number; perMediaSecond: number }>> = {
+  probe: { baseSeconds: 120, perMediaSecond: 0 },
+  "extract-audio": { baseSeconds: 120, perMediaSecond: 0.5 },
+  "detect-shots": { baseSeconds: 300, perMediaSecond: 2 },
+  "detect-labels": { baseSeconds: 300, perMediaSecond: 2 },
+  moderate: { baseSeconds: 300, perMediaSecond: 2 },
+  transcribe: { baseSeconds: 300, perMediaSecond: 2 },
+  // A language model behind --llm-endpoint may write one summary per scene on a CPU.
+  "summarize-scenes": { baseSeconds: 300, perMediaSecond: 1 },
+  "request-review": { baseSeconds: 120, perMediaSecond: 0 },
+  "complete-analysis": { baseSeconds: 120, perMediaSecond: 0 },
+  "finalize-analysis": { baseSeconds: 120, perMediaSecond: 0 },
+};
+
+/**
+ * The deadline (ms) of one run of `stage` on media `durationMs` long (unknown before the probe): the
+ * user's setting when there is one (0 = no deadline), else the scaled default.
+ * @example stageTimeoutMs(config, "transcribe", 3_600_000) // 7_200_000: twice an hour of audio
+ */
+export function stageTimeoutMs(config: Pick<LocalConfig, "stageTimeoutsMs">, stage: StageName, durationMs?: number): number | undefined {
+  const set = config.stageTimeoutsMs?.[stage];
+  if (set !== undefined) return set > 0 ? set : undefined;
+  const d = DEFAULT_STAGE_TIMEOUTS[stage];
+  return Math.round(Math.max(d.baseSeconds, (d.perMediaSecond * (durationMs ?? 0)) / 1000) * 1000);
+}
+
+/** `{ "<stage>": seconds }`: strict, so a misspelt stage name fails instead of silently keeping the default. */
+const StageTimeouts = z.strictObject(
+  Object.fromEntries(StageName.options.map((stage) => [stage, z.number().min(0).optional()])) as Record<StageName, z.ZodOptional<z.ZodNumber>>,
+);
 
 /** An http(s) URL; `z.string().url()` alone would take `file:` or `ftp:` too. */
 const HttpUrl = z.string().refine(
@@ -61,6 +100,7 @@ const FileConfig = z.strictObject({
   asrModelDir: z.string().optional(),
   llmEndpoint: HttpUrl.optional(),
   llmModel: z.string().trim().min(1).optional(),
+  stageTimeouts: StageTimeouts.optional(),
 });
 type FileConfig = z.infer<typeof FileConfig>;
 
@@ -82,6 +122,7 @@ const ENV: Record<string, keyof FileConfig> = {
   MEDIA_PIPELINE_WORDS: "words",
   MEDIA_PIPELINE_LLM_ENDPOINT: "llmEndpoint",
   MEDIA_PIPELINE_LLM_MODEL: "llmModel",
+  MEDIA_PIPELINE_STAGE_TIMEOUTS: "stageTimeouts",
 };
 
 const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSeconds", "reviewMin", "flagMin", "sceneThreshold", "sampleEverySeconds", "maxSpeakers"]);
@@ -89,6 +130,17 @@ const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSe
 const SWITCH: Record<string, boolean> = { on: true, true: true, "1": true, yes: true, off: false, false: false, "0": false, no: false };
 
 function coerce(key: keyof FileConfig, value: string | number | boolean, from: string): unknown {
+  if (key === "stageTimeouts") {
+    let parsed: unknown;
+    try {
+      parsed = typeof value === "string" ? JSON.parse(value) : value;
+    } catch (cause) {
+      throw new ConfigError(`${from} must be JSON such as {"detect-labels":900}, got "${String(value).slice(0, 80)}"`, { cause });
+    }
+    const r = StageTimeouts.safeParse(parsed);
+    if (!r.success) throw new ConfigError(`${from}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    return r.data;
+  }
   if (key === "words" && typeof value === "string") {
     const v = SWITCH[value.trim().toLowerCase()];
     if (v === undefined) throw new ConfigError(`${from} must be on or off, got "${value}"`);
@@ -117,12 +169,16 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   } else if (flags.config) {
     throw new ConfigError(`Config file ${flags.config} does not exist`);
   }
+  // Stage timeouts merge per stage: the environment can change one stage and keep the file's others.
+  const layer = (key: keyof FileConfig, value: unknown) => {
+    merged[key] = key === "stageTimeouts" ? { ...(merged.stageTimeouts as object | undefined), ...(value as object) } : value;
+  };
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
-    if (v !== undefined && v !== "") merged[key] = coerce(key, v, name);
+    if (v !== undefined && v !== "") layer(key, coerce(key, v, name));
   }
   for (const [key, v] of Object.entries(flags)) {
-    if (key !== "config" && v !== undefined) merged[key] = coerce(key as keyof FileConfig, v, `--${key}`);
+    if (key !== "config" && v !== undefined) layer(key as keyof FileConfig, coerce(key as keyof FileConfig, v, `--${key}`));
   }
   const r = FileConfig.safeParse(merged);
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
@@ -142,7 +198,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const llmApiKey = env.MEDIA_PIPELINE_LLM_API_KEY;
   return {
     dataDir: path.resolve(cwd, c.dataDir ?? ".media-pipeline"),
-    workers: c.workers ?? Math.max(1, os.availableParallelism()),
+    // Deliveries at once, not CPUs: the CPU work runs in ffmpeg, the vision worker threads (one per
+    // model, however many deliveries wait on them) and the speech processes. One video's Media Probed
+    // alone starts four stages and its transcription follows, so fewer slots would queue it behind vision.
+    workers: c.workers ?? Math.max(6, 2 * os.availableParallelism()),
     bucket: "media",
     limits: { maxBytes: c.maxBytes ?? 10 * 1024 ** 3, maxDurationMs: Math.round((c.maxDurationSeconds ?? 6 * 3600) * 1000) },
     thresholds,
@@ -155,5 +214,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
     ...(c.llmModel ? { llmModel: c.llmModel } : {}),
     ...(c.llmEndpoint && llmApiKey ? { llmApiKey } : {}),
+    ...(c.stageTimeouts
+      ? { stageTimeoutsMs: Object.fromEntries(Object.entries(c.stageTimeouts).map(([stage, seconds]) => [stage, Math.round(seconds! * 1000)])) }
+      : {}),
   };
 }

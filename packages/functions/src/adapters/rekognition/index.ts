@@ -3,3 +3,4 @@ export * from "./jobs.js";
 export * from "./results.js";
 export * from "./completion.js";
 export * from "./backlog.js";
+export * from "./image.js";

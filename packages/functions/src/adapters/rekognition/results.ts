@@ -3,6 +3,7 @@ import {
   GetLabelDetectionCommand,
   type GetContentModerationResponse,
   type GetLabelDetectionResponse,
+  type Label,
 } from "@aws-sdk/client-rekognition";
 import type { EngineInfo, FrameDetections, FrameModeration } from "@media-pipeline/core";
 import { classifyRekognitionError, RekognitionJobFailedError, RekognitionJobInProgressError, RekognitionRequestError } from "./errors.js";
@@ -19,8 +20,8 @@ export interface GetFramesOptions {
   minConfidence?: number;
 }
 
-type Detection = FrameDetections["detections"][number];
-type ModerationScore = FrameModeration["labels"][number];
+export type Detection = FrameDetections["detections"][number];
+export type ModerationScore = FrameModeration["labels"][number];
 
 /**
  * Reads every page of a label detection job (TIMESTAMPS aggregation, sorted by timestamp) and turns
@@ -41,25 +42,8 @@ export async function getLabelFrames(
     (page) => {
       version ??= page.LabelModelVersion;
       for (const item of page.Labels ?? []) {
-        const label = item.Label;
-        if (!label?.Name || label.Confidence === undefined) continue;
-        const parents = (label.Parents ?? []).flatMap((p) => (p.Name ? [p.Name] : []));
-        const base = { name: label.Name, ...(parents.length ? { parents } : {}) };
-        const boxes = (label.Instances ?? []).filter((i) => i.BoundingBox);
-        const detections: Detection[] = boxes.length
-          ? boxes.map((i) => ({
-              ...base,
-              // The instance's own confidence is the box's; the label's is the fallback.
-              confidence: i.Confidence ?? label.Confidence!,
-              boundingBox: {
-                left: i.BoundingBox!.Left ?? 0,
-                top: i.BoundingBox!.Top ?? 0,
-                width: i.BoundingBox!.Width ?? 0,
-                height: i.BoundingBox!.Height ?? 0,
-              },
-            }))
-          : [{ ...base, confidence: label.Confidence }];
-        push(byTime, timestampOf(item.Timestamp), ...detections);
+        const detections = item.Label ? detectionsOf(item.Label) : [];
+        if (detections.length) push(byTime, timestampOf(item.Timestamp), ...detections);
       }
     },
   );
@@ -94,6 +78,30 @@ export async function getModerationFrames(
   );
   const frames = [...byTime.entries()].sort(([a], [b]) => a - b).map(([timestampMs, labels]) => ({ timestampMs, labels }));
   return { frames, engine: engineInfo(version, jobId, options, "GetContentModeration") };
+}
+
+/**
+ * One Rekognition `Label` (video or image: the same structure) as detections: each instance with
+ * its box, or one detection without a box for a label without instances ("Outdoors").
+ */
+export function detectionsOf(label: Label): Detection[] {
+  if (!label.Name || label.Confidence === undefined) return [];
+  const parents = (label.Parents ?? []).flatMap((p) => (p.Name ? [p.Name] : []));
+  const base = { name: label.Name, ...(parents.length ? { parents } : {}) };
+  const boxes = (label.Instances ?? []).filter((i) => i.BoundingBox);
+  return boxes.length
+    ? boxes.map((i) => ({
+        ...base,
+        // The instance's own confidence is the box's; the label's is the fallback.
+        confidence: i.Confidence ?? label.Confidence!,
+        boundingBox: {
+          left: i.BoundingBox!.Left ?? 0,
+          top: i.BoundingBox!.Top ?? 0,
+          width: i.BoundingBox!.Width ?? 0,
+          height: i.BoundingBox!.Height ?? 0,
+        },
+      }))
+    : [{ ...base, confidence: label.Confidence }];
 }
 
 interface JobPage {

@@ -79,15 +79,20 @@ export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string):
 export async function runPocketsphinx(
   engine: { path: string; flavour: PocketsphinxFlavour },
   wavPath: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<TranscriptWord[]> {
   try {
     const { stdout } = await run(engine.path, pocketsphinxArgs(engine.flavour, wavPath), {
       maxBuffer: 256 * 1024 * 1024,
       timeout: options.timeoutMs ?? 0,
+      // Aborted (its stage timed out): SIGKILL, since a stuck decoder may not answer SIGTERM.
+      ...(options.signal ? { signal: options.signal } : {}),
+      killSignal: "SIGKILL",
     });
     return engine.flavour === "continuous" ? parseContinuousOutput(stdout) : parseV5Output(stdout);
   } catch (cause) {
+    // Stopped on purpose: the stage's own reason (a retryable timeout), not a broken engine.
+    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : cause;
     throw new SpeechEngineError(`pocketsphinx failed on ${basename(wavPath)}`, { cause });
   }
 }

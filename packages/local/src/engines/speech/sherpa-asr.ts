@@ -76,7 +76,8 @@ export function recognizerConfig(model: AsrModel, language: string): Record<stri
 /** A loaded recognizer: words for each VAD segment, times from the start of the audio. */
 export interface SherpaAsr {
   engine: EngineInfo;
-  transcribe(pcm: Pcm, speech: TimeRange[], onSegment?: (done: number) => void): Promise<TranscriptWord[]>;
+  /** `signal` is checked between segments: sherpa-onnx decodes in this process, so there is no child to kill. */
+  transcribe(pcm: Pcm, speech: TimeRange[], onSegment?: (done: number) => void, signal?: AbortSignal): Promise<TranscriptWord[]>;
 }
 
 const loaded = new Map<string, Promise<SherpaAsr>>();
@@ -110,9 +111,10 @@ async function createSherpaAsr(dir: string, language: string): Promise<SherpaAsr
   };
   return {
     engine,
-    async transcribe(pcm, speech, onSegment) {
+    async transcribe(pcm, speech, onSegment, signal) {
       const words: TranscriptWord[] = [];
       for (const [i, range] of speech.entries()) {
+        signal?.throwIfAborted();
         // Whisper takes at most 30 s per call; VAD segments are capped at 20 s.
         const from = Math.round(range.startMs * 16);
         const samples = pcm.samples.slice(from, Math.round(range.endMs * 16));

@@ -1,4 +1,4 @@
-import type { EngineInfo, ProgressFn, TranscribeInput, Transcriber, TranscriptDocument, TranscriptWord } from "@media-pipeline/core";
+import type { EngineCallOptions, EngineInfo, ProgressFn, TranscribeInput, Transcriber, TranscriptDocument, TranscriptWord } from "@media-pipeline/core";
 import type { PathOf } from "../../media/types.js";
 import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
 import { DIARIZE_ENGINE, diarize } from "./diarize.js";
@@ -45,15 +45,18 @@ interface Recognized {
 export function createLocalTranscriber(options: LocalTranscriberOptions): Transcriber {
   const modelDir = options.asrModelDir ?? (process.env[ASR_MODEL_DIR_ENV] || undefined);
   return {
-    async transcribe(input: TranscribeInput, onProgress?: ProgressFn): Promise<TranscriptDocument> {
+    async transcribe(input: TranscribeInput, onProgress?: ProgressFn, call: EngineCallOptions = {}): Promise<TranscriptDocument> {
+      const { signal } = call;
       const language = input.language || options.language || "en-US";
       const path = options.pathOf(input.audio);
       const pcm = await readWav(path);
       onProgress?.(0.05, "audio read");
+      signal?.throwIfAborted();
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
       const notes: string[] = [];
-      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress });
+      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress, signal });
+      signal?.throwIfAborted();
       onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
       const turns = diarize(pcm, speech, input.maxSpeakers);
       onProgress?.(0.95, "speakers clustered");
@@ -87,11 +90,14 @@ async function recognize(ctx: {
   speech: TranscriptDocument["speech"];
   pcm: Awaited<ReturnType<typeof readWav>>;
   onProgress?: ProgressFn;
+  signal?: AbortSignal;
 }): Promise<Recognized | undefined> {
   if (ctx.modelDir) {
     const asr = await loadSherpaAsr(ctx.modelDir, ctx.language);
-    const words = await asr.transcribe(ctx.pcm, ctx.speech, (done) =>
-      ctx.onProgress?.(0.15 + (0.65 * done) / Math.max(1, ctx.speech.length), "recognizing"),
+    const words = await asr.transcribe(
+      ctx.pcm, ctx.speech,
+      (done) => ctx.onProgress?.(0.15 + (0.65 * done) / Math.max(1, ctx.speech.length), "recognizing"),
+      ctx.signal,
     );
     return { words, engine: asr.engine };
   }
@@ -105,7 +111,7 @@ async function recognize(ctx: {
     return undefined;
   }
   // No speech found: nothing to recognise, but the engine that would have run is still named.
-  const words = ctx.speech.length === 0 ? [] : await runPocketsphinx(ps, ctx.path);
+  const words = ctx.speech.length === 0 ? [] : await runPocketsphinx(ps, ctx.path, ctx.signal ? { signal: ctx.signal } : {});
   return { words, engine: pocketsphinxEngine(ps.version, ps.flavour) };
 }
 

@@ -1,8 +1,10 @@
-import type { TfjsRuntime } from "./tfjs.js";
 import { readFile } from "node:fs/promises";
+import type { Tensor3D } from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import { NonRetryableError } from "@media-pipeline/core";
 import type { DecodedFrame, PathOf } from "../../media/types.js";
+import type { Tf } from "./tfjs.js";
+import type { LoadedModel } from "./worker-pool.js";
 
 /** A decoded frame: packed RGB, 3 bytes per pixel, row by row. */
 export interface RgbImage {
@@ -16,13 +18,78 @@ export interface RgbImage {
  * media, not a passing fault, so it is not retried.
  */
 export async function readRgbFrame(frame: DecodedFrame, pathOf: PathOf): Promise<RgbImage> {
-  const path = pathOf(frame.frame);
+  return readFrameFile({ path: pathOf(frame.frame), format: "jpeg", label: `frame at ${frame.timestampMs} ms` });
+}
+
+/**
+ * A frame file for an engine to read itself (in its worker thread): a JPEG the frame source kept,
+ * or a PPM (raw RGB, already at the models' scale) it streamed while the pass ran.
+ */
+export interface FrameFile {
+  path: string;
+  format: "jpeg" | "ppm";
+  /** Names the frame in errors. */
+  label: string;
+}
+
+/** Decodes a frame file to RGB; a file that does not decode is bad media (not retried). */
+export async function readFrameFile(file: FrameFile): Promise<RgbImage> {
   try {
-    const img = jpeg.decode(await readFile(path), { useTArray: true, formatAsRGBA: false });
+    const data = await readFile(file.path);
+    if (file.format === "ppm") return parsePpm(data);
+    const img = jpeg.decode(data, { useTArray: true, formatAsRGBA: false });
     return { data: img.data, width: img.width, height: img.height };
   } catch (err) {
-    throw new NonRetryableError(`cannot decode frame at ${frame.timestampMs} ms (${path})`, { cause: err });
+    throw new NonRetryableError(`cannot decode ${file.label} (${file.path})`, { cause: err });
   }
+}
+
+/**
+ * A binary PPM (P6, maxval 255) as ffmpeg's `ppm` encoder writes it: "P6", width, height and maxval
+ * as ASCII separated by whitespace, one whitespace byte, then RGB bytes row by row.
+ */
+export function parsePpm(data: Uint8Array): RgbImage {
+  let offset = 0;
+  const fields: string[] = [];
+  while (fields.length < 4) {
+    while (offset < data.length && isSpace(data[offset])) offset++;
+    if (data[offset] === 0x23) {
+      while (offset < data.length && data[offset] !== 0x0a) offset++; // a # comment runs to the line end
+      continue;
+    }
+    const start = offset;
+    while (offset < data.length && !isSpace(data[offset])) offset++;
+    if (offset === start) break;
+    fields.push(Buffer.from(data.subarray(start, offset)).toString("latin1"));
+  }
+  const [magic, w, h, max] = fields;
+  const width = Number(w);
+  const height = Number(h);
+  const pixels = data.subarray(offset + 1);
+  if (magic !== "P6" || max !== "255" || !(width > 0 && height > 0) || pixels.length < width * height * 3) {
+    throw new Error(`not an 8-bit binary PPM (${fields.join(" ") || "no header"})`);
+  }
+  return { data: pixels.subarray(0, width * height * 3), width, height };
+}
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+let scratch = new Float32Array(0);
+
+/**
+ * An RGB image as a float32 [height, width, 3] tensor with values 0–255. tfjs has no uint8 tensors, so
+ * the bytes must be widened; widening into one reused array, rather than letting tfjs allocate a new
+ * one per frame (1.8 MB at 512×288), spares the garbage collector most of its work in a vision thread.
+ * Safe because the WASM backend copies the values into its own memory when the tensor is made.
+ */
+export function imageTensor(tf: Tf, img: RgbImage): Tensor3D {
+  const size = img.width * img.height * 3;
+  if (scratch.length < size) scratch = new Float32Array(size);
+  const values = scratch.subarray(0, size);
+  for (let i = 0; i < size; i++) values[i] = img.data[i]!;
+  return tf.tensor3d(values, [img.height, img.width, 3], "float32");
 }
 
 /** Splits work into batches of at most `size`. */
@@ -40,7 +107,8 @@ export function percent(probability: number): number {
 
 /**
  * How long an engine took: model load plus first inference once per process (`warmupMs`), then the
- * mean time per frame of this call, decode included (`perFrameMs`).
+ * mean time the model spent per frame of this call, frame reading included (`perFrameMs`; time spent
+ * waiting for the decode pass to produce frames is not in it).
  */
 export interface VisionTimings {
   warmupMs: number;
@@ -48,23 +116,20 @@ export interface VisionTimings {
   frames: number;
 }
 
-export function timings(warmupMs: number, startedAt: number, frames: number): VisionTimings {
-  const elapsed = performance.now() - startedAt;
+/** The settings every vision result reports about the model's TensorFlow.js runtime, with timings. */
+export function runtimeSettings(model: LoadedModel, computeMs: number, frames: number) {
   return {
-    warmupMs: Math.round(warmupMs),
-    perFrameMs: frames > 0 ? Math.round((elapsed / frames) * 10) / 10 : 0,
-    frames,
-  };
-}
-
-/** The settings every vision result reports about the TensorFlow.js runtime it ran on, with timings. */
-export function runtimeSettings(runtime: TfjsRuntime, warmupMs: number, startedAt: number, frames: number) {
-  return {
-    backend: runtime.backend,
-    simd: runtime.simd,
-    threads: runtime.threads,
-    tfjs: runtime.version,
-    timings: timings(warmupMs, startedAt, frames),
+    backend: model.runtime.backend,
+    simd: model.runtime.simd,
+    threads: model.runtime.threads,
+    tfjs: model.runtime.version,
+    // The models run in the vision worker threads (worker-pool.ts), not on the main thread.
+    thread: "worker",
+    timings: {
+      warmupMs: Math.round(model.warmupMs),
+      perFrameMs: frames > 0 ? Math.round((computeMs / frames) * 10) / 10 : 0,
+      frames,
+    } satisfies VisionTimings,
   };
 }
 

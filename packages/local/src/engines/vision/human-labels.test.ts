@@ -1,9 +1,10 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineInfo, FrameDetections, LabelsDocument } from "@media-pipeline/core";
+import { EngineInfo, FrameDetections, LabelsDocument, NonRetryableError } from "@media-pipeline/core";
 import type { ProgressFn } from "@media-pipeline/core";
-import { createHumanLabelDetector, humanModelLoadCount } from "./human-labels.js";
+import { createHumanLabelDetector } from "./human-labels.js";
 import { packageVersion } from "./tfjs.js";
+import { visionPool } from "./worker-pool.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
 
 const dataDir = skimageDataDir();
@@ -115,7 +116,9 @@ describe("human COCO label detector on real photographs", () => {
   it("loads the models once across two calls, reporting the same one-time warm-up", async () => {
     const detector = createHumanLabelDetector({ frames, pathOf: t.pathOf });
     const again = await detector.detect({ mediaId: "m2", source, durationMs: 1000 });
-    expect(humanModelLoadCount()).toBe(1);
+    // The models live in the vision threads, loaded at most once by each for the process.
+    const loads = (await visionPool().stats()).map((s) => s.loads.human);
+    expect(Math.max(...loads)).toBe(1);
     expect(again.frames[0].detections.map((d) => d.name)).toContain("Cup");
     const warmupMs = (result.engine.settings!.timings as { warmupMs: number }).warmupMs;
     expect((again.engine.settings!.timings as { warmupMs: number }).warmupMs).toBe(warmupMs);
@@ -125,6 +128,19 @@ describe("human COCO label detector on real photographs", () => {
     const strict = createHumanLabelDetector({ frames, pathOf: t.pathOf, minConfidence: 95 });
     const out = await strict.detect({ mediaId: "m2", source, durationMs: 1000 });
     expect(out.frames[0].detections).toEqual([]);
+  });
+
+  it("fails a frame that does not decode as bad media (not retried), and keeps working", async () => {
+    const error = await visionPool()
+      .call("human.detect", { frames: [{ path: "/nonexistent/frame.ppm", format: "ppm", label: "frame 3" }], minConfidence: 40 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonRetryableError);
+    expect((error as Error).message).toMatch(/cannot decode frame 3/);
+    const grey = await visionPool().call("human.detect", {
+      frames: [{ path: t.pathOf(t.byName.grey!.frame), format: "jpeg", label: "grey" }],
+      minConfidence: 40,
+    });
+    expect(grey.results).toEqual([{ detections: [], faces: 0 }]);
   });
 });
 

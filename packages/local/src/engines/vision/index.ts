@@ -5,6 +5,8 @@ export {
   loadHumanModels,
   humanModelLoadCount,
   FACE_MIN_CONFIDENCE,
+  HUMAN_INPUT_SIDE,
+  LABELS_CONSUMER,
   type HumanLabelDetectorOptions,
 } from "./human-labels.js";
 export {
@@ -15,8 +17,10 @@ export {
   MODERATION_TAXONOMY,
   NSFW_CLASSES,
   MIN_REPORTED_CONFIDENCE,
+  MODERATION_CONSUMER,
   type NsfwClass,
   type NsfwModelName,
   type NsfwModerationDetectorOptions,
 } from "./nsfw-moderation.js";
 export type { VisionTimings } from "./frames.js";
+export { stopVisionWorkers, visionPool, VISION_THREADS, type LoadedModel, type RuntimeInfo, type WorkerStats } from "./worker-pool.js";

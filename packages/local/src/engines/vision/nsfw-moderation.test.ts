@@ -6,10 +6,12 @@ import {
   loadNsfwModel,
   MODERATION_TAXONOMY,
   NSFW_CLASSES,
-  nsfwModelLoadCount,
   toModerationLabels,
 } from "./nsfw-moderation.js";
+import type { Tensor, Tensor3D, Tensor4D } from "@tensorflow/tfjs";
+import { readRgbFrame } from "./frames.js";
 import { packageVersion } from "./tfjs.js";
+import { visionPool } from "./worker-pool.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
 
 const dataDir = skimageDataDir();
@@ -84,6 +86,22 @@ describe("nsfwjs moderation detector on real photographs", () => {
     expect(predictions.map((p) => p.className).sort()).toEqual([...NSFW_CLASSES].sort());
   });
 
+  it("runs MobileNetV2 with its batch normalizations folded, giving the model's own probabilities", async () => {
+    const m = await loadNsfwModel();
+    expect(m.fused).toBe(true);
+    const { tf } = m.runtime;
+    const images = await Promise.all(t.frames.map((f) => readRgbFrame(f, t.pathOf)));
+    const batch = tf.tidy(() =>
+      tf.stack(images.map((img) => tf.image.resizeBilinear(tf.div(tf.tensor3d(img.data, [img.height, img.width, 3], "float32"), 255) as Tensor3D, [224, 224], true))),
+    ) as Tensor4D;
+    const own = m.nsfw.model.predict(batch) as Tensor;
+    const fused = m.predict(batch);
+    const diff = tf.max(tf.abs(tf.sub(own, fused)));
+    expect(diff.dataSync()[0]).toBeLessThan(1e-4);
+    tf.dispose([batch, own, fused, diff]);
+    expect(result.engine.settings).toMatchObject({ batchNormFolded: true });
+  });
+
   it("names its engine, version and model, says it is coarser than Rekognition, and reports timings", () => {
     const { engine } = result;
     expect(engine.name).toBe("nsfwjs");
@@ -105,7 +123,9 @@ describe("nsfwjs moderation detector on real photographs", () => {
   it("loads the model once across two calls", async () => {
     const detector = createNsfwModerationDetector({ frames, pathOf: t.pathOf });
     const again = await detector.detect({ mediaId: "m2", source, durationMs: 1000 });
-    expect(nsfwModelLoadCount("MobileNetV2")).toBe(1);
+    // The model lives in the vision threads, loaded at most once by each for the process.
+    const loads = (await visionPool().stats()).map((s) => s.loads["nsfw-MobileNetV2"]);
+    expect(Math.max(...loads)).toBe(1);
     expect(again.frames).toHaveLength(1);
     expect((again.engine.settings!.timings as { warmupMs: number }).warmupMs).toBe(
       (result.engine.settings!.timings as { warmupMs: number }).warmupMs,

@@ -1,10 +1,16 @@
 import { NonRetryableError } from "@media-pipeline/core";
-import type { EngineInfo, FrameModeration, ModerationDetector, ProgressFn, VisionInput } from "@media-pipeline/core";
-import type { Tensor, Tensor3D } from "@tensorflow/tfjs";
+import type { EngineCallOptions, EngineInfo, FrameModeration, ModerationDetector, ProgressFn, VisionInput } from "@media-pipeline/core";
+import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "@tensorflow/tfjs";
 import type { NSFWJS } from "nsfwjs";
 import type { FrameSource, PathOf } from "../../media/types.js";
-import { batches, percent, readRgbFrame, serial, runtimeSettings, type RgbImage } from "./frames.js";
-import { initTfjs, packageVersion, type TfjsRuntime } from "./tfjs.js";
+import { analyzeFrames } from "./analyze.js";
+import { fuseLayersModel } from "./fused-layers.js";
+import { imageTensor, percent, serial, runtimeSettings, type RgbImage } from "./frames.js";
+import { initTfjs, packageVersion, type Tf, type TfjsRuntime } from "./tfjs.js";
+import { visionPool } from "./worker-pool.js";
+
+/** The name moderation goes by as a consumer of the frame source's stream. */
+export const MODERATION_CONSUMER = "moderation";
 
 /** nsfwjs's output classes, in the order of its model's output vector. Checked against nsfwjs at load. */
 export const NSFW_CLASSES = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"] as const;
@@ -43,7 +49,7 @@ export interface NsfwModerationDetectorOptions {
   pathOf: PathOf;
   /** nsfwjs model: MobileNetV2 (~70 ms/frame, default), MobileNetV2Mid, InceptionV3 (~440 ms/frame). */
   model?: NsfwModelName;
-  /** Frames per inference batch. Default 8. */
+  /** Frames per inference batch when reading the pass's JPEGs (streamed frames go one by one). Default 8. */
   batchSize?: number;
 }
 
@@ -57,6 +63,10 @@ export interface NsfwModel {
   /** Model load plus one inference, once per process and model. */
   warmupMs: number;
   run: <T>(task: () => Promise<T>) => Promise<T>;
+  /** The model's forward pass: with batch normalization folded (fused-layers.ts) when that checked out. */
+  predict: (batch: Tensor4D) => Tensor;
+  /** Whether `predict` is the folded one. */
+  fused: boolean;
 }
 
 const models = new Map<NsfwModelName, Promise<NsfwModel>>();
@@ -105,11 +115,14 @@ async function loadOnce(model: NsfwModelName): Promise<NsfwModel> {
   const nsfw = await quietly(() => load(model));
   const size = nsfw.model.inputs[0]?.shape?.[1];
   if (typeof size !== "number") throw new NonRetryableError(`nsfwjs ${model} has no fixed input size`);
-  const m: NsfwModel = { nsfw, model, size, version: packageVersion("nsfwjs"), runtime, warmupMs: 0, run: serial() };
+  const { tf } = runtime;
+  const own = (batch: Tensor4D) => nsfw.model.predict(batch) as Tensor;
+  const m: NsfwModel = { nsfw, model, size, version: packageVersion("nsfwjs"), runtime, warmupMs: 0, run: serial(), predict: own, fused: false };
+  const fused = "layers" in nsfw.model ? fuseLayersModel(tf, nsfw.model) : undefined;
+  if (fused && agrees(tf, own, fused, size)) Object.assign(m, { predict: fused, fused: true });
   // One inference through nsfwjs's own classify and one through our batched path must agree: this
   // both warms the model and proves NSFW_CLASSES matches the model's output order.
   const img: RgbImage = { width: 64, height: 48, data: new Uint8Array(64 * 48 * 3).map((_, i) => (i * 37) % 256) };
-  const { tf } = runtime;
   const t = tf.tensor3d(img.data, [img.height, img.width, 3], "int32");
   const theirs = await nsfw.classify(t, NSFW_CLASSES.length).finally(() => t.dispose());
   const [ours] = await classifyBatch(m, [img]);
@@ -122,6 +135,14 @@ async function loadOnce(model: NsfwModelName): Promise<NsfwModel> {
   m.warmupMs = performance.now() - started;
   loads.set(model, (loads.get(model) ?? 0) + 1);
   return m;
+}
+
+/** The folded model gives the model's own answers (to float rounding) on a batch of random images. */
+function agrees(tf: Tf, own: (b: Tensor4D) => Tensor, fused: (b: Tensor4D) => Tensor2D, size: number): boolean {
+  return tf.tidy(() => {
+    const batch = tf.randomUniform([2, size, size, 3], 0, 1, "float32", 7) as Tensor4D;
+    return tf.max(tf.abs(tf.sub(own(batch), fused(batch)))).dataSync()[0]! < 1e-4;
+  });
 }
 
 /**
@@ -137,13 +158,13 @@ export async function classifyBatch(m: NsfwModel, images: readonly RgbImage[]): 
       const batch = tf.stack(
         images.map((img) =>
           tf.image.resizeBilinear(
-            tf.div<Tensor3D>(tf.cast(tf.tensor3d(img.data, [img.height, img.width, 3], "int32"), "float32"), 255),
+            tf.div<Tensor3D>(imageTensor(tf, img), 255),
             [m.size, m.size],
             true,
           ),
         ),
       );
-      return m.nsfw.model.predict(batch) as Tensor;
+      return m.predict(batch as Tensor4D);
     });
     try {
       return (await out.array()) as number[][];
@@ -176,33 +197,39 @@ export function createNsfwModerationDetector(options: NsfwModerationDetectorOpti
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
 
   return {
-    async detect(input: VisionInput, onProgress?: ProgressFn) {
-      const [set, m] = await Promise.all([
-        options.frames.frames(input.mediaId, input.source, (f) => onProgress?.(0.2 * f, "decoding video")),
-        loadNsfwModel(model),
-      ]);
-      const started = performance.now();
-      const frames: FrameModeration[] = [];
-      for (const batch of batches(set.frames, batchSize)) {
-        const images = await Promise.all(batch.map((f) => readRgbFrame(f, options.pathOf)));
-        const rows = await classifyBatch(m, images);
-        for (const [i, frame] of batch.entries()) {
-          frames.push({ timestampMs: Math.round(frame.timestampMs), frame: frame.frame, labels: toModerationLabels(rows[i]) });
-          onProgress?.(0.2 + (0.8 * frames.length) / set.frames.length, `frame ${frames.length}/${set.frames.length}`);
-        }
-      }
-      if (set.frames.length === 0) onProgress?.(1, "no frames");
+    async detect(input: VisionInput, onProgress?: ProgressFn, call: EngineCallOptions = {}) {
+      const pool = visionPool();
+      // The model loads in its thread while the pass decodes the first frames.
+      const loading = pool.call("nsfw.load", { model });
+      loading.catch(() => undefined);
+      const { set, results, computeMs } = await analyzeFrames({
+        frames: options.frames,
+        pathOf: options.pathOf,
+        input,
+        consumer: MODERATION_CONSUMER,
+        batchSize,
+        run: (files) => pool.call("nsfw.classify", { model, frames: files }),
+        ...(onProgress ? { onProgress } : {}),
+        ...(call.signal ? { signal: call.signal } : {}),
+      });
+      const m = await loading;
+      const frames: FrameModeration[] = set.frames.map((f, i) => ({
+        timestampMs: Math.round(f.timestampMs),
+        frame: f.frame,
+        labels: toModerationLabels(results[i]),
+      }));
       const engine: EngineInfo = {
         name: "nsfwjs",
         version: m.version,
         settings: {
           model,
-          inputSize: m.size,
+          inputSize: m.inputSize,
           classes: [...NSFW_CLASSES],
           taxonomy: MODERATION_TAXONOMY,
           minReportedConfidence: MIN_REPORTED_CONFIDENCE,
+          batchNormFolded: m.fused ?? false,
           batchSize,
-          ...runtimeSettings(m.runtime, m.warmupMs, started, set.frames.length),
+          ...runtimeSettings(m, computeMs, set.frames.length),
         },
         note:
           "Local 5-class NSFW image classifier (Drawing, Hentai, Neutral, Porn, Sexy), much coarser than " +

@@ -1,9 +1,10 @@
 import { rmSync } from "node:fs";
 import { sep } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { createHumanLabelDetector, humanModelLoadCount } from "./human-labels.js";
-import { createNsfwModerationDetector, nsfwModelLoadCount } from "./nsfw-moderation.js";
+import { createHumanLabelDetector } from "./human-labels.js";
+import { createNsfwModerationDetector } from "./nsfw-moderation.js";
 import { initTfjs } from "./tfjs.js";
+import { visionPool } from "./worker-pool.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir } from "./test-frames.js";
 
 const dataDir = skimageDataDir();
@@ -25,7 +26,7 @@ describe("TensorFlow.js setup", () => {
     expect(await initTfjs()).toBe(rt);
   });
 
-  it("lets human and nsfwjs share the engine and run at the same time on the same frames", async () => {
+  it("runs human and nsfwjs at the same time in the vision threads, each loading a model at most once and leaking no tensors", async () => {
     const t = makeTestFrames(dataDir, ["motorcycle_left", "astronaut"]);
     const frames = fakeFrameSource({ m1: t.frames });
     const labels = createHumanLabelDetector({ frames, pathOf: t.pathOf });
@@ -35,14 +36,19 @@ describe("TensorFlow.js setup", () => {
     expect(l.frames[0].detections.map((d) => d.name)).toContain("Motorcycle");
     expect(l.frames[1].detections.map((d) => d.name)).toContain("Person");
     expect(m.frames).toHaveLength(2);
-    expect(humanModelLoadCount()).toBe(1);
-    expect(nsfwModelLoadCount()).toBe(1);
-    const rt = await initTfjs();
-    expect(rt.tf.getBackend()).toBe("wasm");
-    // Inference leaves no tensors behind: a second run keeps the count where it was.
-    const before = rt.tf.memory().numTensors;
+    for (const { engine } of [l, m]) expect(engine.settings).toMatchObject({ backend: "wasm", simd: true, thread: "worker" });
+    const before = await visionPool().stats();
+    for (const model of ["human", "nsfw-MobileNetV2"]) {
+      expect(Math.max(...before.map((s) => s.loads[model]))).toBe(1);
+    }
+    // A second run loads nothing new, and inference leaves no tensors behind: every thread's
+    // counts stay where they were (a thread that first runs a model now may load it once).
     await Promise.all([labels.detect(input), moderation.detect(input)]);
-    expect(rt.tf.memory().numTensors).toBe(before);
+    const after = await visionPool().stats();
+    after.forEach((s, i) => {
+      for (const model of ["human", "nsfw-MobileNetV2"]) expect(s.loads[model]).toBeLessThanOrEqual(1);
+      if (JSON.stringify(s.loads) === JSON.stringify(before[i].loads)) expect(s.numTensors).toBe(before[i].numTensors);
+    });
     rmSync(t.dir, { recursive: true, force: true });
   });
 });

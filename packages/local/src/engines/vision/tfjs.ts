@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { NonRetryableError } from "@media-pipeline/core";
 
 /**
- * One TensorFlow.js for the whole process, on the WASM backend.
+ * One TensorFlow.js per thread, on the WASM backend (the vision models run in worker threads, each with
+ * its own; see worker-pool.ts).
  *
  * Why this shape:
  * - `@tensorflow/tfjs-node` cannot be installed (its install script downloads libtensorflow) and the
@@ -20,12 +21,13 @@ import { NonRetryableError } from "@media-pipeline/core";
  *   path, which emscripten reads with `fs` in Node), never fetched by URL.
  * - Threads: tfjs-backend-wasm reports no multithread support under Node (tensorflow/tfjs#3830) and
  *   forcing it fails, because its pthread workers are `blob:` URLs that Node's `Worker` refuses. So
- *   the backend runs SIMD, single-threaded. Parallelism, if ever needed, means worker processes.
+ *   the backend runs SIMD, single-threaded (`setThreadsCount(2)` leaves `getThreadsCount()` at 1 and
+ *   `WASM_HAS_MULTITHREAD_SUPPORT` false, checked on Node 20.20). Parallelism comes from worker threads.
  */
 
 export type Tf = typeof import("@tensorflow/tfjs");
 
-/** What the process actually runs on, reported in every vision engine's settings. */
+/** What the thread actually runs on, reported in every vision engine's settings. */
 export interface TfjsRuntime {
   tf: Tf;
   /** The backend in use, e.g. "wasm". */
@@ -122,7 +124,7 @@ function registerFileModelRouter(tf: Tf): void {
 }
 
 /** A TensorFlow.js IO handler reading a `model.json` in the layers/graph format and its shards. */
-export function fileModelHandler(jsonPath: string): import("@tensorflow/tfjs").io.IOHandler {
+export function fileModelHandler(jsonPath: string): { load(): Promise<import("@tensorflow/tfjs").io.ModelArtifacts> } {
   return {
     async load() {
       const json = JSON.parse(await readFile(jsonPath, "utf8")) as import("@tensorflow/tfjs").io.ModelJSON;
