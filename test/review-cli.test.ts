@@ -10,7 +10,7 @@ import { tempDir } from "./helpers/flow.js";
 
 /*
  * `media-pipeline review` end to end, on a task raised honestly: the sample's real nsfwjs scores with
- * a review band of 10–90 put two segments in review.
+ * a review band of 5–90 put two segments in review.
  */
 
 const SAMPLE = path.join(ROOT, "samples/sample.mp4");
@@ -29,7 +29,7 @@ function eventsOf(dataDir: string, mediaId: string): Array<{ type: string; detai
 
 /** Analyzes the sample into `dataDir` with thresholds that send its segments to review. */
 async function analyzeIntoReview(dir: string, dataDir: string): Promise<void> {
-  const r = await cli(["analyze", SAMPLE, "--review-min", "10", "--flag-min", "90", "--no-words", "--data-dir", dataDir, "--out", path.join(dir, "out"), "--quiet"], { timeoutMs: 180_000 });
+  const r = await cli(["analyze", SAMPLE, "--review-min", "5", "--flag-min", "90", "--no-words", "--data-dir", dataDir, "--out", path.join(dir, "out"), "--quiet"], { timeoutMs: 180_000 });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain("review pending");
 }
@@ -64,7 +64,7 @@ describe("media-pipeline review on a data dir", () => {
 
     const show = await cli(["review", "show", taskId, ...at]);
     expect(show.code, show.stderr).toBe(0);
-    expect(show.stdout).toContain("review from 10, flag from 90");
+    expect(show.stdout).toContain("review from 5, flag from 90");
     expect(show.stdout).toMatch(/^\s+0\s+00:00\.0–\d\d:\d\d\.\d\s+Explicit \/ .+\s+\d+\.\d%\s+review\s+\S+\.jpg$/m);
     expect(show.stdout).toMatch(/^\s+1\s+\d\d:\d\d\.\d–\d\d:\d\d\.\d\s+/m);
 

@@ -118,7 +118,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = await tempDir("review-page");
   // Thresholds set so the sample's real nsfwjs scores land in the review band.
-  runtime = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, "data"), reviewMin: 10, flagMin: 90, words: false }, {}, dir));
+  runtime = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, "data"), reviewMin: 5, flagMin: 90, words: false }, {}, dir));
   server = await startServer({
     runtime, token: API_TOKEN,
     reviewers: parseReviewerTokens(`alice:${ALICE},bob:${BOB}`, { apiToken: API_TOKEN }),
@@ -147,7 +147,7 @@ describe("review page (real pipeline, real server, Chromium)", () => {
     const doc = ModerationDocument.parse(await runtime.objects.getJson(moderated!.detail.moderation));
     expect(doc.segments.length).toBeGreaterThan(0);
     for (const s of doc.segments) {
-      expect(s.confidence).toBeGreaterThanOrEqual(10);
+      expect(s.confidence).toBeGreaterThanOrEqual(5);
       expect(s.confidence).toBeLessThan(90);
     }
     const [requested] = eventsOf("Review Requested");

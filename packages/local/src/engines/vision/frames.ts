@@ -106,7 +106,7 @@ export function percent(probability: number): number {
 }
 
 /**
- * How long an engine took: model load plus first inference once per process (`warmupMs`), then the
+ * How long an engine took: model load plus first inference once per thread (`warmupMs`), then the
  * mean time the model spent per frame of this call, frame reading included (`perFrameMs`; time spent
  * waiting for the decode pass to produce frames is not in it).
  */

@@ -38,7 +38,7 @@ export interface HumanLabelDetectorOptions {
   pathOf: PathOf;
   /** Lowest confidence (0–100) a detection needs to be reported. Default 40; at least 10. */
   minConfidence?: number;
-  /** Frames per request to the model's worker when reading the pass's JPEGs. Default 8. */
+  /** Frames per request to a vision thread when reading the pass's JPEGs. Default 8. */
   batchSize?: number;
 }
 
@@ -48,7 +48,7 @@ export interface HumanModels {
   objects: CenterNet;
   version: string;
   runtime: TfjsRuntime;
-  /** Model load plus one inference, once per process. */
+  /** Model load plus one inference, once per thread. */
   warmupMs: number;
   /** Queue that keeps inferences one at a time. */
   run: <T>(task: () => Promise<T>) => Promise<T>;
@@ -63,7 +63,7 @@ export function humanModelLoadCount(): number {
 }
 
 /**
- * Loads human's models once per process from the files in node_modules; later calls share them.
+ * Loads human's models once per thread from the files in node_modules; later calls share them.
  * @example const { human, warmupMs } = await loadHumanModels()
  */
 export function loadHumanModels(): Promise<HumanModels> {

@@ -60,7 +60,7 @@ export interface NsfwModel {
   size: number;
   version: string;
   runtime: TfjsRuntime;
-  /** Model load plus one inference, once per process and model. */
+  /** Model load plus one inference, once per thread and model. */
   warmupMs: number;
   run: <T>(task: () => Promise<T>) => Promise<T>;
   /** The model's forward pass: with batch normalization folded (fused-layers.ts) when that checked out. */
@@ -78,7 +78,7 @@ export function nsfwModelLoadCount(model: NsfwModelName = "MobileNetV2"): number
 }
 
 /**
- * Loads an nsfwjs model once per process. nsfwjs ships its weights as JS modules inside the package,
+ * Loads an nsfwjs model once per thread. nsfwjs ships its weights as JS modules inside the package,
  * so nothing is fetched.
  */
 export function loadNsfwModel(model: NsfwModelName = "MobileNetV2"): Promise<NsfwModel> {

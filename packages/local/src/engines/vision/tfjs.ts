@@ -71,7 +71,7 @@ export function packageVersion(name: string): string {
 let runtime: Promise<TfjsRuntime> | undefined;
 
 /**
- * Sets up TensorFlow.js on the WASM backend once per process; every later call gets the same
+ * Sets up TensorFlow.js on the WASM backend once per thread; every later call gets the same
  * promise. Safe to call from several engines at once.
  * @example const { tf, backend } = await initTfjs() // backend === "wasm"
  */
