@@ -1,0 +1,199 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { readAssembly } from "./assembly.js";
+import { clientsFor, ebsdk, sqssdk, type HarnessClients } from "./clients.js";
+import { asEventBridgeDelivers, Dispatcher } from "./dispatcher.js";
+import { HttpApi } from "./http-api.js";
+import { LambdaService } from "./lambda-service.js";
+import { provision, type Deployment } from "./provision.js";
+import { findBadModes } from "./modes.js";
+import { startMoto, type Moto } from "../../helpers/moto.js";
+import type { ServiceEmulators } from "../emulators/index.js";
+
+const ROOT = path.resolve(new URL("../../..", import.meta.url).pathname);
+
+export interface CloudAppOptions {
+  /** The SST stage to synthesize (default `e2e`); two stages can share one emulator. */
+  stage?: string;
+  /** Deployment settings, as the synthesizing process's environment (MEDIA_*, A2I_WORKTEAM_ARN, …). */
+  settings?: Record<string, string>;
+  /** A cloud assembly already synthesized (skips synthesis). */
+  assemblyDir?: string;
+  /** Deliver every event twice. */
+  duplicate?: boolean;
+  /** Multiplies every function's timeout. */
+  timeScale?: number;
+  /** Share the emulators of another app (two stages in one account). */
+  shared?: { moto: Moto; emulators: ServiceEmulators };
+  workDir?: string;
+  log?: (line: string) => void;
+}
+
+/** The whole cloud app, deployed into the emulators and running. */
+export interface CloudApp {
+  deployment: Deployment;
+  clients: HarnessClients;
+  moto: Moto;
+  emulators: ServiceEmulators;
+  lambda: LambdaService;
+  dispatcher: Dispatcher;
+  api: HttpApi;
+  apiUrl: string;
+  busName: string;
+  bucket: string;
+  workDir: string;
+  /** Every event on the media bus, in arrival order, as a catch-all consumer rule receives them. */
+  events: any[];
+  /** Waits until nothing is queued, running or emulated; resolves false on timeout. */
+  settle(timeoutMs: number): Promise<boolean>;
+  stop(options?: { keep?: boolean }): Promise<void>;
+}
+
+/** Synthesizes the app offline (scripts/synth.mjs, SST's own App/finish/synth) into `outDir`. */
+export async function synthesize(outDir: string, stage: string, settings: Record<string, string> = {}): Promise<void> {
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts/synth.mjs"), "--stage", stage, outDir], {
+      cwd: ROOT, env: { ...process.env, ...settings }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (d) => output.push(String(d)));
+    child.stderr.on("data", (d) => output.push(String(d)));
+    child.on("error", reject);
+    child.on("exit", resolve);
+  });
+  if (code !== 0) throw new Error(`synthesis failed (exit ${code}):\n${output.join("").slice(-4000)}`);
+}
+
+export async function startCloudApp(options: CloudAppOptions = {}): Promise<CloudApp> {
+  const log = options.log ?? (() => {});
+  const stage = options.stage ?? "e2e";
+  const workDir = options.workDir ?? mkdtempSync(path.join(os.tmpdir(), `cloud-e2e-${stage}-`));
+  mkdirSync(workDir, { recursive: true });
+  chmodSync(workDir, 0o755);
+
+  let assemblyDir = options.assemblyDir;
+  if (!assemblyDir) {
+    assemblyDir = path.join(workDir, "assembly");
+    const t = Date.now();
+    await synthesize(assemblyDir, stage, options.settings);
+    log(`synthesized stage ${stage} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  const stacks = readAssembly(assemblyDir);
+
+  // Every executable in every asset must run as the Lambda user: refuse an asset that would not.
+  for (const stack of stacks) {
+    for (const dir of new Set(stack.assets.values())) {
+      const bad = findBadModes(dir);
+      if (bad.length) {
+        throw new Error(`asset ${path.basename(dir)} of ${stack.stackName} has files Lambda's non-root user cannot run or read: ${bad.map((b) => `${b.path} (${b.mode})`).join(", ")}`);
+      }
+    }
+  }
+
+  const moto = options.shared?.moto ?? (await startMoto());
+  const clients = clientsFor(moto.clientConfig);
+  const emulators = options.shared?.emulators ?? (await (await import("../emulators/index.js")).startServiceEmulators({
+    awsEndpoint: moto.endpoint, region: moto.region, account: moto.account, workDir: path.join(workDir, "emulators"), log,
+  }));
+  const deployment = await provision(stacks, clients, { endpoint: moto.endpoint, region: moto.region, account: moto.account });
+  for (const f of deployment.flowDefinitions) emulators.a2i.registerFlowDefinition({ arn: f.arn, outputS3Uri: f.outputS3Uri });
+  const unsupported = Object.keys(deployment.notEmulated).filter((t) => t.startsWith("UNSUPPORTED"));
+  if (unsupported.length) throw new Error(`the templates use resource types the harness cannot stand in for: ${unsupported.join(", ")}`);
+
+  const platformEnv = {
+    AWS_REGION: moto.region, AWS_DEFAULT_REGION: moto.region,
+    AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_SESSION_TOKEN: "testing",
+    // The only difference from a real deployment: the SDK's standard endpoint overrides.
+    AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+    AWS_ENDPOINT_URL_SQS: moto.endpoint, AWS_ENDPOINT_URL_SNS: moto.endpoint, AWS_ENDPOINT_URL_SSM: moto.endpoint,
+    AWS_ENDPOINT_URL_STS: moto.endpoint, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: moto.endpoint,
+    AWS_ENDPOINT_URL_REKOGNITION: emulators.endpoints.rekognition,
+    AWS_ENDPOINT_URL_TRANSCRIBE: emulators.endpoints.transcribe,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulators.endpoints.bedrockRuntime,
+    AWS_ENDPOINT_URL_SAGEMAKER_A2I_RUNTIME: emulators.endpoints.a2iRuntime,
+  };
+  let dispatcher: Dispatcher;
+  const lambda = new LambdaService({
+    platformEnv, workDir, timeScale: options.timeScale, log,
+    deadLetter: async (fn, event, outcome) => {
+      await dispatcher.deadLetter(fn.deadLetterArn, JSON.stringify(event), `${outcome.errorType}: ${outcome.errorMessage}`, {
+        RequestID: "harness", ErrorCode: "200", ErrorMessage: outcome.errorMessage,
+      });
+    },
+  });
+  for (const fn of deployment.functions) lambda.register(fn);
+  dispatcher = new Dispatcher(deployment, clients, lambda, { duplicate: options.duplicate, log });
+
+  const api = new HttpApi(deployment.apiRoutes, lambda, moto.account);
+  const apiUrl = await api.start();
+
+  // A consumer's catch-all rule on the media bus, as the README tells consumers to subscribe.
+  const busName = Object.values(deployment.outputs).map((o) => o.EventBusName).find(Boolean);
+  const bucket = Object.values(deployment.outputs).map((o) => o.MediaBucket).find(Boolean);
+  if (!busName || !bucket) throw new Error("the templates have no EventBusName/MediaBucket output");
+  const { QueueUrl: catchAll } = await clients.sqs.send(new sqssdk.CreateQueueCommand({ QueueName: `harness-catch-all-${stage}` }));
+  const { Attributes } = await clients.sqs.send(new sqssdk.GetQueueAttributesCommand({ QueueUrl: catchAll, AttributeNames: ["QueueArn"] }));
+  await clients.events.send(new ebsdk.PutRuleCommand({ Name: `harness-catch-all-${stage}`, EventBusName: busName, EventPattern: JSON.stringify({ source: ["media-pipeline"] }) }));
+  await clients.events.send(new ebsdk.PutTargetsCommand({ Rule: `harness-catch-all-${stage}`, EventBusName: busName, Targets: [{ Id: "catch-all", Arn: Attributes!.QueueArn! }] }));
+  const events: any[] = [];
+  let consuming = true;
+  const consumer = (async () => {
+    while (consuming) {
+      const r = await clients.sqs.send(new sqssdk.ReceiveMessageCommand({ QueueUrl: catchAll, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })).catch(() => ({ Messages: [] as any[] }));
+      for (const m of r.Messages ?? []) {
+        events.push(asEventBridgeDelivers(JSON.parse(m.Body!), moto.account));
+        await clients.sqs.send(new sqssdk.DeleteMessageCommand({ QueueUrl: catchAll, ReceiptHandle: m.ReceiptHandle! }));
+      }
+    }
+  })();
+
+  dispatcher.start();
+  log(`deployed ${deployment.functions.length} functions, ${deployment.ruleTargets.length} rule targets, ${deployment.apiRoutes.length} API routes into moto at ${moto.endpoint}`);
+
+  return {
+    deployment, clients, moto, emulators, lambda, dispatcher, api, apiUrl, busName, bucket, workDir, events,
+    async settle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let quiet = 0;
+      while (Date.now() < deadline) {
+        await emulators.idle();
+        const queued = await queuedMessages(clients, deployment);
+        if (dispatcher.busy === 0 && queued === 0) quiet++;
+        else quiet = 0;
+        // Three quiet looks in a row: nothing in flight between the pollers either.
+        if (quiet >= 3) return true;
+        await new Promise((r) => setTimeout(r, 700));
+      }
+      return false;
+    },
+    async stop({ keep = false } = {}) {
+      consuming = false;
+      await dispatcher.stop();
+      await consumer;
+      await lambda.stop();
+      await api.stop();
+      if (!options.shared) {
+        await emulators.stop();
+        await moto.stop();
+      }
+      if (!keep && !options.workDir) rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function queuedMessages(clients: HarnessClients, deployment: Deployment): Promise<number> {
+  const urls = [
+    ...deployment.ruleTargets.map((t) => t.queueUrl), ...deployment.snsTargets.map((s) => s.queueUrl),
+    // A delayed message (the Transcribe check) is not pending work for the flow.
+  ];
+  let total = 0;
+  for (const url of urls) {
+    const { Attributes } = await clients.sqs.send(new sqssdk.GetQueueAttributesCommand({
+      QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }));
+    total += Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+  return total;
+}
