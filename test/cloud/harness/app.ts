@@ -25,6 +25,13 @@ export interface CloudAppOptions {
   duplicate?: boolean;
   /** Multiplies every function's timeout. */
   timeScale?: number;
+  /**
+   * Timeouts (seconds) that replace the template's for the functions whose handler file is named
+   * (`detect-shots` → packages/functions/src/handlers/detect-shots.handler): forces a stage past its deadline.
+   */
+  timeoutOverrides?: Record<string, number>;
+  /** Skip the asset mode check (to show what a function with a lost mode does when it runs). */
+  skipModeCheck?: boolean;
   /** Share the emulators of another app (two stages in one account). */
   shared?: { moto: Moto; emulators: ServiceEmulators };
   workDir?: string;
@@ -83,7 +90,7 @@ export async function startCloudApp(options: CloudAppOptions = {}): Promise<Clou
   const stacks = readAssembly(assemblyDir);
 
   // Every executable in every asset must run as the Lambda user: refuse an asset that would not.
-  for (const stack of stacks) {
+  for (const stack of options.skipModeCheck ? [] : stacks) {
     for (const dir of new Set(stack.assets.values())) {
       const bad = findBadModes(dir);
       if (bad.length) {
@@ -123,7 +130,11 @@ export async function startCloudApp(options: CloudAppOptions = {}): Promise<Clou
       });
     },
   });
-  for (const fn of deployment.functions) lambda.register(fn);
+  for (const fn of deployment.functions) {
+    const file = path.basename(fn.handler).replace(/\.[^.]+$/, "");
+    const override = options.timeoutOverrides?.[file];
+    lambda.register(override === undefined ? fn : { ...fn, timeoutSeconds: override });
+  }
   dispatcher = new Dispatcher(deployment, clients, lambda, { duplicate: options.duplicate, log });
 
   const api = new HttpApi(deployment.apiRoutes, lambda, moto.account);

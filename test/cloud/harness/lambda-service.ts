@@ -71,6 +71,8 @@ export class LambdaService {
   private readonly logs = new Map<string, WriteStream>();
   private readonly bootstrapDir: string;
   private stopped = false;
+  /** Invocations per function logical id (each attempt counts). */
+  readonly invocations = new Map<string, number>();
 
   constructor(private readonly options: LambdaServiceOptions) {
     if (process.getuid?.() !== 0) {
@@ -102,6 +104,7 @@ export class LambdaService {
   /** A synchronous invocation (RequestResponse): one attempt, its outcome. */
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeOutcome> {
     const fn = this.get(nameOrArn);
+    this.invocations.set(fn.logicalId, (this.invocations.get(fn.logicalId) ?? 0) + 1);
     const env = await this.acquire(fn);
     return this.run(fn, env, event);
   }

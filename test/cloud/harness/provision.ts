@@ -240,6 +240,14 @@ export async function provision(
           put({ ref: name, attributes: { Arn: arnOf("events", `rule/${busName === "default" ? "" : `${busName}/`}${name}`) } });
           break;
         }
+        case "AWS::IAM::Role": {
+          // Not created: moto does not evaluate IAM, so a role here would prove nothing. Its ARN is real
+          // in shape, since services check it (Rekognition's NotificationChannel.RoleArn).
+          const name = p.RoleName ?? physicalName(stack.stackName, logicalId, 64);
+          deployment.notEmulated[resource.Type] = (deployment.notEmulated[resource.Type] ?? 0) + 1;
+          put({ ref: name, attributes: { Arn: `arn:aws:iam::${aws.account}:role/${name}`, RoleId: shortHash(name) } });
+          break;
+        }
         case "AWS::ApiGatewayV2::Api":
           put({ ref: shortHash(stack.stackName, logicalId).toLowerCase().slice(0, 10), attributes: { ApiEndpoint: "http://api.harness" } });
           break;

@@ -1,0 +1,222 @@
+import { execFile } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Report } from "@media-pipeline/core";
+import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
+import { analyzeInCloud, type AnalyzeResult } from "./cloud/harness/analyze.js";
+import { startCloudApp, synthesize, type CloudApp } from "./cloud/harness/app.js";
+import { readAssembly } from "./cloud/harness/assembly.js";
+import { s3sdk } from "./cloud/harness/clients.js";
+import { makeTalkingVideo, tempDir } from "./helpers/flow.js";
+import * as media from "./helpers/media.js";
+import { oneVoice } from "./helpers/speech.js";
+
+/**
+ * The whole cloud app, run offline exactly as it would deploy: the synthesized templates' resources in
+ * moto_server, every function from its synthesized asset as a non-root user, the AWS services that
+ * moto lacks emulated on loopback with the local engines (test/cloud/). One synthesis serves every
+ * case of this file but the second stage's; the media are uploaded through the deployed upload API.
+ */
+const run = promisify(execFile);
+let dir: string;
+let assembly: string;
+let app: CloudApp;
+let local: LocalRuntime;
+
+beforeAll(async () => {
+  dir = await tempDir("cloud-e2e");
+  chmodSync(dir, 0o755);
+  assembly = path.join(dir, "assembly");
+  await synthesize(assembly, "e2e");
+  app = await startCloudApp({ assemblyDir: assembly, workDir: path.join(dir, "app") });
+  local = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, "local") }, {}, dir));
+}, 600_000);
+afterAll(async () => {
+  await app?.stop();
+  await local?.close();
+});
+
+const types = (r: AnalyzeResult) => r.events.map((e) => e["detail-type"] as string);
+const repeated = (list: string[]) => [...new Set(list.filter((t, i) => list.indexOf(t) !== i))];
+
+async function analyzeLocally(file: string) {
+  const mediaId = await local.ingest(file);
+  const outcome = await local.outcome(mediaId);
+  if (outcome.kind !== "completed") throw new Error(`local analysis of ${file} ended ${outcome.kind}`);
+  return Report.parse(await local.objects.getJson(outcome.event.detail.report));
+}
+
+/** The same facts the two runtimes must agree on for one file. */
+function facts(report: Report) {
+  return {
+    shots: report.shots.map((s) => Math.round(s.startMs / 100)),
+    labels: [...new Set(report.labels.map((l) => l.name))].sort(),
+    speakers: report.transcript.speakers.length,
+    moderation: report.moderation.decision,
+  };
+}
+
+describe("the cloud app on generated media", () => {
+  it("takes an H.264 MP4 with hard cuts and two voices through every stage, each event once, as the local runtime does", async () => {
+    const video = await makeTalkingVideo(dir);
+    const out = path.join(dir, "out-talk");
+    const cloud = await analyzeInCloud(app, video.path, { out });
+    expect(cloud.status, cloud.reason).toBe("completed");
+    const t = types(cloud);
+    for (const stage of ["Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Analysis Completed"]) {
+      expect(t, stage).toContain(stage);
+    }
+    expect(repeated(t)).toEqual([]);
+    expect(t).not.toContain("Stage Failed");
+    const report = Report.parse(cloud.report);
+    expect(report.shots).toHaveLength(video.cutsMs.length + 1);
+    expect(facts(report)).toEqual(facts(await analyzeLocally(video.path)));
+    expect(cloud.reportHtml).toContain("<html");
+  });
+
+  it("analyses a VP9/Opus WebM, which Rekognition Video cannot read, and says how it was analysed", async () => {
+    const webm = path.join(dir, "clip.webm");
+    await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-t", "6", "-i", "testsrc2=s=320x180:r=25", "-f", "lavfi", "-t", "6", "-i", "sine=frequency=300",
+      "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k", "-c:a", "libopus", webm]);
+    const cloud = await analyzeInCloud(app, webm, { out: path.join(dir, "out-webm") });
+    expect(cloud.status, cloud.reason).toBe("completed");
+    const t = types(cloud);
+    expect(t).toContain("Moderation Completed");
+    expect(t).toContain("Labels Detected");
+    expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed")).toEqual([]);
+  });
+
+  it("analyses an HEVC MP4 (as iPhones record)", async () => {
+    const hevc = path.join(dir, "iphone.mp4");
+    await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-t", "5", "-i", "testsrc2=s=320x180:r=25", "-f", "lavfi", "-t", "5", "-i", "sine=frequency=300",
+      "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-c:a", "aac", hevc]);
+    const cloud = await analyzeInCloud(app, hevc, { out: path.join(dir, "out-hevc") });
+    expect(cloud.status, cloud.reason).toBe("completed");
+    expect(types(cloud)).toContain("Moderation Completed");
+    expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed")).toEqual([]);
+  });
+
+  it("transcribes audio only, without the video stages", async () => {
+    const speech = await oneVoice(dir);
+    const cloud = await analyzeInCloud(app, speech.path, { out: path.join(dir, "out-audio") });
+    expect(cloud.status, cloud.reason).toBe("completed");
+    const t = types(cloud);
+    expect(t).toContain("Transcript Ready");
+    expect(t).not.toContain("Shots Detected");
+    expect(repeated(t)).toEqual([]);
+    expect(Report.parse(cloud.report).transcript.speakers).toHaveLength(1);
+  });
+
+  it("analyses video without audio, without the audio stages", async () => {
+    const video = await media.makeVideoOnly(dir, { segments: [2, 3] });
+    const cloud = await analyzeInCloud(app, video.path, { out: path.join(dir, "out-silent") });
+    expect(cloud.status, cloud.reason).toBe("completed");
+    const t = types(cloud);
+    expect(t).toContain("Shots Detected");
+    expect(t).not.toContain("Audio Extracted");
+    expect(Report.parse(cloud.report).shots).toHaveLength(2);
+  });
+
+  it.each([
+    ["empty", (d: string) => media.makeEmptyFile(d, "empty.mp4")],
+    ["truncated", (d: string) => media.makeTruncatedMp4(d)],
+    ["not media", (d: string) => media.makeTextAsMp4(d)],
+  ])("rejects %s input with a reason a person understands", async (_, make) => {
+    const file = await make(await tempDir("cloud-bad"));
+    const cloud = await analyzeInCloud(app, file, { out: path.join(dir, `out-bad-${_.replace(/ /g, "-")}`) });
+    expect(cloud.status).toBe("rejected");
+    expect(cloud.reason).toMatch(/\w{4,}/);
+  });
+});
+
+describe("delivery and deadlines", () => {
+  it("gives the same report when every event is delivered twice", async () => {
+    const video = await media.makeCutVideo(dir, { name: "dup.mp4", segments: [2, 2, 3] });
+    const once = await analyzeInCloud(app, video.path);
+    const twiceApp = await startCloudApp({ assemblyDir: assembly, duplicate: true, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "dup-app") });
+    try {
+      const twice = await analyzeInCloud(twiceApp, video.path);
+      expect(twice.status, twice.reason).toBe("completed");
+      expect(facts(Report.parse(twice.report))).toEqual(facts(Report.parse(once.report)));
+      expect(new Set(types(twice))).toEqual(new Set(types(once)));
+      // Twice the deliveries, yet every stage did its work once (one Stage-per-event outcome).
+      expect(types(twice)).not.toContain("Stage Failed");
+    } finally {
+      await twiceApp.stop();
+    }
+  });
+
+  it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
+    const video = await media.makeCutVideo(dir, { name: "slow.mp4", segments: [10, 10, 10], width: 640, height: 360 });
+    const slowApp = await startCloudApp({
+      assemblyDir: assembly, timeoutOverrides: { "detect-shots": 1.5 }, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "slow-app"),
+    });
+    try {
+      const cloud = await analyzeInCloud(slowApp, video.path);
+      expect(cloud.status, cloud.reason).toBe("completed");
+      const failed = cloud.events.filter((e) => e["detail-type"] === "Stage Failed");
+      expect(failed.map((e) => e.detail.stage)).toEqual(["detect-shots"]);
+      expect(Report.parse(cloud.report).status).toBe("completed-with-failures");
+    } finally {
+      await slowApp.stop();
+    }
+  });
+});
+
+describe("isolation and packaging", () => {
+  it("keeps two stages of the app in one account apart: neither sees the other's Transcribe jobs", async () => {
+    const other = path.join(dir, "assembly-other");
+    await synthesize(other, "e2e-other");
+    const otherApp = await startCloudApp({ assemblyDir: other, stage: "e2e-other", shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "other-app") });
+    try {
+      const speech = await oneVoice(await tempDir("cloud-iso"));
+      const before = new Map(otherApp.lambda.invocations);
+      const cloud = await analyzeInCloud(app, speech.path);
+      expect(cloud.status, cloud.reason).toBe("completed");
+      expect(types(cloud)).toContain("Transcript Ready");
+      // Nothing of the other stage ran for this media, and nothing landed on its bus.
+      expect(otherApp.lambda.invocations).toEqual(before);
+      expect(otherApp.events).toEqual([]);
+    } finally {
+      await otherApp.stop();
+    }
+  });
+
+  it("refuses a function asset whose executable lost its mode, and such a function cannot run ffprobe as the Lambda user", async () => {
+    const broken = path.join(dir, "assembly-broken");
+    cpSync(assembly, broken, { recursive: true });
+    const layer = readAssembly(broken).flatMap((s) => [...s.assets.values()]).find((d) => d.includes("asset.") && readdirHas(d, "bin/ffprobe"));
+    expect(layer).toBeDefined();
+    chmodSync(path.join(layer!, "bin/ffprobe"), 0o744);
+    await expect(startCloudApp({ assemblyDir: broken, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "broken-app") }))
+      .rejects.toThrow(/bin\/ffprobe \(0744\)/);
+
+    mkdirSync(path.join(dir, "broken-run"), { recursive: true });
+    const brokenApp = await startCloudApp({ assemblyDir: broken, stage: "e2e", skipModeCheck: true, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "broken-run") });
+    try {
+      const probe = brokenApp.deployment.functions.find((f) => f.handler.endsWith("/probe.handler"))!;
+      const file = await media.makeCutVideo(dir, { name: "mode.mp4", segments: [1, 1] });
+      const key = `media/01jd8x7k2m4n6p8q0r2s4t6v8w/mode.mp4`;
+      await brokenApp.clients.s3.send(new s3sdk.PutObjectCommand({ Bucket: brokenApp.bucket, Key: key, Body: await readFile(file.path) }));
+      const outcome = await brokenApp.lambda.invoke(probe.arn, mediaReceived(brokenApp, key));
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(`${outcome.errorType}: ${outcome.errorMessage}`).toMatch(/EACCES|permission denied/i);
+    } finally {
+      await brokenApp.stop();
+    }
+  });
+});
+
+const readdirHas = (d: string, rel: string) => existsSync(path.join(d, rel));
+
+function mediaReceived(a: CloudApp, key: string) {
+  const mediaId = key.split("/")[1]!;
+  return {
+    version: "0", id: "0b7c4e8e-0000-4000-8000-000000000001", "detail-type": "Media Received", source: "media-pipeline",
+    account: a.moto.account, time: new Date().toISOString().replace(/\.\d+Z$/, "Z"), region: a.moto.region, resources: [],
+    detail: { version: 1, mediaId, correlationId: mediaId, source: { bucket: a.bucket, key }, filename: "mode.mp4", sizeBytes: 1 },
+  };
+}
