@@ -49,11 +49,16 @@ async function analyzeLocally(file: string) {
   return Report.parse(await local.objects.getJson(outcome.event.detail.report));
 }
 
-/** The same facts the two runtimes must agree on for one file. */
+/**
+ * The facts the two runtimes must agree on for one file. Labels are compared at the cloud's
+ * Rekognition MinConfidence (50, the functions' default), since the local runtime keeps detections
+ * from 40; scene summaries are not compared (Bedrock is asked one scene at a time).
+ */
+const CLOUD_MIN_CONFIDENCE = 50;
 function facts(report: Report) {
   return {
     shots: report.shots.map((s) => Math.round(s.startMs / 100)),
-    labels: [...new Set(report.labels.map((l) => l.name))].sort(),
+    labels: [...new Set(report.labels.filter((l) => l.confidence >= CLOUD_MIN_CONFIDENCE).map((l) => l.name))].sort(),
     speakers: report.transcript.speakers.length,
     moderation: report.moderation.decision,
   };

@@ -10,7 +10,7 @@ import { LambdaService } from "./lambda-service.js";
 import { provision, type Deployment } from "./provision.js";
 import { findBadModes } from "./modes.js";
 import { startMoto, type Moto } from "../../helpers/moto.js";
-import type { ServiceEmulators } from "../emulators/index.js";
+import { endpointEnv, startServiceEmulators, type ServiceEmulators } from "../emulators/index.js";
 
 const ROOT = path.resolve(new URL("../../..", import.meta.url).pathname);
 
@@ -101,7 +101,7 @@ export async function startCloudApp(options: CloudAppOptions = {}): Promise<Clou
 
   const moto = options.shared?.moto ?? (await startMoto());
   const clients = clientsFor(moto.clientConfig);
-  const emulators = options.shared?.emulators ?? (await (await import("../emulators/index.js")).startServiceEmulators({
+  const emulators = options.shared?.emulators ?? (await startServiceEmulators({
     awsEndpoint: moto.endpoint, region: moto.region, account: moto.account, workDir: path.join(workDir, "emulators"), log,
   }));
   const deployment = await provision(stacks, clients, { endpoint: moto.endpoint, region: moto.region, account: moto.account });
@@ -116,10 +116,7 @@ export async function startCloudApp(options: CloudAppOptions = {}): Promise<Clou
     AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
     AWS_ENDPOINT_URL_SQS: moto.endpoint, AWS_ENDPOINT_URL_SNS: moto.endpoint, AWS_ENDPOINT_URL_SSM: moto.endpoint,
     AWS_ENDPOINT_URL_STS: moto.endpoint, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: moto.endpoint,
-    AWS_ENDPOINT_URL_REKOGNITION: emulators.endpoints.rekognition,
-    AWS_ENDPOINT_URL_TRANSCRIBE: emulators.endpoints.transcribe,
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulators.endpoints.bedrockRuntime,
-    AWS_ENDPOINT_URL_SAGEMAKER_A2I_RUNTIME: emulators.endpoints.a2iRuntime,
+    ...endpointEnv(emulators.endpoints),
   };
   let dispatcher: Dispatcher;
   const lambda = new LambdaService({

@@ -10,13 +10,6 @@ export const s3sdk = fromFunctions("@aws-sdk/client-s3") as typeof import("@aws-
 export const ebsdk = fromFunctions("@aws-sdk/client-eventbridge") as typeof import("@aws-sdk/client-eventbridge");
 export const sqssdk = fromFunctions("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs");
 export const ddbsdk = fromFunctions("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
-export const snssdk = (() => {
-  try {
-    return fromFunctions("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
-  } catch {
-    return undefined;
-  }
-})();
 
 export interface AwsConfig {
   endpoint: string;

@@ -206,8 +206,8 @@ export class LambdaService {
     });
     environment.ready.catch(() => undefined);
     child.on("message", (m: any) => {
-      if (m?.type !== "result" || environment.pending?.id !== m.id) return;
       const p = environment.pending;
+      if (m?.type !== "result" || !p || p.id !== m.id) return;
       environment.pending = undefined;
       clearTimeout(p.timer);
       const ms = Date.now() - p.started;
