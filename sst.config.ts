@@ -22,6 +22,8 @@ export default {
       loggingFormat: LoggingFormat.JSON,
       logRetention: "one_month",
       // Not minified: SST keeps the sourcemap out of the bundle, so readable stack traces need plain code.
+      // esbuild bundles the workspace packages from their TypeScript sources, never from a dist/ (the
+      // `paths` of tsconfig.base.json say why): `sst deploy` needs no build, and cannot ship a stale one.
       nodejs: { format: "esm", sourcemap: true },
     });
     // In dependency order: Review's flow definition is filtered on by Bus and started by Pipeline.

@@ -5,10 +5,17 @@
  *
  *   node scripts/synth.mjs [--stage dev] [--account 123456789012] [outdir]   (default .sst/synth-out)
  *
- * Function handlers are bundled from packages/functions, which imports @media-pipeline/core's build
- * output: run `tsc -b packages/core` first (the npm script does).
+ * The same path as `sst deploy` up to where it needs AWS (node_modules/sst: cli/commands/deploy.js →
+ * stacks/build.js `load` → stacks/synth.js): sst.config.ts loaded in full by SST's own loader, an App
+ * in "deploy" mode, `app.finish()` bundling every function with SST's esbuild options and the app's
+ * default function props, then `app.synth()`. What differs: the account is a placeholder (deploy asks
+ * STS), no context lookups (the app needs none; this script fails if it ever does), and NODE_ENV=test,
+ * which only skips the sourcemap-uploader resource that needs the bootstrap bucket's name. Nothing
+ * needs building first: both esbuild builds compile the workspace packages from source (the `paths`
+ * of tsconfig.base.json).
  */
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -35,6 +42,11 @@ const { PATH_METADATA_ENABLE_CONTEXT } = await import("aws-cdk-lib/cx-api");
 await initProject({ stage: values.stage, region: values.region });
 const project = useProject();
 process.chdir(project.paths.root); // handler paths are relative to the project root
+// Each synthesis bundles into a folder of its own. SST empties `.sst/artifacts/<function>` before it
+// bundles there and then runs `npm install` in it; two syntheses at once (tests run in parallel) delete
+// each other's folders, and npm, finding no package.json there, walks up and prunes the repository's
+// own node_modules to production dependencies.
+project.paths.artifacts = await fs.mkdtemp(path.join(os.tmpdir(), "sst-artifacts-"));
 
 const outdir = path.resolve(positionals[0] ?? path.join(project.paths.out, "synth-out"));
 await clearPreviousAssembly(outdir);
@@ -66,6 +78,7 @@ for (const stack of assembly.stacks) {
   const resources = Object.keys(stack.template.Resources ?? {}).length;
   console.log(`  ${stack.stackName.padEnd(36)} ${String(resources).padStart(3)} resources  ${path.relative(process.cwd(), stack.templateFullPath)}`);
 }
+await fs.rm(project.paths.artifacts, { recursive: true, force: true });
 // esbuild's rebuild contexts keep the event loop alive.
 process.exit(0);
 

@@ -1,22 +1,32 @@
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import { DERIVED_PREFIX, EVENT_SOURCE } from "@media-pipeline/core";
-import { EventBus, use, type FunctionProps, type StackContext } from "sst/constructs";
+import { EventBus, getStack, use, type FunctionProps, type StackContext } from "sst/constructs";
+import {
+  TRANSCRIBE_JOB_PREFIX_ENV, transcriptionJobNameFilter, transcriptionJobPrefix,
+} from "../packages/functions/src/adapters/transcribe/job-name.js";
 import { humanLoopAccess, objectAccess, publishAccess, stateAccess, transcribeAccess } from "./access.js";
 import { deadLetterQueue, functionDelivery, targetDelivery } from "./delivery.js";
 import { HANDLERS } from "./handlers.js";
-import { Review } from "./review.js";
+import { flowDefinitionArns, Review } from "./review.js";
 import { eventSchemaRegistry } from "./schema-registry.js";
 import { readSettings } from "./settings.js";
 import { SIZES } from "./sizing.js";
 import { REVIEW_OUTPUT_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
-/** Transcribe job names end with this (the adapter names jobs `<mediaId>-transcript`). */
-export const TRANSCRIPTION_JOB_SUFFIX = "-transcript";
+/**
+ * The deployment's Transcribe job-name prefix (`<app>.<stage>.`): the transcribe stage names its jobs
+ * with it, the completion rule selects them by it, and both completions drop other names.
+ */
+export const transcribeJobPrefix = (app: { name: string; stage: string }) => transcriptionJobPrefix(app.name, app.stage);
 
 export function Bus({ stack, app }: StackContext) {
   const { bucket, table } = use(Storage);
-  const { flowDefinitionArn } = use(Review);
+  // Built here from the name known at synthesis, not imported: an import would pin the review stack's
+  // export, and a changed template or work team could then never be deployed. Deployed after it, so
+  // the flow definition the functions start loops on exists first.
+  const flow = flowDefinitionArns(stack, use(Review).names);
+  stack.addDependency(getStack(Review));
   const settings = readSettings(stack);
 
   // The media bus: every pipeline event, and the only place consumers subscribe.
@@ -74,18 +84,21 @@ export function Bus({ stack, app }: StackContext) {
     },
   );
 
-  // Transcribe reports COMPLETED/FAILED for every job in the account; ours end in "-transcript".
+  // Transcribe reports COMPLETED/FAILED for every job in the account and region, other stages'
+  // included: ours are `<app>.<stage>.<mediaId>-transcript`.
+  const jobNamePrefix = transcribeJobPrefix(app);
   const transcribeDlq = forward(
     { rule: "transcribe-complete", target: "transcribeComplete", deadLetters: "TranscribeCompleteDeadLetters" },
     {
       source: ["aws.transcribe"],
       detailType: ["Transcribe Job State Change"],
-      detail: { TranscriptionJobName: [{ suffix: TRANSCRIPTION_JOB_SUFFIX }] },
+      detail: { TranscriptionJobName: transcriptionJobNameFilter(jobNamePrefix) },
     },
     {
       handler: HANDLERS.transcribeComplete,
       description: "Transcribe Job State Change (default bus) → Transcript Ready (media bus)",
-      environment,
+      // The handler re-checks the prefix (a second guard behind the rule's filter).
+      environment: { ...environment, [TRANSCRIBE_JOB_PREFIX_ENV]: jobNamePrefix },
       ...SIZES.collect,
       permissions: [
         publishAccess(bus.eventBusArn),
@@ -97,19 +110,24 @@ export function Bus({ stack, app }: StackContext) {
     },
   );
 
-  // A2I reports every human loop in the account; ours run on our flow definition.
+  // A2I reports every human loop in the account; ours run on a flow definition of this app and stage:
+  // the current one, or one it replaced whose loops are still running (`prefix`, not the exact ARN).
   const reviewDlq = forward(
     { rule: "review-complete", target: "reviewComplete", deadLetters: "ReviewCompleteDeadLetters" },
     {
       source: ["aws.sagemaker"],
       detailType: ["SageMaker A2I HumanLoop Status Change"],
-      detail: { flowDefinitionArn: [flowDefinitionArn] },
+      detail: { flowDefinitionArn: [{ prefix: flow.arnPrefix }] },
     },
     {
       handler: HANDLERS.reviewComplete,
       description: "A2I HumanLoop Status Change (default bus) → Review Completed / re-queued loop / Stage Failed (media bus)",
-      // The handler re-checks the flow definition (a second guard behind the rule's filter).
-      environment: { ...environment, FLOW_DEFINITION_ARN: flowDefinitionArn, REVIEW_MAX_ATTEMPTS: String(settings.reviewMaxAttempts) },
+      // The handler re-checks the prefix (a second guard behind the rule's filter), and re-queues a
+      // failed loop on the current flow definition.
+      environment: {
+        ...environment, FLOW_DEFINITION_ARN: flow.arn, FLOW_DEFINITION_ARN_PREFIX: flow.arnPrefix,
+        REVIEW_MAX_ATTEMPTS: String(settings.reviewMaxAttempts),
+      },
       ...SIZES.light,
       permissions: [
         publishAccess(bus.eventBusArn),
@@ -120,8 +138,8 @@ export function Bus({ stack, app }: StackContext) {
         ...objectAccess(bucket.bucketArn, {
           read: [REVIEW_OUTPUT_PREFIX, DERIVED_PREFIX, UPLOAD_PREFIX], write: [DERIVED_PREFIX], probe: true,
         }),
-        // Re-queues a failed loop (adapters/a2i/requeue.ts), on our flow definition only.
-        humanLoopAccess(flowDefinitionArn),
+        // Re-queues a failed loop (adapters/a2i/requeue.ts), on the current flow definition only.
+        humanLoopAccess(flow.arn),
       ],
     },
   );

@@ -18,6 +18,8 @@ export const HANDLERS = {
    * Stage Failed for request-review (the re-queue policy: packages/functions/src/adapters/a2i/requeue.ts).
    */
   reviewComplete: `${root}/review-complete.handler`,
+  /** The review stack's custom resource provider: A2I human task UI and flow definition (SageMaker). */
+  a2iResource: `${root}/a2i-resource.handler`,
   /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */
   rekognitionComplete: `${root}/rekognition-complete.handler`,
   /** POST /uploads: a mediaId and a presigned POST, or a multipart upload above the threshold. */

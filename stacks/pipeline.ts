@@ -5,7 +5,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Topic as SnsTopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { routes, type StageName } from "@media-pipeline/core";
-import { Function as SstFunction, Topic, use, type StackContext } from "sst/constructs";
+import { Function as SstFunction, getStack, Topic, use, type StackContext } from "sst/constructs";
 import {
   bedrockAccess,
   humanLoopAccess,
@@ -17,18 +17,19 @@ import {
   stateAccess,
   transcribeAccess,
 } from "./access.js";
-import { Bus } from "./bus.js";
+import { TRANSCRIBE_JOB_PREFIX_ENV } from "../packages/functions/src/adapters/transcribe/job-name.js";
+import { Bus, transcribeJobPrefix } from "./bus.js";
 import { deadLetterQueue, functionDelivery, targetDelivery } from "./delivery.js";
 import { HANDLERS, stageHandler } from "./handlers.js";
-import { Review } from "./review.js";
+import { flowDefinitionArns, Review } from "./review.js";
 import { readSettings } from "./settings.js";
-import { SIZES, type SizeName } from "./sizing.js";
+import { SIZES, visionFramesDiskSize, type SizeName } from "./sizing.js";
 import { FFMPEG_ENV, ffmpegLayer } from "./ffmpeg-layer.js";
 import { DERIVED_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
 /** The AWS services a stage calls beyond S3, DynamoDB and the bus. */
 type Service =
-  | "rekognition-labels" | "rekognition-moderation"
+  | "rekognition-labels" | "rekognition-moderation" | "rekognition-segments"
   | "rekognition-image-labels" | "rekognition-image-moderation"
   | "transcribe" | "bedrock" | "a2i";
 
@@ -56,11 +57,14 @@ interface StageAccess {
 const ACCESS: Record<StageName, StageAccess> = {
   // probe stores probe.json under derived/ for the joins.
   probe: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "probe" },
+  // Reads the upload through a presigned URL and writes the rendition (derived/<mediaId>/rendition.mp4).
+  "prepare-video": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "rendition" },
   "extract-audio": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "ffmpeg" },
-  "detect-shots": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: [], size: "ffmpeg" },
-  // Rekognition reads the video with the caller's credentials, hence the upload read.
-  "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-labels"], size: "startJob" },
-  moderate: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-moderation"], size: "startJob" },
+  // Rekognition reads the video with the caller's credentials, hence the reads: the upload, or the
+  // rendition under derived/. Shots are Rekognition's segment detection (the completion takes keyframes).
+  "detect-shots": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-segments"], size: "startJob" },
+  "detect-labels": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-labels"], size: "startJob" },
+  moderate: { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-moderation"], size: "startJob" },
   // Transcribe reads the audio and writes the transcript with the caller's credentials.
   transcribe: { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["transcribe"], size: "startJob" },
   "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["bedrock"], size: "llm" },
@@ -83,7 +87,7 @@ const FRAMES_ACCESS: Partial<Record<StageName, StageAccess>> = {
 };
 
 /** Sizes whose functions run ffmpeg/ffprobe, so get the layer and its architecture. */
-const FFMPEG_SIZES: ReadonlySet<SizeName> = new Set(["ffmpeg", "probe", "visionFrames"]);
+const FFMPEG_SIZES: ReadonlySet<SizeName> = new Set(["ffmpeg", "probe", "visionFrames", "rendition"]);
 
 /** PascalCase construct ids from kebab-case route names. */
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -97,10 +101,13 @@ const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
  * role it assumes to publish there, and the function that collects the results. They stay in frames
  * mode too, unused, so that video jobs started before a switch of mode still complete.
  */
-export function Pipeline({ stack }: StackContext) {
+export function Pipeline({ stack, app }: StackContext) {
   const { bucket, table } = use(Storage);
   const { bus } = use(Bus);
-  const { flowDefinitionArn } = use(Review);
+  // The flow definition request-review starts loops on, built here (not imported: see Bus), and
+  // deployed after the review stack so that it exists before the functions use it.
+  const { arn: flowDefinitionArn } = flowDefinitionArns(stack, use(Review).names);
+  stack.addDependency(getStack(Review));
   const settings = readSettings(stack);
 
   const baseEnv = { EVENT_BUS_NAME: bus.eventBusName, MEDIA_BUCKET: bucket.bucketName, STATE_TABLE: table.tableName };
@@ -126,18 +133,22 @@ export function Pipeline({ stack }: StackContext) {
       rekognitionComplete: {
         function: {
           handler: HANDLERS.rekognitionComplete,
-          description: "Rekognition video job completion (SNS) → Labels Detected / Moderation Completed",
-          environment: { ...baseEnv, ...rekognitionEnv },
+          description: "Rekognition video job completion (SNS) → Labels Detected / Moderation Completed / Shots Detected",
+          // ffmpeg takes the shots' keyframes from the video (seeking its presigned URL).
+          environment: { ...baseEnv, ...rekognitionEnv, ...FFMPEG_ENV },
           permissions: [
             publishAccess(bus.eventBusArn),
             // Also takes the oldest start from the Rekognition backlog (Query + conditional DeleteItem;
             // PutItem when the limit is hit again).
             stateAccess(table.tableArn, { release: true }),
-            // Collects results, and starts the backlogged job each completion releases (either kind).
-            ...rekognitionAccess(["labels", "moderation"], { start: true, get: true }, rekognitionRole),
+            // Collects results, and starts the backlogged job each completion releases (any kind).
+            ...rekognitionAccess(["labels", "moderation", "segments"], { start: true, get: true }, rekognitionRole),
+            // Reads the probe and the video (upload or rendition) for keyframes, which it writes under derived/frames/.
             ...objectAccess(bucket.bucketArn, { read: [UPLOAD_PREFIX, DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
           ],
-          ...SIZES.collect,
+          ...SIZES.videoCollect,
+          architecture: "x86_64",
+          layers: [ffmpeg],
           ...functionDelivery(rekognitionDlq),
         },
         // SNS retries delivery to Lambda, then keeps the message here.
@@ -158,7 +169,8 @@ export function Pipeline({ stack }: StackContext) {
     visibilityTimeout: Duration.minutes(30),
     deadLetterQueue: { queue: transcribeCheckDlq, maxReceiveCount: 5 },
   });
-  const transcribeCheckEnv = { TRANSCRIBE_CHECK_QUEUE_URL: transcribeCheckQueue.queueUrl };
+  // The stage names jobs with the deployment's prefix; the check drops a job without it.
+  const transcribeCheckEnv = { TRANSCRIBE_CHECK_QUEUE_URL: transcribeCheckQueue.queueUrl, [TRANSCRIBE_JOB_PREFIX_ENV]: transcribeJobPrefix(app) };
   const transcribeCheck = new SstFunction(stack, "TranscribeCheck", {
     handler: HANDLERS.transcribeCheck,
     description: "Transcribe job check (SQS, delayed) → Transcript Ready / Stage Failed, or a later check",
@@ -183,6 +195,8 @@ export function Pipeline({ stack }: StackContext) {
         return rekognitionAccess(["labels"], { start: true, get: false }, rekognitionRole);
       case "rekognition-moderation":
         return rekognitionAccess(["moderation"], { start: true, get: false }, rekognitionRole);
+      case "rekognition-segments":
+        return rekognitionAccess(["segments"], { start: true, get: false }, rekognitionRole);
       case "rekognition-image-labels":
         return [rekognitionImageAccess(["labels"])];
       case "rekognition-image-moderation":
@@ -199,6 +213,7 @@ export function Pipeline({ stack }: StackContext) {
     switch (service) {
       case "rekognition-labels":
       case "rekognition-moderation":
+      case "rekognition-segments":
         return rekognitionEnv;
       case "rekognition-image-labels":
       case "rekognition-image-moderation":
@@ -248,6 +263,8 @@ export function Pipeline({ stack }: StackContext) {
               environment: { ...baseEnv, ...Object.assign({}, ...access.calls.map(serviceEnv)), ...(ffmpegStage ? FFMPEG_ENV : {}) },
               permissions,
               ...SIZES[access.size],
+              // Frames mode's /tmp grows with the deployment's sampling interval (stacks/sizing.ts).
+              ...(access.size === "visionFrames" ? { diskSize: visionFramesDiskSize(settings.frameSampleSeconds) } : {}),
               // The ffmpeg stages get the static binaries as a layer, on the architecture they are built for.
               ...(ffmpegStage ? { architecture: "x86_64" as const, layers: [ffmpeg] } : {}),
               ...functionDelivery(dlq),

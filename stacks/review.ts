@@ -1,45 +1,37 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { CustomResource } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import {
-  AwsCustomResource,
-  AwsCustomResourcePolicy,
-  PhysicalResourceId,
-  PhysicalResourceIdReference,
-  type AwsSdkCall,
-} from "aws-cdk-lib/custom-resources";
-import { Config, use, type App, type StackContext } from "sst/constructs";
+import { Provider } from "aws-cdk-lib/custom-resources";
+import { Config, Function as SstFunction, use, type StackContext } from "sst/constructs";
 import { useProject } from "sst/project.js";
 import { passRole } from "./access.js";
+import { HANDLERS } from "./handlers.js";
+import { REVIEW_TASK, reviewNames, TASK_TEMPLATE_PATH } from "./review-names.js";
 import { readSettings } from "./settings.js";
 import { DERIVED_PREFIX, REVIEW_OUTPUT_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
-/** The task template, relative to the project root (the bundled config runs from elsewhere). */
-export const TASK_TEMPLATE_PATH = "stacks/review/task.liquid.html";
+export { flowDefinitionArns, flowDefinitionName, REVIEW_TASK, reviewNames, TASK_TEMPLATE_PATH, type ReviewNames } from "./review-names.js";
 
-/** What a reviewer is given; the flow definition fixes these for every loop. */
-export const REVIEW_TASK = {
-  title: "Review flagged video segments",
-  description: "Watch each flagged segment, confirm or correct the model, then approve or reject the video.",
-  keywords: ["video", "moderation", "review"],
-  /** One reviewer per video: the verdict overrides the model, a second opinion can be a new loop. */
-  count: 1,
-  /** How long one reviewer may keep the task open. */
-  timeLimitSeconds: 3600,
-  /** How long the task waits for a reviewer before the loop fails (private work teams allow days). */
-  availabilitySeconds: 3 * 24 * 3600,
-} as const;
+/** The task template as deployed. */
+export const readTaskTemplate = () => readFileSync(path.join(useProject().paths.root, TASK_TEMPLATE_PATH), "utf8");
+
+/** The custom resource types of the review, served by our provider (packages/functions/src/adapters/a2i/sagemaker-resources.ts). */
+export const A2I_RESOURCE_TYPES = { humanTaskUi: "Custom::A2IHumanTaskUi", flowDefinition: "Custom::A2IFlowDefinition" } as const;
 
 /**
  * Amazon A2I for video moderation. Rekognition's built-in A2I integration covers images only, so the
  * review is a custom task type: a human task UI (our Liquid template) and a flow definition naming the
- * work team, the UI and the output path. CloudFormation has no resource for either, hence
- * `AwsCustomResource` calls to SageMaker.
+ * work team, the UI and the output path. CloudFormation has no resource for either, hence custom
+ * resources, served by our own provider Lambda: SageMaker refuses CreateFlowDefinition while it
+ * cannot yet assume the flow role created moments before in the same deploy, and the provider retries
+ * that (and only that) for a bounded time, so that a first deploy does not fail on IAM propagation.
  *
- * Both are immutable in SageMaker, so their names carry a hash of what defines them: a changed
- * template creates a new UI and a new flow definition, and CloudFormation deletes the old ones once
- * the new ones exist (a custom resource returning a new physical id is a replacement).
+ * Both are immutable in SageMaker, so their names carry a hash of what defines them (review-names.ts):
+ * a changed template or work team creates a new UI and flow definition, and CloudFormation deletes the
+ * old ones once the new ones exist (a custom resource returning a new physical id is a replacement).
+ * The names are known at synthesis, so the stacks that use the flow definition build its ARN
+ * themselves: nothing here is exported to them, and nothing blocks an update.
  */
 export function Review({ stack, app }: StackContext) {
   const { bucket } = use(Storage);
@@ -49,34 +41,10 @@ export function Review({ stack, app }: StackContext) {
   // at synthesis from A2I_WORKTEAM_ARN.
   const workteam = new Config.Parameter(stack, "A2I_WORKTEAM_ARN", { value: settings.workteamArn });
 
-  const template = readFileSync(path.join(useProject().paths.root, TASK_TEMPLATE_PATH), "utf8");
-  const prefix = namePrefix(app);
-  const uiName = `${prefix}-ui-${digest(template)}`;
-  const flowName = `${prefix}-flow-${digest(uiName, settings.workteamArn, JSON.stringify(REVIEW_TASK), REVIEW_OUTPUT_PREFIX)}`;
+  const template = readTaskTemplate();
+  const names = reviewNames(app, settings, template);
   const arn = (type: string, name: string) =>
     stack.formatArn({ service: "sagemaker", resource: type, resourceName: name });
-
-  const createUi: AwsSdkCall = {
-    service: "SageMaker",
-    action: "CreateHumanTaskUi",
-    parameters: { HumanTaskUiName: uiName, UiTemplate: { Content: template } },
-    physicalResourceId: PhysicalResourceId.of(uiName),
-  };
-  const taskUi = new AwsCustomResource(stack, "HumanTaskUi", {
-    resourceType: "Custom::A2IHumanTaskUi",
-    onCreate: createUi,
-    onUpdate: createUi,
-    onDelete: {
-      service: "SageMaker",
-      action: "DeleteHumanTaskUi",
-      parameters: { HumanTaskUiName: new PhysicalResourceIdReference() },
-      ignoreErrorCodesMatching: "ResourceNotFound",
-    },
-    policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [arn("human-task-ui", `${prefix}-ui-*`)] }),
-    // The SDK in the Lambda runtime has both calls; installing the latest would need npm at deploy time.
-    installLatestAwsSdk: false,
-  });
-  const humanTaskUiArn = taskUi.getResponseField("HumanTaskUiArn");
 
   // The role A2I assumes to write reviewers' answers, and to presign the media and keyframes (under
   // derived/) for the task when its input carries s3:// URIs (the template's `grant_read_access`).
@@ -96,11 +64,42 @@ export function Review({ stack, app }: StackContext) {
     }),
   );
 
-  const createFlow: AwsSdkCall = {
-    service: "SageMaker",
-    action: "CreateFlowDefinition",
-    parameters: {
-      FlowDefinitionName: flowName,
+  // The provider: creates, replaces and deletes only this app's and stage's UIs and flow definitions,
+  // and passes only the flow role, only to SageMaker.
+  const onEvent = new SstFunction(stack, "A2iResourceProvider", {
+    handler: HANDLERS.a2iResource,
+    description: "Custom resources of the A2I review (human task UI, flow definition), IAM propagation retried",
+    // Retries IAM propagation for up to 4 minutes, then reports; the provider framework waits up to 15.
+    memorySize: "256 MB",
+    timeout: "5 minutes",
+    permissions: [
+      new PolicyStatement({
+        actions: ["sagemaker:CreateHumanTaskUi", "sagemaker:DeleteHumanTaskUi", "sagemaker:DescribeHumanTaskUi"],
+        resources: [arn("human-task-ui", `${names.uiNamePrefix}*`)],
+      }),
+      new PolicyStatement({
+        actions: ["sagemaker:CreateFlowDefinition", "sagemaker:DeleteFlowDefinition", "sagemaker:DescribeFlowDefinition"],
+        resources: [arn("flow-definition", `${names.flowNamePrefix}*`)],
+      }),
+      passRole(flowRole, "sagemaker.amazonaws.com"),
+    ],
+  });
+  const provider = new Provider(stack, "A2iResources", { onEventHandler: onEvent });
+
+  const taskUi = new CustomResource(stack, "HumanTaskUi", {
+    serviceToken: provider.serviceToken,
+    resourceType: A2I_RESOURCE_TYPES.humanTaskUi,
+    properties: { NamePrefix: names.uiNamePrefix, HumanTaskUiName: names.uiName, UiTemplate: { Content: template } },
+  });
+  const humanTaskUiArn = arn("human-task-ui", names.uiName);
+
+  // Properties: CreateFlowDefinition's parameters, as the provider passes them on.
+  const flow = new CustomResource(stack, "FlowDefinition", {
+    serviceToken: provider.serviceToken,
+    resourceType: A2I_RESOURCE_TYPES.flowDefinition,
+    properties: {
+      NamePrefix: names.flowNamePrefix,
+      FlowDefinitionName: names.flowName,
       RoleArn: flowRole.roleArn,
       HumanLoopConfig: {
         WorkteamArn: workteam.value,
@@ -114,44 +113,13 @@ export function Review({ stack, app }: StackContext) {
       },
       OutputConfig: { S3OutputPath: `s3://${bucket.bucketName}/${REVIEW_OUTPUT_PREFIX}` },
     },
-    physicalResourceId: PhysicalResourceId.of(flowName),
-  };
-  const flowArns = arn("flow-definition", `${prefix}-flow-*`);
-  const flow = new AwsCustomResource(stack, "FlowDefinition", {
-    resourceType: "Custom::A2IFlowDefinition",
-    onCreate: createFlow,
-    onUpdate: createFlow,
-    onDelete: {
-      service: "SageMaker",
-      action: "DeleteFlowDefinition",
-      parameters: { FlowDefinitionName: new PhysicalResourceIdReference() },
-      ignoreErrorCodesMatching: "ResourceNotFound",
-    },
-    policy: AwsCustomResourcePolicy.fromStatements([
-      new PolicyStatement({
-        actions: ["sagemaker:CreateFlowDefinition", "sagemaker:DeleteFlowDefinition"],
-        resources: [flowArns],
-      }),
-      passRole(flowRole, "sagemaker.amazonaws.com"),
-    ]),
-    installLatestAwsSdk: false,
   });
-  // CreateFlowDefinition checks that SageMaker can assume the role with its policy in place.
+  // The UI by name (not an attribute), so the order is explicit; the role with its policy, which
+  // CreateFlowDefinition checks SageMaker can assume.
+  flow.node.addDependency(taskUi);
   flow.node.addDependency(flowRole);
-  const flowDefinitionArn = flow.getResponseField("FlowDefinitionArn");
 
-  stack.addOutputs({ FlowDefinitionArn: flowDefinitionArn, HumanTaskUiArn: humanTaskUiArn });
-  return { flowDefinitionArn, workteam };
+  // Plain outputs for operators; consumers build the ARN themselves (flowDefinitionArns).
+  stack.addOutputs({ FlowDefinitionArn: arn("flow-definition", names.flowName), HumanTaskUiArn: humanTaskUiArn });
+  return { workteam, names };
 }
-
-/** SageMaker names: `^[a-z0-9](-*[a-z0-9])*$`, at most 63 characters; ours stay under 50. */
-function namePrefix(app: App): string {
-  return `${app.stage}-${app.name}-review`
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 36)
-    .replace(/-+$/, "");
-}
-
-const digest = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 10);

@@ -56,8 +56,10 @@ export class SettingsError extends Error {
 
 /**
  * A private workforce's worker portal is served from `https://<id>.labeling.<region>.sagemaker.aws`, and
- * a video player in an A2I task loads media cross-origin from there, so the bucket needs CORS for GET
- * (https://docs.aws.amazon.com/sagemaker/latest/dg/a2i-permissions-security.html). S3 CORS allows one
+ * AWS requires a CORS rule on buckets holding A2I image input (the keyframes here), or those tasks fail
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/a2i-permissions-security.html, "CORS Permission
+ * Requirement"); the task's plain <video> (no `crossorigin`) needs none, whatever origin the portal
+ * gives the task's frame. S3 CORS allows one
  * `*` per origin, which covers the per-workforce subdomain without opening the bucket to every site.
  */
 export const workerPortalOrigin = (region: string) => `https://*.labeling.${region}.sagemaker.aws`;

@@ -14,8 +14,10 @@ export const REVIEW_OUTPUT_PREFIX = "review-output/";
 export function Storage({ stack }: StackContext) {
   const settings = readSettings(stack);
   const bucket = new Bucket(stack, "Media", {
-    // Not SST's default (every origin, every method): only the A2I worker portal, only reads, so the
-    // review task's <video crossorigin> can load and seek the media (Range requests).
+    // Not SST's default (every origin, every method): only the A2I worker portal, only reads. The
+    // review task's player needs none (a plain <video>, no `crossorigin`: see the task template);
+    // the rule stays for what does: AWS requires it on buckets holding A2I image input (the
+    // keyframes) for the portal (see workerPortalOrigin), and a page reading media from script.
     // The browser upload origin belongs to the upload issue; presigned PUTs from a server need none.
     cors: [
       {

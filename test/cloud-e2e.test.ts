@@ -141,7 +141,8 @@ describe("delivery and deadlines", () => {
   it("gives the same report when every event is delivered twice", async () => {
     const video = await media.makeCutVideo(dir, { name: "dup.mp4", segments: [2, 2, 3] });
     const once = await analyzeInCloud(app, video.path);
-    const twiceApp = await startCloudApp({ assemblyDir: assembly, duplicate: true, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "dup-app") });
+    // The same stage cannot be deployed twice into one account: this variant gets an emulator of its own.
+    const twiceApp = await startCloudApp({ assemblyDir: assembly, duplicate: true, workDir: path.join(dir, "dup-app") });
     try {
       const twice = await analyzeInCloud(twiceApp, video.path);
       expect(twice.status, twice.reason).toBe("completed");
@@ -157,7 +158,7 @@ describe("delivery and deadlines", () => {
   it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
     const video = await media.makeCutVideo(dir, { name: "slow.mp4", segments: [10, 10, 10], width: 640, height: 360 });
     const slowApp = await startCloudApp({
-      assemblyDir: assembly, timeoutOverrides: { "detect-shots": 1.5 }, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "slow-app"),
+      assemblyDir: assembly, timeoutOverrides: { "detect-shots": 1.5 }, workDir: path.join(dir, "slow-app"),
     });
     try {
       const cloud = await analyzeInCloud(slowApp, video.path);
@@ -196,11 +197,11 @@ describe("isolation and packaging", () => {
     const layer = readAssembly(broken).flatMap((s) => [...s.assets.values()]).find((d) => d.includes("asset.") && readdirHas(d, "bin/ffprobe"));
     expect(layer).toBeDefined();
     chmodSync(path.join(layer!, "bin/ffprobe"), 0o744);
-    await expect(startCloudApp({ assemblyDir: broken, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "broken-app") }))
+    await expect(startCloudApp({ assemblyDir: broken, workDir: path.join(dir, "broken-app") }))
       .rejects.toThrow(/bin\/ffprobe \(0744\)/);
 
     mkdirSync(path.join(dir, "broken-run"), { recursive: true });
-    const brokenApp = await startCloudApp({ assemblyDir: broken, stage: "e2e", skipModeCheck: true, shared: { moto: app.moto, emulators: app.emulators }, workDir: path.join(dir, "broken-run") });
+    const brokenApp = await startCloudApp({ assemblyDir: broken, skipModeCheck: true, workDir: path.join(dir, "broken-run") });
     try {
       const probe = brokenApp.deployment.functions.find((f) => f.handler.endsWith("/probe.handler"))!;
       const file = await media.makeCutVideo(dir, { name: "mode.mp4", segments: [1, 1] });

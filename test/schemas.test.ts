@@ -15,10 +15,10 @@ describe("committed JSON Schemas", () => {
     }
   });
 
-  it("cover all thirteen detail-types the contract names", () => {
+  it("cover all fourteen detail-types the contract names", () => {
     expect(DETAIL_TYPES.sort()).toEqual(
       [
-        "Media Received", "Media Probed", "Media Rejected", "Audio Extracted", "Shots Detected", "Labels Detected",
+        "Media Received", "Media Probed", "Media Rejected", "Video Prepared", "Audio Extracted", "Shots Detected", "Labels Detected",
         "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Review Requested", "Review Completed",
         "Analysis Completed", "Stage Failed",
       ].sort(),

@@ -14,8 +14,9 @@ import { ReviewTaskInput, ReviewTaskInputSegment } from "../packages/functions/s
 import { Review, TASK_TEMPLATE_PATH } from "../stacks/review.js";
 import { schemaName, toDraft4 } from "../stacks/schema-registry.js";
 import { workerPortalOrigin } from "../stacks/settings.js";
-import { SIZES } from "../stacks/sizing.js";
+import { SIZES, visionFramesDiskSize } from "../stacks/sizing.js";
 import { Storage } from "../stacks/storage.js";
+import { withSynthLock } from "./helpers/synth.js";
 
 // Offline synthesis: NODE_ENV=test stops app.finish() from looking up bootstrap resources (which needs
 // credentials); a stage stops initProject from prompting for one.
@@ -32,11 +33,14 @@ const resourcesOf = (t: Template, type: string): Array<Record<string, any>> =>
   Object.entries(t.findResources(type) as Record<string, Resource>).map(([id, r]) => ({ id, ...r.Properties }));
 
 beforeAll(async () => {
-  await initProject({ stage: "test" });
-  const config = await sstConfig.config({ stage: "test" });
-  const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
-  await sstConfig.stacks(app);
-  await app.finish();
+  // One synthesis at a time across test files: they share SST's build folder (helpers/synth.ts).
+  await withSynthLock(async () => {
+    await initProject({ stage: "test" });
+    const config = await sstConfig.config({ stage: "test" });
+    const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
+    await sstConfig.stacks(app);
+    await app.finish();
+  });
   storage = Template.fromStack(getStack(Storage));
   review = Template.fromStack(getStack(Review));
   bus = Template.fromStack(getStack(Bus));
@@ -54,18 +58,6 @@ const roleStatements = (t: Template, roleId: string) =>
     .flatMap((p) => p.PolicyDocument.Statement);
 const statementsOfFunction = (t: Template, fn: Resource) => roleStatements(t, fn.Properties.Role["Fn::GetAtt"][0]);
 const actionsOf = (statements: any[]) => statements.flatMap((s) => [s.Action].flat());
-
-/**
- * An AwsCustomResource call is a JSON string, or an Fn::Join when it embeds tokens: parsed with each
- * token replaced by "<token n>", the tokens returned beside.
- */
-function sdkCall(value: unknown): { call: any; tokens: unknown[] } {
-  if (typeof value === "string") return { call: JSON.parse(value), tokens: [] };
-  const tokens: unknown[] = [];
-  const parts = (value as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
-  const text = parts.map((p) => (typeof p === "string" ? p : `<token ${tokens.push(p) - 1}>`)).join("");
-  return { call: JSON.parse(text), tokens };
-}
 
 describe("storage", () => {
   it("sends bucket events to EventBridge and blocks public access", () => {
@@ -89,7 +81,7 @@ describe("storage", () => {
     });
   });
 
-  it("lets only the A2I worker portal GET the media, for the review task's video player", () => {
+  it("lets only the A2I worker portal GET the media by CORS, as AWS requires for A2I image input", () => {
     const [bucket] = resourcesOf(storage, "AWS::S3::Bucket");
     expect(bucket).toMatchObject({
       CorsConfiguration: {
@@ -165,14 +157,16 @@ describe("bus", () => {
     expect(transcribe.EventPattern).toEqual({
       source: ["aws.transcribe"],
       "detail-type": ["Transcribe Job State Change"],
-      detail: { TranscriptionJobName: [{ suffix: "-transcript" }] },
+      // This app and stage only (test/stacks-assets.test.ts runs the pattern against other stages' jobs).
+      detail: { TranscriptionJobName: [{ wildcard: "media-pipeline.test.*-transcript" }] },
     });
     const a2i = rules.find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
     expect(a2i.EventPattern).toEqual({
       source: ["aws.sagemaker"],
       "detail-type": ["SageMaker A2I HumanLoop Status Change"],
       detail: {
-        flowDefinitionArn: [{ "Fn::ImportValue": expect.stringMatching(/Review:.*FlowDefinition.*FlowDefinitionArn/) }],
+        // Any flow definition of this app and stage, built here rather than imported (review-stack.test.ts).
+        flowDefinitionArn: [{ prefix: { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":sagemaker:us-east-1:123456789012:flow-definition/test-media-pipeline-review-flow-"]] } }],
       },
     });
 
@@ -189,7 +183,7 @@ describe("bus", () => {
       );
     }
     expect(actionsOf(statementsOfFunction(bus, targetFunction(bus, transcribe)))).toContain("transcribe:GetTranscriptionJob");
-    expect(targetFunction(bus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0]);
+    expect(targetFunction(bus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN_PREFIX).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0].prefix);
   });
 
   it("lets the review completion record the outcome and re-queue a failed loop on our flow definition only", () => {
@@ -304,7 +298,7 @@ describe("pipeline", () => {
     expect(fn.Properties).toMatchObject({
       Runtime: "nodejs22.x",
       // The ffmpeg stages run where the static binaries of their layer run.
-      Architectures: [["probe", "extract-audio", "detect-shots"].includes(route.stage) ? "x86_64" : "arm64"],
+      Architectures: [["probe", "prepare-video", "extract-audio"].includes(route.stage) ? "x86_64" : "arm64"],
       Handler: expect.stringMatching(new RegExp(`${route.stage}\\.handler$`)),
       DeadLetterConfig: { TargetArn: { "Fn::GetAtt": [dlqId, "Arn"] } },
       Environment: { Variables: expect.objectContaining({ EVENT_BUS_NAME: expect.anything(), STATE_TABLE: expect.anything() }) },
@@ -329,13 +323,20 @@ describe("pipeline: function sizes and service access", () => {
   const mb = (size: string) => Number.parseInt(size, 10);
   const seconds = (t: string) => Number.parseInt(t, 10) * (t.includes("minute") ? 60 : 1);
 
-  it.each(["extract-audio", "detect-shots"])("gives the ffmpeg stage %s more memory, a large /tmp and a long timeout", (name) => {
+  it.each([["extract-audio", SIZES.ffmpeg], ["prepare-video", SIZES.rendition]] as const)("gives the ffmpeg stage %s more memory, its /tmp and a long timeout", (name, size) => {
     expect(routeFunction(name).Properties).toMatchObject({
-      MemorySize: mb(SIZES.ffmpeg.memorySize),
-      EphemeralStorage: { Size: mb(SIZES.ffmpeg.diskSize) },
-      Timeout: seconds(SIZES.ffmpeg.timeout),
+      MemorySize: mb(size.memorySize),
+      EphemeralStorage: { Size: mb(size.diskSize) },
+      Timeout: seconds(size.timeout),
     });
-    expect(mb(SIZES.ffmpeg.memorySize)).toBeGreaterThan(1024);
+    expect(mb(size.memorySize)).toBeGreaterThan(1024);
+  });
+
+  it("runs detect-shots as a job start: Rekognition segment detection, no ffmpeg, small and short", () => {
+    expect(routeFunction("detect-shots").Properties).toMatchObject({
+      MemorySize: mb(SIZES.startJob.memorySize), Timeout: seconds(SIZES.startJob.timeout), Architectures: ["arm64"],
+    });
+    expect(routeFunction("detect-shots").Properties.Layers).toBeUndefined();
   });
 
   it("sizes probe for a downloaded upload", () => {
@@ -350,10 +351,11 @@ describe("pipeline: function sizes and service access", () => {
     const service = (a: string) => !/^(s3|dynamodb|events|sqs|xray):/.test(a);
     expect(actions("detect-labels").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartLabelDetection"]);
     expect(actions("moderate-content").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartContentModeration"]);
+    expect(actions("detect-shots").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartSegmentDetection"]);
     expect(actions("transcribe-audio").filter(service)).toEqual(["transcribe:StartTranscriptionJob"]);
     expect(actions("summarize-scenes").filter(service)).toEqual(["bedrock:InvokeModel"]);
     expect(actions("request-review").filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
-    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "complete-analysis", "finalize-analysis"]) {
+    for (const name of ["probe-received-media", "prepare-video", "extract-audio", "complete-analysis", "finalize-analysis"]) {
       expect(actions(name).filter(service), name).toEqual([]);
     }
 
@@ -361,7 +363,7 @@ describe("pipeline: function sizes and service access", () => {
     const bedrock = statements("summarize-scenes").find((s) => s.Action === "bedrock:InvokeModel");
     expect(JSON.stringify(bedrock.Resource)).toContain(":bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0");
     const a2i = statements("request-review").find((s) => s.Action === "sagemaker:StartHumanLoop");
-    expect(a2i.Resource).toEqual({ "Fn::ImportValue": expect.stringMatching(/FlowDefinitionArn/) });
+    expect(JSON.stringify(a2i.Resource)).toMatch(/:sagemaker:us-east-1:123456789012:flow-definition\/test-media-pipeline-review-flow-[0-9a-f]{10}"/);
     expect(routeFunction("request-review").Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.Resource);
     expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_MODEL_ID).toBe("amazon.nova-lite-v1:0");
     // Nova Lite takes images, so scene summaries get keyframes (stacks/settings.ts keeps the allow-list).
@@ -475,8 +477,10 @@ describe("pipeline: Rekognition completion", () => {
       "iam:PassRole",
       "rekognition:GetContentModeration",
       "rekognition:GetLabelDetection",
+      "rekognition:GetSegmentDetection",
       "rekognition:StartContentModeration",
       "rekognition:StartLabelDetection",
+      "rekognition:StartSegmentDetection",
     ]);
   });
 
@@ -608,37 +612,30 @@ describe("review", () => {
     return r;
   };
 
-  it("creates the human task UI from the template, and deletes it", () => {
+  it("creates the human task UI from the template, through our provider", () => {
     const ui = custom("Custom::A2IHumanTaskUi");
-    const { call } = sdkCall(ui.Create);
-    expect(call).toMatchObject({
-      service: "SageMaker",
-      action: "CreateHumanTaskUi",
-      parameters: { HumanTaskUiName: expect.stringMatching(/^test-media-pipeline-review-ui-[0-9a-f]{10}$/), UiTemplate: { Content: template } },
+    expect(ui).toMatchObject({
+      NamePrefix: "test-media-pipeline-review-ui-",
+      HumanTaskUiName: expect.stringMatching(/^test-media-pipeline-review-ui-[0-9a-f]{10}$/),
+      UiTemplate: { Content: template },
+      ServiceToken: { "Fn::GetAtt": [expect.stringMatching(/^A2iResourcesframeworkonEvent/), "Arn"] },
     });
-    expect(sdkCall(ui.Update).call).toEqual(call);
-    expect(sdkCall(ui.Delete).call).toMatchObject({ action: "DeleteHumanTaskUi", parameters: { HumanTaskUiName: "PHYSICAL:RESOURCEID:" } });
   });
 
-  it("creates the flow definition on the work team, the UI and review-output/, and deletes it", () => {
+  it("creates the flow definition on the work team, the UI and review-output/, through our provider", () => {
     const flow = custom("Custom::A2IFlowDefinition");
-    const { call, tokens } = sdkCall(flow.Create);
+    const ui = custom("Custom::A2IHumanTaskUi");
     const [workteam] = resourcesOf(review, "AWS::SSM::Parameter");
-    expect(call).toMatchObject({
-      service: "SageMaker",
-      action: "CreateFlowDefinition",
-      parameters: {
-        FlowDefinitionName: expect.stringMatching(/^test-media-pipeline-review-flow-[0-9a-f]{10}$/),
-        HumanLoopConfig: { WorkteamArn: workteam.Value, TaskCount: 1 },
-      },
+    expect(flow).toMatchObject({
+      NamePrefix: "test-media-pipeline-review-flow-",
+      FlowDefinitionName: expect.stringMatching(/^test-media-pipeline-review-flow-[0-9a-f]{10}$/),
+      RoleArn: { "Fn::GetAtt": [expect.stringMatching(/^FlowDefinitionRole/), "Arn"] },
+      HumanLoopConfig: { WorkteamArn: workteam.Value, TaskCount: 1 },
+      ServiceToken: ui.ServiceToken,
     });
-    const token = (text: string) => tokens[Number(/^<token (\d+)>$/.exec(text)![1])];
-    expect(token(call.parameters.HumanLoopConfig.HumanTaskUiArn)).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^HumanTaskUi/), "HumanTaskUiArn"] });
-    expect(token(call.parameters.RoleArn)).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^FlowDefinitionRole/), "Arn"] });
-    const output = /^s3:\/\/(<token \d+>)\/review-output\/$/.exec(call.parameters.OutputConfig.S3OutputPath);
-    expect(output).not.toBeNull();
-    expect(token(output![1]!)).toEqual({ "Fn::ImportValue": expect.stringMatching(/Storage:.*MediaBucket/) });
-    expect(sdkCall(flow.Delete).call).toMatchObject({ action: "DeleteFlowDefinition", parameters: { FlowDefinitionName: "PHYSICAL:RESOURCEID:" } });
+    expect(JSON.stringify(flow.HumanLoopConfig.HumanTaskUiArn)).toContain(`:human-task-ui/${ui.HumanTaskUiName}"`);
+    const output = flow.OutputConfig.S3OutputPath["Fn::Join"][1];
+    expect(output).toEqual(["s3://", { "Fn::ImportValue": expect.stringMatching(/Storage:.*MediaBucket/) }, "/review-output/"]);
   });
 
   it("keeps the work team in an SST parameter", () => {
@@ -721,6 +718,7 @@ describe("permissions", () => {
     const anyResource = new Set([
       "rekognition:StartLabelDetection", "rekognition:GetLabelDetection",
       "rekognition:StartContentModeration", "rekognition:GetContentModeration",
+      "rekognition:StartSegmentDetection", "rekognition:GetSegmentDetection",
       "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
       // Added by SST (tracing) and CDK (log retention) to every app.
       "xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
@@ -797,7 +795,8 @@ describe("ffmpeg in Lambda", () => {
     const layers = pipeline.findResources("AWS::Lambda::LayerVersion");
     expect(Object.values(layers).map((l) => (l as { Properties: { CompatibleArchitectures: string[] } }).Properties.CompatibleArchitectures)).toEqual([["x86_64"]]);
     const fns = Object.values(pipeline.findResources("AWS::Lambda::Function")) as Array<{ Properties: { Handler?: string; Architectures?: string[]; Layers?: unknown[]; Environment?: { Variables?: Record<string, unknown> } } }>;
-    for (const stage of ["probe", "extract-audio", "detect-shots"]) {
+    // The Rekognition completion too: it takes the shots' keyframes from the video.
+    for (const stage of ["probe", "prepare-video", "extract-audio", "rekognition-complete"]) {
       const fn = fns.find((f) => f.Properties.Handler === `packages/functions/src/handlers/${stage}.handler`);
       expect(fn, stage).toBeDefined();
       expect(fn!.Properties.Architectures, stage).toEqual(["x86_64"]);
@@ -815,10 +814,12 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
     process.env.MEDIA_VISION_MODE = "frames";
     process.env.MEDIA_FRAME_SAMPLE_SECONDS = "3";
     try {
-      const config = await sstConfig.config({ stage: "test" });
-      const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
-      await sstConfig.stacks(app);
-      await app.finish();
+      await withSynthLock(async () => {
+        const config = await sstConfig.config({ stage: "test" });
+        const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
+        await sstConfig.stacks(app);
+        await app.finish();
+      });
       frames = Template.fromStack(getStack(Pipeline));
     } finally {
       delete process.env.MEDIA_VISION_MODE;
@@ -858,7 +859,8 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
     for (const name of ["detect-labels", "moderate-content"]) {
       expect(routeFunction(frames, name).Properties, name).toMatchObject({
         MemorySize: mb(SIZES.visionFrames.memorySize),
-        EphemeralStorage: { Size: mb(SIZES.visionFrames.diskSize) },
+        // Sized for this deployment's interval (3 s): the frames beside the largest upload.
+        EphemeralStorage: { Size: mb(visionFramesDiskSize(3)) },
         Timeout: seconds(SIZES.visionFrames.timeout),
         Architectures: ["x86_64"],
         Layers: [expect.anything()],
@@ -891,6 +893,7 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
     const anyResource = new Set([
       "rekognition:DetectLabels", "rekognition:DetectModerationLabels",
       "rekognition:StartLabelDetection", "rekognition:GetLabelDetection", "rekognition:StartContentModeration", "rekognition:GetContentModeration",
+      "rekognition:StartSegmentDetection", "rekognition:GetSegmentDetection",
       "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
       "xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
     ]);

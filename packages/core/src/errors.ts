@@ -29,16 +29,34 @@ export class RetryableError extends MediaPipelineError {
 /**
  * A stage's work ran past its deadline. Retryable (a stuck engine often runs on a second try); on the
  * final attempt it settles the stage as `Stage Failed` and the delivery is dead-lettered for a redrive.
+ *
+ * A `final` one met the runtime's hard limit (`StageContext.deadlineIsFinal`, e.g. the Lambda's
+ * remaining time): a retry would meet the same wall, so runOnce settles the stage at once instead of
+ * handing it back. `limit` says in words what the deadline was, for the failure's reason.
  */
 export class StageTimeoutError extends RetryableError {
   readonly stage: string;
   readonly timeoutMs: number;
-  constructor(stage: string, timeoutMs: number, options: { cause?: unknown } = {}) {
-    super(`${stage} took longer than ${formatSeconds(timeoutMs)} (its timeout); the engine may be stuck`, options);
+  readonly final: boolean;
+  constructor(stage: string, timeoutMs: number, options: { cause?: unknown; final?: boolean; limit?: string } = {}) {
+    super(
+      options.final
+        ? `${stage} ran out of ${options.limit ?? "its time"}: stopped after ${formatSeconds(timeoutMs)}; not retried, as a retry would meet the same limit`
+        : `${stage} took longer than ${formatSeconds(timeoutMs)} (its timeout); the engine may be stuck`,
+      { cause: options.cause },
+    );
     this.stage = stage;
     this.timeoutMs = timeoutMs;
+    this.final = options.final ?? false;
   }
 }
+
+/**
+ * A stage produced an event detail or facts larger than events and state records may carry
+ * (events/bounds.ts): a bug in the stage, which should have put the growing part in its document.
+ * Not retryable: the same input gives the same output.
+ */
+export class OversizeOutputError extends NonRetryableError {}
 
 /**
  * The disk a stage writes to is full (ENOSPC, EDQUOT; SQLite's "database or disk is full").
@@ -66,8 +84,8 @@ export function describeFault(error: unknown): unknown {
   return error;
 }
 
-/** 300000 → "300 s", 1500 → "1.5 s". */
-function formatSeconds(ms: number): string {
+/** A duration as failure reasons give it: 300000 → "300 s", 1500 → "1.5 s". */
+export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : Number(s.toFixed(s < 10 ? 2 : 1))} s`;
 }

@@ -1,6 +1,7 @@
 import type { DetailInput, DetailType } from "./events/catalog.js";
 import type { EngineInfo, ObjectRef } from "./results/common.js";
 import type {
+  AnalysisInput,
   AudioResult,
   FrameDetections,
   FrameModeration,
@@ -9,6 +10,7 @@ import type {
   SceneSummary,
   ShotsDocument,
   TranscriptDocument,
+  VideoReadiness,
 } from "./results/documents.js";
 import type { ReviewTask } from "./review/contract.js";
 import type { StageName } from "./stage-names.js";
@@ -102,6 +104,17 @@ export interface StateStore {
 export interface MediaLimits {
   maxBytes: number;
   maxDurationMs: number;
+  /**
+   * Media with sound longer than this is refused: its transcription could not run (Amazon Transcribe
+   * takes 4 h per batch job). Absent: no such cap (the local speech engines take any length).
+   */
+  maxSpeechDurationMs?: number;
+  /**
+   * Video Rekognition cannot read is refused when transcoding it into a rendition would take more CPU
+   * time (ms) than this (policy/rekognition-input.ts): the converting function's budget. Absent: no
+   * cap (the local engines decode any format themselves).
+   */
+  maxTranscodeCpuMs?: number;
 }
 
 /**
@@ -123,8 +136,39 @@ export interface AudioExtractor {
 /** What the shot detector and vision engines are asked to look at. */
 export interface VisionInput {
   mediaId: string;
+  /** The upload: documents are stored beside it, and the local engines read it. */
   source: ObjectRef;
   durationMs: number;
+  /**
+   * The video to analyse and why (the upload, or a Rekognition-ready rendition of it), from the stage's
+   * trigger; absent when a caller predates it, which means the upload.
+   */
+  analysis?: AnalysisInput;
+}
+
+/** What prepare-video hands the vision stages: the video they should read, and why. */
+export interface PreparedVideo {
+  input: "upload" | "rendition";
+  video: ObjectRef;
+  reason: string;
+  engine: EngineInfo;
+}
+
+/**
+ * Makes sure the vision engines can read a video the probe found Rekognition cannot (see
+ * policy/rekognition-input.ts). The cloud writes a rendition (ffmpeg, H.264 MP4 under derived/); the
+ * local runtime's engines decode any format, so its preparer hands the upload through.
+ * @example const { video, input } = await preparer.prepare({ mediaId, source, durationMs, readiness }, { signal })
+ */
+export interface VideoPreparer {
+  prepare(
+    input: {
+      mediaId: string; source: ObjectRef; durationMs: number; readiness: VideoReadiness; target: ObjectRef;
+      /** The probe's index of the video stream to take (cover art and extra angles left out). */
+      streamIndex?: number;
+    },
+    options?: EngineCallOptions & { onProgress?: ProgressFn },
+  ): Promise<PreparedVideo>;
 }
 
 /**
@@ -138,14 +182,15 @@ export interface ShotDetector {
 
 /**
  * Object and scene labels, per frame. Aggregation into labels with time ranges happens in core.
- * Cloud adapters may instead return a finished document (Rekognition aggregates itself).
+ * Cloud adapters may instead return a finished document (Rekognition aggregates itself). `analysis`,
+ * when given, replaces what the stage says was analysed (frames mode: sampled frames).
  * @example const { frames, engine } = await labels.detect({ mediaId, source, durationMs })
  */
 export interface LabelDetector {
   detect(
     input: VisionInput,
     onProgress?: ProgressFn,
-  ): Promise<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo }>;
+  ): Promise<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo; analysis?: AnalysisInput }>;
 }
 
 /**
@@ -153,7 +198,7 @@ export interface LabelDetector {
  * @example const { frames, engine } = await moderation.detect({ mediaId, source, durationMs })
  */
 export interface ModerationDetector {
-  detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameModeration[]; engine: EngineInfo }>;
+  detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameModeration[]; engine: EngineInfo; analysis?: AnalysisInput }>;
 }
 
 /** What the speech engines are asked to transcribe. */

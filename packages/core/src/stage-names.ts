@@ -3,6 +3,8 @@ import { z } from "zod";
 /** Every stage the route table can name; the state store keys progress by (mediaId, stage). */
 export const StageName = z.enum([
   "probe",
+  /** Video Rekognition cannot read as uploaded gets a rendition it can (policy/rekognition-input.ts). */
+  "prepare-video",
   "extract-audio",
   "detect-shots",
   "detect-labels",

@@ -1,61 +1,44 @@
 import {
-  createCompleteAnalysis, createDetectLabels, createDetectShots, createExtractAudio, createFinalizeAnalysis, createModerate, createProbe,
-  createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeScenes, NonRetryableError,
-  type AudioExtractor, type MediaProber, type ObjectRef, type ShotDetector, type StageHandler, type StageName, type VisionInput,
+  createCompleteAnalysis, createDetectLabels, createExtractAudio, createFinalizeAnalysis, createModerate, createPrepareVideo, createProbe,
+  createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeScenes, NonRetryableError, VISION_FRAMES,
+  type AnalysisInput, type AudioExtractor, type MediaProber, type ObjectRef, type StageHandler, type StageName, type VisionInput,
 } from "@media-pipeline/core";
-import {
-  createFfmpegAudioExtractor, createFfmpegFrameSource, createFfmpegShotDetector, createFfprobeProber, type FrameSource,
-} from "@media-pipeline/local/media";
+import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfprobeProber, type FrameSource } from "@media-pipeline/local/media";
 import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
-import { createImageLabelDetector, createImageModerationDetector, startOrBacklog } from "./adapters/rekognition/index.js";
+import { createImageLabelDetector, createImageModerationDetector, startOrBacklog, type RekognitionJobKind } from "./adapters/rekognition/index.js";
+import { mediaUrl, s3RemoteInput } from "./adapters/s3-media.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
 import { cloudReviewQueue } from "./cloud-review.js";
+import { cloudVideoPreparer } from "./cloud-video.js";
 import { createSceneKeyframes, withSceneKeyframes } from "./scene-keyframes.js";
 import { createTranscribeCheckSender } from "./transcribe-check.js";
 
-/** Where the shot pass writes keyframes and samples: under derived/, which the lifecycle rule expires. */
-export const FRAMES_PREFIX = "derived/frames";
+export { FRAMES_PREFIX } from "./cloud-video.js";
 
 /*
- * The ffmpeg stages run the same modules as the local runtime, on files: the S3 workspace streams the
- * source to /tmp first and streams what they write back to the same keys afterwards.
+ * The ffmpeg stages run the same modules as the local runtime. They read the upload where it is
+ * stored, through a presigned URL (ffprobe and ffmpeg read HTTP ranges), so none of them copies it to
+ * /tmp: probe reads the header, the index and the last seconds; extract-audio streams the file once
+ * and writes only the WAV to /tmp, which then goes to the same key in S3.
  */
 
-function workspaceProber(cloud: Cloud): MediaProber {
-  const prober = createFfprobeProber({ pathOf: cloud.workspace.pathOf });
-  return {
-    async probe(source, limits) {
-      await cloud.workspace.fetch(source);
-      return prober.probe(source, limits);
-    },
-  };
+function remoteProber(cloud: Cloud): MediaProber {
+  return createFfprobeProber({
+    pathOf: cloud.workspace.pathOf,
+    remote: (source) => s3RemoteInput(cloud.clients.s3, source, (ref) => cloud.blobs.size(ref)),
+  });
 }
 
-function workspaceExtractor(cloud: Cloud): AudioExtractor {
-  const extractor = createFfmpegAudioExtractor({ pathOf: cloud.workspace.pathOf });
+function streamingExtractor(cloud: Cloud): AudioExtractor {
+  const extractor = createFfmpegAudioExtractor({ pathOf: cloud.workspace.pathOf, inputOf: (source) => mediaUrl(cloud.clients.s3, source) });
   return {
-    async extract(source, target, onProgress) {
-      await cloud.workspace.fetch(source);
-      const result = await extractor.extract(source, target, onProgress);
+    async extract(source, target, onProgress, options) {
+      const result = await extractor.extract(source, target, onProgress, options);
       await cloud.workspace.push(target, "audio/wav");
       return result;
-    },
-  };
-}
-
-function workspaceShots(cloud: Cloud): ShotDetector {
-  const bucket = cloud.env.MEDIA_BUCKET;
-  const frames = createFfmpegFrameSource({ pathOf: cloud.workspace.pathOf, bucket, prefix: FRAMES_PREFIX });
-  const detector = createFfmpegShotDetector({ frames });
-  return {
-    async detect(input, onProgress) {
-      await cloud.workspace.fetch(input.source);
-      const doc = await detector.detect(input, onProgress);
-      await cloud.workspace.pushTree({ bucket, key: `${FRAMES_PREFIX}/${input.mediaId}` });
-      return doc;
     },
   };
 }
@@ -64,7 +47,7 @@ function workspaceShots(cloud: Cloud): ShotDetector {
 export const VISION_FRAMES_PREFIX = "derived/vision-frames";
 
 /** Wider than the 640 px the local models take: Rekognition finds smaller objects; a JPEG stays far under 5 MB. */
-export const VISION_FRAME_MAX_WIDTH = 1280;
+export const VISION_FRAME_MAX_WIDTH = VISION_FRAMES.maxWidth;
 
 /**
  * The longest media frames mode takes. At the default sampling a 60-minute 720p video is, by estimate
@@ -72,7 +55,7 @@ export const VISION_FRAME_MAX_WIDTH = 1280;
  * Lambda, ~2 min at 4 in flight: well inside Lambda's 15 minutes, where a timeout would be retried and
  * dead-lettered without `Stage Failed`.
  */
-export const FRAMES_MODE_MAX_DURATION_MS = 60 * 60_000;
+export const FRAMES_MODE_MAX_DURATION_MS = VISION_FRAMES.maxDurationMs;
 
 /**
  * detect-labels / moderate in frames mode: the upload streamed to /tmp, one ffmpeg pass (a keyframe
@@ -92,6 +75,13 @@ function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): St
     },
   };
   const options = { client: cloud.clients.rekognition, frames, pathOf: cloud.workspace.pathOf, minConfidence: settings.minConfidence(cloud) };
+  // What the result says was analysed: the frames, not the video a Rekognition Video job would read.
+  const analysis = (input: VisionInput): AnalysisInput => ({
+    input: "frames",
+    video: input.source,
+    reason: `frames sampled from the upload (a keyframe at each cut and one every ${settings.frameSampleMs(cloud) / 1000} s) for the ` +
+      "Rekognition Image APIs: this deployment analyses frames (MEDIA_VISION_MODE=frames)",
+  });
   const guard = (input: VisionInput) => {
     if (input.durationMs > FRAMES_MODE_MAX_DURATION_MS) {
       throw new NonRetryableError(
@@ -103,10 +93,15 @@ function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): St
   const deps = { state: cloud.state, publish: cloud.publish, blobs: cloud.blobs };
   if (stage === "detect-labels") {
     const detector = createImageLabelDetector(options);
-    return createDetectLabels({ ...deps, detector: { detect: async (input, p) => (guard(input), detector.detect(input, p)) } });
+    return createDetectLabels({
+      ...deps, detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
+    });
   }
   const detector = createImageModerationDetector(options);
-  return createModerate({ ...deps, thresholds: cloud.thresholds, detector: { detect: async (input, p) => (guard(input), detector.detect(input, p)) } });
+  return createModerate({
+    ...deps, thresholds: cloud.thresholds,
+    detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
+  });
 }
 
 /** What both reports need: the first (complete-analysis) and the final one (finalize-analysis). */
@@ -128,32 +123,41 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
   const bucket = cloud.env.MEDIA_BUCKET;
   switch (stage) {
     case "probe":
-      return createProbe({ ...deps, prober: workspaceProber(cloud), blobs: cloud.blobs, limits: settings.limits(cloud) });
+      return createProbe({ ...deps, prober: remoteProber(cloud), blobs: cloud.blobs, limits: settings.limits(cloud) });
+    case "prepare-video":
+      return createPrepareVideo({ ...deps, preparer: cloudVideoPreparer(cloud) });
     case "extract-audio":
-      return createExtractAudio({ ...deps, extractor: workspaceExtractor(cloud) });
+      return createExtractAudio({ ...deps, extractor: streamingExtractor(cloud) });
     case "detect-shots":
-      return createDetectShots({ ...deps, detector: workspaceShots(cloud), blobs: cloud.blobs });
     case "detect-labels":
     case "moderate": {
-      // Frames mode: the same route and trigger, another engine (the choice is this Lambda's).
-      if (settings.visionMode(cloud) === "frames") return imageVisionStage(cloud, stage);
+      // Frames mode: the same route and trigger, another engine (the choice is this Lambda's). Shots
+      // come from segment detection in either mode: a decode of every frame does not fit a Lambda for
+      // long media, and Rekognition's shots match the local detector's (adapters/rekognition/segments.ts).
+      if (stage !== "detect-shots" && settings.visionMode(cloud) === "frames") return imageVisionStage(cloud, stage);
       const notification = { snsTopicArn: cloud.require("REKOGNITION_TOPIC_ARN"), roleArn: cloud.require("REKOGNITION_ROLE_ARN") };
-      const kind = stage === "detect-labels" ? "labels" : "moderation";
+      const kind: RekognitionJobKind = stage === "detect-labels" ? "labels" : stage === "moderate" ? "moderation" : "segments";
       // At Rekognition's concurrent-job limit the start waits in the backlog and the stage stays
       // running: a completion releases it (completions.ts), and its own completion collects it.
       const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
       const start = videoJobStarter(cloud.clients.rekognition);
+      // Every shot boundary Rekognition reports (its floor, 50), so the shots match the local detector's.
+      const minConfidence = kind === "segments" ? 50 : settings.minConfidence(cloud);
       return createStartVisionJob({
         ...deps, stage,
-        start: async ({ mediaId, source }) => void (await startOrBacklog(start, backlog, { kind, mediaId, source, minConfidence: settings.minConfidence(cloud), notification })),
+        // The video Rekognition can read: the upload, or prepare-video's rendition of it.
+        start: async ({ mediaId, analysis }) => void (await startOrBacklog(start, backlog, { kind, mediaId, source: analysis.video, minConfidence, notification })),
       });
     }
     case "transcribe": {
       const check = createTranscribeCheckSender(cloud);
+      // The deployment's prefix: Transcribe reports every job of the account, and the completion
+      // rule selects ours by name.
+      const jobNamePrefix = settings.transcribeJobPrefix(cloud);
       return createStartTranscription({
         ...deps, maxSpeakers: settings.maxSpeakers(cloud), language: settings.language(cloud),
         start: async (input) => {
-          const { jobName } = await startTranscription(cloud.clients.transcribe, { ...input, outputBucket: bucket });
+          const { jobName } = await startTranscription(cloud.clients.transcribe, { ...input, outputBucket: bucket, jobNamePrefix });
           // The state-change event is best effort: a delayed check looks the job up. Also sent for a
           // duplicate start, which is how a retry after a failed send gets its check.
           await check({ mediaId: input.mediaId, jobName, attempt: 1, startedAt: new Date().toISOString() });

@@ -6,12 +6,16 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SageMakerA2IRuntimeClient } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { TranscribeClient } from "@aws-sdk/client-transcribe";
-import { DEFAULT_FRAME_SAMPLE_SECONDS, DEFAULT_THRESHOLDS, parseThresholds, type BlobStore, type ModerationThresholds, type Publish, type StateStore, type VisionMode } from "@media-pipeline/core";
+import {
+  DEFAULT_FRAME_SAMPLE_SECONDS, DEFAULT_THRESHOLDS, MAX_MEDIA_DURATION_MS, MAX_UPLOAD_BYTES, parseThresholds, transcodeBudgetCpuMs, TRANSCRIBE_MAX_DURATION_MS,
+  type BlobStore, type ModerationThresholds, type Publish, type StateStore, type VisionMode,
+} from "@media-pipeline/core";
 import { DEFAULT_REVIEW_MAX_ATTEMPTS, REVIEW_MAX_ATTEMPTS_LIMIT } from "./adapters/a2i/requeue.js";
 import { createDynamoStateStore } from "./adapters/dynamodb-state-store.js";
 import { createEventBridgePublish } from "./adapters/eventbridge-publish.js";
 import { createS3BlobStore } from "./adapters/s3-blob-store.js";
 import { createS3Workspace, type S3Workspace } from "./adapters/s3-workspace.js";
+import { checkPrefix } from "./adapters/transcribe/job-name.js";
 import { ConfigurationError } from "./errors.js";
 
 /**
@@ -35,6 +39,11 @@ export interface CloudEnv {
   BEDROCK_MODEL_ID?: string;
   BEDROCK_ACCEPTS_IMAGES?: string;
   FLOW_DEFINITION_ARN?: string;
+  /**
+   * The review completion: the ARN prefix of every flow definition of this app and stage
+   * (`…:flow-definition/<stage>-<app>-review-flow-`), so loops on a replaced one still complete.
+   */
+  FLOW_DEFINITION_ARN_PREFIX?: string;
   /** Human loops a review may use in all before a failed one ends it (see adapters/a2i/requeue.ts). */
   REVIEW_MAX_ATTEMPTS?: string;
   MAX_SPEAKERS?: string;
@@ -49,6 +58,11 @@ export interface CloudEnv {
   TRANSCRIBE_CHECK_DELAY_SECONDS?: string;
   /** Seconds after the job started at which a still-running job fails the stage as timed out. */
   TRANSCRIBE_CHECK_MAX_AGE_SECONDS?: string;
+  /**
+   * The deployment's transcription job-name prefix (`<app>.<stage>.`, adapters/transcribe/job-name.ts):
+   * the transcribe stage names its jobs with it, and both completions drop jobs without it.
+   */
+  TRANSCRIBE_JOB_PREFIX?: string;
 }
 
 /** The AWS clients, injectable so handler tests can run with mocked ones. */
@@ -104,10 +118,22 @@ export const settings = {
     }
     return Math.round(s * 1000);
   },
-  limits: (c: Cloud) => ({
-    maxBytes: number(c.env, "MAX_BYTES", 10 * 1024 ** 3),
-    maxDurationMs: number(c.env, "MAX_DURATION_SECONDS", 6 * 3600) * 1000,
-  }),
+  /**
+   * Probe's limits: core's by default (packages/core/src/policy/limits.ts). A deployment may lower
+   * them, never raise them: the functions' /tmp is sized for exactly these.
+   */
+  limits: (c: Cloud) => {
+    const maxBytes = number(c.env, "MAX_BYTES", MAX_UPLOAD_BYTES);
+    const maxDurationMs = number(c.env, "MAX_DURATION_SECONDS", MAX_MEDIA_DURATION_MS / 1000) * 1000;
+    const issues = [
+      ...(maxBytes > 0 && maxBytes <= MAX_UPLOAD_BYTES ? [] : [`MAX_BYTES: ${maxBytes} is not 1–${MAX_UPLOAD_BYTES} (the functions' /tmp is sized for ${MAX_UPLOAD_BYTES})`]),
+      ...(maxDurationMs > 0 && maxDurationMs <= MAX_MEDIA_DURATION_MS ? [] : [`MAX_DURATION_SECONDS: ${maxDurationMs / 1000} is not 1–${MAX_MEDIA_DURATION_MS / 1000}`]),
+    ];
+    if (issues.length) throw new ConfigurationError(`Invalid limits: ${issues.join("; ")}`, issues);
+    // The services' own limits (policy/rekognition-input.ts): Transcribe's 4 h per job, and the
+    // transcode into a Rekognition-ready rendition that fits the prepare-video function.
+    return { maxBytes, maxDurationMs, maxSpeechDurationMs: TRANSCRIBE_MAX_DURATION_MS, maxTranscodeCpuMs: transcodeBudgetCpuMs() };
+  },
   /** Default 900 s, SQS's maximum DelaySeconds. */
   transcribeCheckDelaySeconds: (c: Cloud) => {
     const n = number(c.env, "TRANSCRIBE_CHECK_DELAY_SECONDS", 900);
@@ -123,6 +149,19 @@ export const settings = {
       throw new ConfigurationError(`REVIEW_MAX_ATTEMPTS must be a whole number 1–${REVIEW_MAX_ATTEMPTS_LIMIT}, got ${n}`, ["REVIEW_MAX_ATTEMPTS: out of range"]);
     }
     return n;
+  },
+  /**
+   * Required where jobs are named or collected: without it this deployment would name its jobs as
+   * another one does, and collect the other's transcripts.
+   */
+  transcribeJobPrefix: (c: Cloud) => {
+    const prefix = c.require("TRANSCRIBE_JOB_PREFIX");
+    try {
+      checkPrefix(prefix);
+    } catch (cause) {
+      throw new ConfigurationError(`TRANSCRIBE_JOB_PREFIX: ${(cause as Error).message}`, ["TRANSCRIBE_JOB_PREFIX: invalid"], { cause });
+    }
+    return prefix;
   },
   /** Default 5 h: Transcribe's 4 h job limit plus a margin. */
   transcribeCheckMaxAgeMs: (c: Cloud) => number(c.env, "TRANSCRIBE_CHECK_MAX_AGE_SECONDS", 5 * 3600) * 1000,

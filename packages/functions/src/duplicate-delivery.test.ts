@@ -7,7 +7,8 @@ import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-r
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
-  GetContentModerationCommand, GetLabelDetectionCommand, RekognitionClient, StartContentModerationCommand, StartLabelDetectionCommand,
+  GetContentModerationCommand, GetLabelDetectionCommand, GetSegmentDetectionCommand, RekognitionClient, StartContentModerationCommand,
+  StartLabelDetectionCommand, StartSegmentDetectionCommand,
 } from "@aws-sdk/client-rekognition";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
@@ -20,13 +21,14 @@ import {
 } from "@media-pipeline/core";
 import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEventBridgePublish } from "./adapters/eventbridge-publish.js";
 import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion, createTranscribeCompletion } from "./completions.js";
 import { createIngestHandler } from "./ingest.js";
 import { createStageHandler } from "./stage-handler.js";
+import { startObjectServer, type ObjectServer } from "./test-support/object-server.js";
 
 /*
  * Idempotency of the cloud handlers under EventBridge's at-least-once delivery: each stage Lambda
@@ -57,6 +59,7 @@ const env = {
   FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review",
   BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "false",
   TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
+  TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
 };
 const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
@@ -76,7 +79,11 @@ const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.
 
 let workdir: string;
 let clip: Buffer;
-beforeAll(() => {
+/** The bucket over HTTP, for the presigned URLs ffmpeg and ffprobe read. */
+let server: ObjectServer;
+afterAll(() => server.close());
+beforeAll(async () => {
+  server = await startObjectServer(objects);
   workdir = mkdtempSync(path.join(os.tmpdir(), "duplicate-delivery-"));
   const file = path.join(workdir, "clip.mp4");
   execFileSync("ffmpeg", [
@@ -102,7 +109,10 @@ beforeEach(() => {
   s3.on(GetObjectCommand).callsFake((input) => {
     const found = objects.get(`${input.Bucket}/${input.Key}`);
     if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found.body])), ContentLength: found.body.length, ContentType: found.contentType };
+    // The probe reads box headers by range.
+    const range = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? "");
+    const body = range ? found.body.subarray(Number(range[1]), Number(range[2]) + 1) : found.body;
+    return { Body: sdkStreamMixin(Readable.from([body])), ContentLength: body.length, ContentType: found.contentType };
   });
   s3.on(HeadObjectCommand).callsFake((input) => {
     const found = objects.get(`${input.Bucket}/${input.Key}`);
@@ -115,7 +125,8 @@ beforeEach(() => {
 function cloud(now?: () => number): Cloud {
   const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
   const c = createCloud(env, {
-    s3: new S3Client(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
+    // Presigned URLs name the object server; every S3 call still goes to the mock.
+    s3: new S3Client({ ...clientConfig, endpoint: server.endpoint, forcePathStyle: true }), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
     transcribe: new TranscribeClient(clientConfig), bedrock: new BedrockRuntimeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
     sqs: new SQSClient(clientConfig), dynamo: new DynamoDBClient(clientConfig),
   });
@@ -241,10 +252,14 @@ describe("cloud stage Lambdas given the same event twice, and once more as an ar
 
     const c = cloud();
     const probe = createStageHandler(c, "probe");
+    const reads: number[] = [];
     for (const [i, r] of received.entries()) {
       await probe(makeEvent("Media Received", r.detail, { id: `received-${i}`, time: new Date(), account: "111122223333", region: "us-east-1" }));
+      reads.push(gets(key) + (server.requests.get(`${notice.detail.bucket.name}/${key}`) ?? 0));
     }
-    expect(gets(key)).toBe(1);
+    // The first delivery read the upload (ranges, and ffprobe over its URL); the duplicates read nothing.
+    expect(reads[0]).toBeGreaterThan(0);
+    expect(reads).toEqual([reads[0], reads[0], reads[0]]);
     expect((received[0]!.detail as { mediaId: string }).mediaId).toBe(mediaId);
     expect(puts("probe.json")).toEqual([`derived/${mediaId}/probe.json`]);
     const probedOut = published();
@@ -253,18 +268,44 @@ describe("cloud stage Lambdas given the same event twice, and once more as an ar
   });
 
   it("extract-audio: one audio.wav and one Audio Extracted", async () => {
-    const rounds = await deliverThrice(createStageHandler(cloud(), "extract-audio"), probed());
-    expect(gets(source.key)).toBe(1);
+    const handler = createStageHandler(cloud(), "extract-audio");
+    const reads: number[] = [];
+    const rounds = await deliverThrice(async (raw) => {
+      await handler(raw);
+      reads.push(server.requests.get(`${BUCKET}/${source.key}`) ?? 0);
+    }, probed());
+    // ffmpeg read the upload over its URL once; the duplicates re-published without reading it.
+    expect(reads[0]).toBeGreaterThan(0);
+    expect(reads).toEqual([reads[0], reads[0], reads[0]]);
     expect(puts("audio.wav")).toHaveLength(1);
     expectOneOutput(rounds, "Audio Extracted");
   });
 
-  it("detect-shots: one pass of ffmpeg, one shots.json, one set of keyframes and one Shots Detected", async () => {
-    const rounds = await deliverThrice(createStageHandler(cloud(), "detect-shots"), probed());
-    expect(gets(source.key)).toBe(1);
+  it("detect-shots: one segment detection job; its completion delivered thrice makes one shots.json, one set of keyframes and one Shots Detected", async () => {
+    rekognition.on(StartSegmentDetectionCommand).resolves({ JobId: "job-s" });
+    rekognition.on(GetSegmentDetectionCommand).resolves({
+      JobStatus: "SUCCEEDED", SelectedSegmentTypes: [{ Type: "SHOT", ModelVersion: "1.0" }],
+      VideoMetadata: [{ Codec: "h264", DurationMillis: 3000, FrameRate: 10, FrameWidth: 160, FrameHeight: 90 }],
+      Segments: [
+        { Type: "SHOT", StartTimestampMillis: 0, EndTimestampMillis: 1500, ShotSegment: { Index: 0, Confidence: 100 } },
+        { Type: "SHOT", StartTimestampMillis: 1500, EndTimestampMillis: 3000, ShotSegment: { Index: 1, Confidence: 90 } },
+      ],
+    });
+    const c = cloud();
+    const startRounds = await deliverThrice(createStageHandler(c, "detect-shots"), probed());
+    expect(rekognition.commandCalls(StartSegmentDetectionCommand)).toHaveLength(1);
+    expect(startRounds.flat()).toEqual([]);
+
+    const message = {
+      JobId: "job-s", Status: "SUCCEEDED", API: "SEGMENT_DETECTION", JobTag: `${mediaId}-segments`, Timestamp: 1763632800000,
+      Video: { S3ObjectName: source.key, S3Bucket: BUCKET },
+    };
+    const complete = createRekognitionCompletion(c);
+    const rounds = await deliverThrice(async () => complete({ Records: [{ Sns: { Message: JSON.stringify(message) } }] }), probed());
+    expect(rekognition.commandCalls(GetSegmentDetectionCommand)).toHaveLength(1);
     expect(puts("shots.json")).toHaveLength(1);
     const frames = puts(".jpg");
-    expect(frames.length).toBeGreaterThan(0);
+    expect(frames).toHaveLength(2);
     expect(new Set(frames).size).toBe(frames.length);
     expectOneOutput(rounds, "Shots Detected");
   });
@@ -360,9 +401,9 @@ describe("cloud job completions delivered twice", () => {
     }
     expect(puts("labels.json")).toHaveLength(1);
     expectOneOutput(rounds, "Labels Detected");
-    // The completion pages the results before it asks the state store, so a duplicate notice reads
-    // them again (read-only calls; nothing is written twice).
-    expect(rekognition.commandCalls(GetLabelDetectionCommand)).toHaveLength(2 * pages.length);
+    // The paging is part of the stage's work: a duplicate notice finds the stage settled and does not
+    // read the results again.
+    expect(rekognition.commandCalls(GetLabelDetectionCommand)).toHaveLength(pages.length);
   });
 
   it("rekognition-complete (moderation): moderation.json written once, Moderation Completed re-published identically", async () => {
@@ -381,7 +422,7 @@ describe("cloud job completions delivered twice", () => {
     }
     expect(puts("moderation.json")).toHaveLength(1);
     expectOneOutput(rounds, "Moderation Completed");
-    expect(rekognition.commandCalls(GetContentModerationCommand)).toHaveLength(2); // one page, read by each notice
+    expect(rekognition.commandCalls(GetContentModerationCommand)).toHaveLength(1); // one page, read by the first notice only
   });
 
   it("transcribe-complete: transcript.json written once, Transcript Ready re-published identically", async () => {
@@ -395,6 +436,7 @@ describe("cloud job completions delivered twice", () => {
     await c.state.begin(mediaId, "transcribe", 60_000);
     const complete = createTranscribeCompletion(c);
     const change = fixture("adapters/transcribe/fixtures/state-change-completed.json");
+    change.detail.TranscriptionJobName = `${env.TRANSCRIBE_JOB_PREFIX}${mediaId}-transcript`;
     const rounds: Array<Array<{ type: string; detail: unknown }>> = [];
     for (const e of [change, structuredClone(change)]) {
       const before = published().length;

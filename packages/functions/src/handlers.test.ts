@@ -18,6 +18,7 @@ import { createRekognitionCompletion, createReviewCompletion, createTranscribeCo
 import { ConfigurationError } from "./errors.js";
 import { IngestConfig, readConfig } from "./config.js";
 import { createStageHandler } from "./stage-handler.js";
+import { s3ClientConfig, startMediaBucket } from "./test-support/media-bucket.js";
 
 const fixture = (p: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "adapters", p), "utf8"));
 const s3 = mockClient(S3Client);
@@ -31,6 +32,7 @@ const env = {
   REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
   REKOGNITION_ROLE_ARN: "arn:aws:iam::111122223333:role/rekognition-publish",
   FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review",
+  TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
 };
 const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
 const envelope = { id: "e1", time: new Date("2026-11-20T10:00:00Z"), account: "111122223333", region: "us-east-1" };
@@ -60,17 +62,29 @@ beforeEach(() => {
 });
 
 describe("Lambda handlers with mocked AWS clients", () => {
-  it("probe: streams the upload from S3 to /tmp, runs ffprobe, stores probe.json and emits Media Probed", async () => {
+  it("probe: runs ffprobe on the upload's presigned URL (no copy in /tmp), stores probe.json and emits Media Probed", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "probe-"));
     const file = path.join(dir, "clip.mp4");
     execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:d=1", "-f", "lavfi", "-i", "sine=d=1", "-c:v", "libx264", "-c:a", "aac", "-shortest", file]);
     const key = `media/${mediaId}/clip.mp4`;
-    s3.on(GetObjectCommand, { Key: key }).callsFake(() => ({ Body: sdkStreamMixin(createReadStream(file)) }));
-    const received = makeEvent("Media Received", { ...catalog["Media Received"].example, mediaId, correlationId: mediaId, source: { bucket: "media-bucket", key } }, envelope);
-    await createStageHandler(cloud(), "probe")(received);
-    const [probed] = published();
-    expect(probed).toMatchObject({ "detail-type": "Media Probed", detail: { mediaId, kind: "video", hasAudio: true } });
-    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toContain(`derived/${mediaId}/probe.json`);
+    const bucket = await startMediaBucket();
+    try {
+      bucket.install(s3);
+      bucket.objects.set(`media-bucket/${key}`, { body: readFileSync(file) });
+      const base = cloud();
+      // Presigned URLs name the object server; the S3 calls themselves still go to the mock.
+      const c = { ...base, clients: { ...base.clients, s3: new S3Client(s3ClientConfig(bucket.server)) } };
+      const received = makeEvent("Media Received", { ...catalog["Media Received"].example, mediaId, correlationId: mediaId, source: { bucket: "media-bucket", key } }, envelope);
+      await createStageHandler(c, "probe")(received);
+      const [probed] = published();
+      expect(probed).toMatchObject({ "detail-type": "Media Probed", detail: { mediaId, kind: "video", hasAudio: true, video: { rekognitionReady: true } } });
+      expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key)).toContain(`derived/${mediaId}/probe.json`);
+      // Through the SDK only byte ranges (the container's box headers); ffprobe read the rest over HTTP.
+      for (const call of s3.commandCalls(GetObjectCommand)) expect(call.args[0].input.Range).toMatch(/^bytes=\d+-\d+$/);
+      expect(bucket.server.served.get(`media-bucket/${key}`)).toBeGreaterThan(0);
+    } finally {
+      await bucket.close();
+    }
   });
 
   it("detect-labels: starts a Rekognition job with the deterministic token and emits nothing until it completes", async () => {
@@ -105,7 +119,9 @@ describe("Lambda handlers with mocked AWS clients", () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: sdkStreamMixin(createReadStream(path.join(import.meta.dirname, "adapters/transcribe/fixtures/transcript-two-speakers.json"))) }));
     const c = cloud();
     await c.state.begin(mediaId, "transcribe", 60_000);
-    await createTranscribeCompletion(c)(fixture("transcribe/fixtures/state-change-completed.json"));
+    const change = fixture("transcribe/fixtures/state-change-completed.json");
+    change.detail.TranscriptionJobName = `${env.TRANSCRIBE_JOB_PREFIX}${mediaId}-transcript`;
+    await createTranscribeCompletion(c)(change);
     const [ready] = published();
     expect(ready).toMatchObject({ "detail-type": "Transcript Ready", detail: { mediaId, speakerCount: 2, hasWords: true, engine: { name: "amazon-transcribe" } } });
   });

@@ -157,7 +157,10 @@ describe("review completion: Completed", () => {
     const recorded = outcome();
     if (recorded.status !== "decided") throw new Error("not decided");
     expect(done).toMatchObject({ "detail-type": "Review Completed" });
-    expect(done!.detail).toEqual({ version: 1, mediaId, correlationId: mediaId, ...recorded.decision });
+    expect(done!.detail).toEqual({
+      version: 1, mediaId, correlationId: mediaId, ...recorded.decision,
+      segmentCount: recorded.decision.segments.length, outcome: { bucket: BUCKET, key: `derived/${mediaId}/review.json` },
+    });
     expect(keys).toEqual([`${mediaId}/review/Review Completed`]);
     expect(loops()).toEqual([]);
   });

@@ -5,7 +5,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { RekognitionClient, StartContentModerationCommand } from "@aws-sdk/client-rekognition";
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { GetSegmentDetectionCommand, RekognitionClient, StartContentModerationCommand, StartSegmentDetectionCommand } from "@aws-sdk/client-rekognition";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -16,12 +17,13 @@ import {
 } from "@media-pipeline/core";
 import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { humanLoopNameFor, ReviewTaskInput } from "./adapters/a2i/index.js";
 import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
-import { createReviewCompletion } from "./completions.js";
+import { createRekognitionCompletion, createReviewCompletion } from "./completions.js";
 import { createStageHandler } from "./stage-handler.js";
+import { startObjectServer, type ObjectServer } from "./test-support/object-server.js";
 
 /*
  * The stage Lambdas end to end with mocked AWS clients: documented events in, the AWS calls and the
@@ -36,6 +38,7 @@ const transcribe = mockClient(TranscribeClient);
 const bedrock = mockClient(BedrockRuntimeClient);
 const a2i = mockClient(SageMakerA2IRuntimeClient);
 const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const BUCKET = "media-bucket";
 const env = {
@@ -46,6 +49,7 @@ const env = {
   BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "true",
   MAX_SPEAKERS: "3", LANGUAGE: "en-US",
   TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
+  TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
 };
 const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
@@ -71,8 +75,13 @@ function store(at: ObjectRef, value: unknown): void {
 let workdir: string;
 /** A 4 s MP4 with one hard cut at 2 s (two unlike test patterns) and a sine track. */
 let clip: Buffer;
+/** The bucket over HTTP, for the presigned URLs ffmpeg reads. */
+let server: ObjectServer;
 
-beforeAll(() => {
+afterAll(() => server.close());
+
+beforeAll(async () => {
+  server = await startObjectServer(objects);
   workdir = mkdtempSync(path.join(os.tmpdir(), "stage-handlers-"));
   const file = path.join(workdir, "clip.mp4");
   execFileSync("ffmpeg", [
@@ -87,7 +96,8 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
-  for (const m of [s3, events, rekognition, transcribe, bedrock, a2i, sqs]) m.reset();
+  for (const m of [s3, events, rekognition, transcribe, bedrock, a2i, sqs, dynamo]) m.reset();
+  dynamo.on(QueryCommand).resolves({ Items: [] }); // an empty Rekognition backlog
   objects.clear();
   objects.set(`${source.bucket}/${source.key}`, { body: clip, contentType: "video/mp4" });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
@@ -115,7 +125,8 @@ beforeEach(() => {
 function cloud(overrides: Record<string, string> = {}): Cloud {
   const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
   const c = createCloud({ ...env, ...overrides }, {
-    s3: new S3Client(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
+    // Presigned URLs name the object server; every S3 call still goes to the mock.
+    s3: new S3Client({ ...clientConfig, endpoint: server.endpoint, forcePathStyle: true }), dynamo: new DynamoDBClient(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
     transcribe: new TranscribeClient(clientConfig), bedrock: new BedrockRuntimeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
     sqs: new SQSClient(clientConfig),
   });
@@ -196,6 +207,28 @@ async function seedAnalysis(c: Cloud, options: { moderation?: ModerationDocument
 }
 
 const putKeys = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key);
+
+/** Rekognition's segment detection result for the clip, in GetSegmentDetection's documented shape: two shots. */
+const SEGMENTS = {
+  JobStatus: "SUCCEEDED" as const,
+  VideoMetadata: [{ Codec: "h264", DurationMillis: 4000, Format: "QuickTime / MOV", FrameRate: 25, FrameHeight: 90, FrameWidth: 160 }],
+  SelectedSegmentTypes: [{ Type: "SHOT" as const, ModelVersion: "1.0" }],
+  Segments: [
+    { Type: "SHOT" as const, StartTimestampMillis: 0, EndTimestampMillis: 2000, DurationMillis: 2000, StartFrameNumber: 0, EndFrameNumber: 49, DurationFrames: 50, ShotSegment: { Index: 0, Confidence: 100 } },
+    { Type: "SHOT" as const, StartTimestampMillis: 2000, EndTimestampMillis: 4000, DurationMillis: 2000, StartFrameNumber: 50, EndFrameNumber: 99, DurationFrames: 50, ShotSegment: { Index: 1, Confidence: 83.5 } },
+  ],
+};
+
+/** detect-shots' second half: the job's completion notice (SNS), collected with a keyframe per shot. */
+async function detectShots(c: Cloud): Promise<void> {
+  await c.state.begin(mediaId, "detect-shots", 6 * 3600_000).catch(() => undefined);
+  rekognition.on(GetSegmentDetectionCommand).resolves(SEGMENTS);
+  const message = {
+    JobId: "job-segments", Status: "SUCCEEDED", API: "SEGMENT_DETECTION", JobTag: `${mediaId}-segments`, Timestamp: 1763632800000,
+    Video: { S3ObjectName: source.key, S3Bucket: BUCKET },
+  };
+  await createRekognitionCompletion(c)({ Records: [{ Sns: { Message: JSON.stringify(message) } }] });
+}
 const getKeys = () => s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key);
 
 /** A WAV file's format chunk. */
@@ -211,11 +244,14 @@ function wavFormat(bytes: Buffer): { channels: number; sampleRate: number; bitsP
 }
 
 describe("stage Lambdas with mocked AWS clients", () => {
-  it("extract-audio: streams the upload from S3, writes derived/<mediaId>/audio.wav (16 kHz mono WAV) and emits Audio Extracted", async () => {
+  it("extract-audio: streams the upload from its presigned URL (no copy in /tmp), writes derived/<mediaId>/audio.wav (16 kHz mono WAV) and emits Audio Extracted", async () => {
     const c = cloud();
+    server.served.clear();
     await createStageHandler(c, "extract-audio")(probed());
 
-    expect(getKeys()).toEqual([source.key]);
+    // ffmpeg read the object over HTTP; the SDK never fetched it into the workspace.
+    expect(getKeys()).toEqual([]);
+    expect(server.served.get(`${BUCKET}/${source.key}`)).toBeGreaterThan(0);
     const put = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(put).toHaveLength(1);
     expect(put[0]).toMatchObject({ Bucket: BUCKET, Key: `derived/${mediaId}/audio.wav`, ContentType: "audio/wav" });
@@ -234,10 +270,19 @@ describe("stage Lambdas with mocked AWS clients", () => {
     expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "extract-audio", status: "done" });
   });
 
-  it("detect-shots: finds the cut, pushes the keyframes under derived/frames/<mediaId>/ and shots.json, emits Shots Detected", async () => {
+  it("detect-shots: starts Rekognition shot detection on the upload; its completion takes a keyframe per shot, stores them and shots.json, emits Shots Detected", async () => {
     const c = cloud();
+    rekognition.on(StartSegmentDetectionCommand).resolves({ JobId: "job-segments" });
     await createStageHandler(c, "detect-shots")(probed());
+    expect(rekognition.commandCalls(StartSegmentDetectionCommand).map((call) => call.args[0].input)).toEqual([expect.objectContaining({
+      Video: { S3Object: { Bucket: BUCKET, Name: source.key } }, JobTag: `${mediaId}-segments`, SegmentTypes: ["SHOT"],
+      Filters: { ShotFilter: { MinSegmentConfidence: 50 } },
+      NotificationChannel: { SNSTopicArn: env.REKOGNITION_TOPIC_ARN, RoleArn: env.REKOGNITION_ROLE_ARN },
+    })]);
+    expect(published()).toEqual([]);
+    expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "detect-shots", status: "running" });
 
+    await detectShots(c);
     const keys = putKeys();
     const frames = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input).filter((i) => i.Key!.endsWith(".jpg"));
     expect(frames.length).toBeGreaterThanOrEqual(2);
@@ -255,9 +300,16 @@ describe("stage Lambdas with mocked AWS clients", () => {
       expect(jpeg?.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     }
 
+    expect(doc.shots.map((x) => [x.index, x.startMs, x.endMs, x.cutScore])).toEqual([[0, 0, 2000, 1], [1, 2000, 4000, 0.67]]);
+    // Read by seeking the presigned URL, never copied whole through the SDK.
+    expect(getKeys()).not.toContain(source.key);
+
     const [shots, ...rest] = published();
     expect(rest).toEqual([]);
-    expect(shots).toMatchObject({ "detail-type": "Shots Detected", detail: { mediaId, shots: ref("shots.json"), shotCount: 2 } });
+    expect(shots).toMatchObject({
+      "detail-type": "Shots Detected",
+      detail: { mediaId, shots: ref("shots.json"), shotCount: 2, frameCount: 2, analysis: { input: "upload", video: source }, engine: { name: "amazon-rekognition-video" } },
+    });
   });
 
   it("moderate: starts Rekognition content moderation on the upload and emits nothing until it completes", async () => {
@@ -280,7 +332,9 @@ describe("stage Lambdas with mocked AWS clients", () => {
   });
 
   it("transcribe: starts the Transcribe job on the extracted audio with speaker labels, writing into the media bucket", async () => {
-    transcribe.on(StartTranscriptionJobCommand).resolves({ TranscriptionJob: { TranscriptionJobName: `${mediaId}-transcript`, TranscriptionJobStatus: "IN_PROGRESS" } });
+    // Named with the deployment's prefix, which the completion rule filters on.
+    const jobName = `media-pipeline.prod.${mediaId}-transcript`;
+    transcribe.on(StartTranscriptionJobCommand).resolves({ TranscriptionJob: { TranscriptionJobName: jobName, TranscriptionJobStatus: "IN_PROGRESS" } });
     sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
     const c = cloud();
     const audio = ref("audio.wav");
@@ -289,7 +343,7 @@ describe("stage Lambdas with mocked AWS clients", () => {
     const calls = transcribe.commandCalls(StartTranscriptionJobCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input).toEqual({
-      TranscriptionJobName: `${mediaId}-transcript`,
+      TranscriptionJobName: jobName,
       Media: { MediaFileUri: `s3://${BUCKET}/${audio.key}` },
       MediaFormat: "wav",
       LanguageCode: "en-US",
@@ -301,7 +355,7 @@ describe("stage Lambdas with mocked AWS clients", () => {
     const checks = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
     expect(checks).toHaveLength(1);
     expect(checks[0]!.QueueUrl).toBe(env.TRANSCRIBE_CHECK_QUEUE_URL);
-    expect(JSON.parse(checks[0]!.MessageBody!)).toMatchObject({ mediaId, jobName: `${mediaId}-transcript`, attempt: 1 });
+    expect(JSON.parse(checks[0]!.MessageBody!)).toMatchObject({ mediaId, jobName, attempt: 1 });
     expect(published()).toEqual([]);
     expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "transcribe", status: "running" });
   });
@@ -310,7 +364,7 @@ describe("stage Lambdas with mocked AWS clients", () => {
     /** detect-shots for real (keyframes in the bucket), then the other inputs as their stages leave them. */
     async function ready(c: Cloud): Promise<void> {
       await seedAnalysis(c);
-      await createStageHandler(c, "detect-shots")(probed());
+      await detectShots(c);
       s3.resetHistory();
       events.resetHistory();
       bedrock.on(ConverseCommand).resolves(fixture("bedrock/fixtures/converse-tool-use.json"));

@@ -19,9 +19,10 @@ const events = mockClient(EventBridgeClient);
 const transcribe = mockClient(TranscribeClient);
 const sqs = mockClient(SQSClient);
 const queueUrl = "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-check";
-const env = { EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: "media-bucket", STATE_TABLE: "state", TRANSCRIBE_CHECK_QUEUE_URL: queueUrl };
+const prefix = "media-pipeline.prod.";
+const env = { EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: "media-bucket", STATE_TABLE: "state", TRANSCRIBE_CHECK_QUEUE_URL: queueUrl, TRANSCRIBE_JOB_PREFIX: prefix };
 const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
-const jobName = `${mediaId}-transcript`;
+const jobName = `${prefix}${mediaId}-transcript`;
 const started = new Date("2026-11-20T10:00:00.000Z");
 const envelope = { id: "e1", time: started, account: "111122223333", region: "us-east-1" };
 
@@ -68,6 +69,7 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe("transcribe stage: delayed check", () => {
@@ -151,6 +153,23 @@ describe("transcribe stage: delayed check", () => {
     expect(published()[0]).toMatchObject({ "detail-type": "Stage Failed", detail: { error: { message: expect.stringContaining("(limit 1 h") } } });
     expect(() => createTranscribeCheck(cloud({ TRANSCRIBE_CHECK_DELAY_SECONDS: "901" }))).toThrow(/TRANSCRIBE_CHECK_DELAY_SECONDS/);
     expect(() => createTranscribeCheck(cloud({ TRANSCRIBE_CHECK_QUEUE_URL: "" }))).toThrow(/TRANSCRIBE_CHECK_QUEUE_URL/);
+    expect(() => createTranscribeCheck(cloud({ TRANSCRIBE_JOB_PREFIX: "" }))).toThrow(/TRANSCRIBE_JOB_PREFIX/);
+    expect(() => createTranscribeCheck(cloud({ TRANSCRIBE_JOB_PREFIX: "bad prefix/" }))).toThrow(/TRANSCRIBE_JOB_PREFIX/);
+  });
+
+  it.each([
+    ["another stage of the app", `media-pipeline.dev.${mediaId}-transcript`],
+    ["no prefix", `${mediaId}-transcript`],
+    ["another media item", `${prefix}01jd8x7k2m4n6p8q0r2s4t6v8x-transcript`],
+  ])("ignores, without a lookup or a redelivery, a check for a job of %s", async (_, otherJob) => {
+    const c = cloud();
+    await c.state.begin(mediaId, "transcribe", 60_000);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const response = await createTranscribeCheck(c, { now: at(15) })(sqsEvent(message({ jobName: otherJob })));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(awsCalls()).toEqual([]);
+    expect(warn.mock.calls.map((args) => JSON.parse(String(args[0])))).toEqual([expect.objectContaining({ jobName: otherJob, jobNamePrefix: prefix })]);
+    expect((await c.state.list(mediaId))[0]).toMatchObject({ status: "running" });
   });
 
   it.each(["done", "failed"] as const)("a stage already %s (the event came first) makes no AWS call at all", async (status) => {

@@ -3,8 +3,10 @@ import { EventValidationError, MediaId } from "@media-pipeline/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { settings, type Cloud } from "./cloud.js";
+import { parseTranscriptionJobName } from "./adapters/transcribe/job-name.js";
 import { createSettleTranscription, failStage } from "./completions.js";
 import { ConfigurationError } from "./errors.js";
+import { stageContext, type LambdaContext } from "./lambda-deadline.js";
 
 /*
  * The transcribe stage's timeout. Transcribe's "Transcribe Job State Change" event is best effort, so
@@ -17,7 +19,7 @@ import { ConfigurationError } from "./errors.js";
 /**
  * The check message (SQS body, JSON). `startedAt` is when the stage started the job; `attempt` counts
  * checks, 1 for the first.
- * @example { "mediaId": "01jd8x7k2m4n6p8q0r2s4t6v8w", "jobName": "01jd8x7k2m4n6p8q0r2s4t6v8w-transcript", "attempt": 1, "startedAt": "2026-11-20T10:00:00.000Z" }
+ * @example { "mediaId": "01jd8x7k2m4n6p8q0r2s4t6v8w", "jobName": "media-pipeline.prod.01jd8x7k2m4n6p8q0r2s4t6v8w-transcript", "attempt": 1, "startedAt": "2026-11-20T10:00:00.000Z" }
  */
 export const TranscribeCheckMessage = z.object({
   mediaId: MediaId,
@@ -80,20 +82,28 @@ export function createTranscribeCheck(cloud: Cloud, options: { now?: () => Date 
   const send = createTranscribeCheckSender(cloud);
   const maxAgeMs = settings.transcribeCheckMaxAgeMs(cloud);
   const delaySeconds = settings.transcribeCheckDelaySeconds(cloud);
+  const jobNamePrefix = settings.transcribeJobPrefix(cloud);
 
-  const check = async (message: TranscribeCheckMessage): Promise<string> => {
+  const check = async (message: TranscribeCheckMessage, context: LambdaContext | undefined): Promise<string> => {
     const { mediaId, jobName } = message;
+    // Only our stage sends here, so this is a second guard: a job named for another deployment (or
+    // another media item) is never looked up nor settled, and the message is not redelivered.
+    if (parseTranscriptionJobName(jobName, jobNamePrefix) !== mediaId) {
+      console.warn(JSON.stringify({ message: "transcribe check for a job not of this deployment ignored", mediaId, jobName, jobNamePrefix }));
+      return "ignored";
+    }
     // The state store first: once the event (or an earlier check) settled the stage, no S3 or
     // Transcribe call is needed.
     const record = (await cloud.state.list(mediaId)).find((r) => r.stage === "transcribe");
     if (record?.status === "done" || record?.status === "failed" || record?.status === "skipped") return "settled";
-    const result = await settle(mediaId, jobName);
+    const result = await settle(mediaId, jobName, context);
     if (result.status !== "in-progress") return result.status;
     const ageMs = now().getTime() - Date.parse(message.startedAt);
     if (ageMs >= maxAgeMs) {
       const hours = (maxAgeMs / 3600_000).toFixed(1).replace(/\.0$/, "");
       await failStage(cloud, mediaId, "transcribe",
-        `Transcribe job ${jobName} timed out: still ${result.jobStatus} ${Math.round(ageMs / 60_000)} min after it started (limit ${hours} h, ${message.attempt} checks)`);
+        `Transcribe job ${jobName} timed out: still ${result.jobStatus} ${Math.round(ageMs / 60_000)} min after it started (limit ${hours} h, ${message.attempt} checks)`,
+        stageContext(context));
       return "timed-out";
     }
     // The last check falls on the maximum age rather than up to one delay past it.
@@ -102,12 +112,12 @@ export function createTranscribeCheck(cloud: Cloud, options: { now?: () => Date 
     return "rechecking";
   };
 
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     for (const record of event.Records ?? []) {
       try {
         const message = parseMessage(record.body);
-        const outcome = await check(message);
+        const outcome = await check(message, context);
         console.info(JSON.stringify({ message: "transcribe check", mediaId: message.mediaId, jobName: message.jobName, attempt: message.attempt, outcome }));
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));

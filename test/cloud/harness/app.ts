@@ -100,10 +100,28 @@ export async function startCloudApp(options: CloudAppOptions = {}): Promise<Clou
   }
 
   const moto = options.shared?.moto ?? (await startMoto());
+  let emulators: ServiceEmulators | undefined;
+  try {
+    emulators = options.shared?.emulators ?? (await startServiceEmulators({
+      awsEndpoint: moto.endpoint, region: moto.region, account: moto.account, workDir: path.join(workDir, "emulators"), log,
+    }));
+    return await deploy(options, { stacks, moto, emulators, workDir, stage, log });
+  } catch (error) {
+    if (!options.shared) {
+      await emulators?.stop().catch(() => undefined);
+      await moto.stop();
+    }
+    throw error;
+  }
+}
+
+async function deploy(
+  options: CloudAppOptions,
+  { stacks, moto, emulators, workDir, stage, log }: {
+    stacks: ReturnType<typeof readAssembly>; moto: Moto; emulators: ServiceEmulators; workDir: string; stage: string; log: (l: string) => void;
+  },
+): Promise<CloudApp> {
   const clients = clientsFor(moto.clientConfig);
-  const emulators = options.shared?.emulators ?? (await startServiceEmulators({
-    awsEndpoint: moto.endpoint, region: moto.region, account: moto.account, workDir: path.join(workDir, "emulators"), log,
-  }));
   const deployment = await provision(stacks, clients, { endpoint: moto.endpoint, region: moto.region, account: moto.account });
   for (const f of deployment.flowDefinitions) emulators.a2i.registerFlowDefinition({ arn: f.arn, outputS3Uri: f.outputS3Uri });
   const unsupported = Object.keys(deployment.notEmulated).filter((t) => t.startsWith("UNSUPPORTED"));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EngineInfo, ObjectRef, TimeMs, Confidence } from "../results/common.js";
-import { MediaStream, ModerationDecision, ModerationThresholds } from "../results/documents.js";
+import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds, VideoReadiness } from "../results/documents.js";
 import { StageName } from "../stage-names.js";
 
 /**
@@ -86,6 +86,12 @@ export const catalog = {
       streams: z.array(MediaStream).max(64),
       plan: z.array(StageName),
       engine: EngineInfo,
+      /**
+       * Video only: whether Rekognition Video reads it as uploaded (H.264 in MP4, MOV or AVI), and if
+       * not, what the rendition prepare-video makes takes (a remux or a transcode). Absent on events
+       * published before it was added.
+       */
+      video: VideoReadiness.optional(),
     }),
     example: {
       version: 1, ...example, kind: "video", durationMs: 12000, sizeBytes: 472565, container: "mov,mp4,m4a,3gp,3g2,mj2",
@@ -96,6 +102,35 @@ export const catalog = {
       ],
       plan: ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes", "request-review", "complete-analysis"],
       engine: { name: "ffprobe", version: "5.1.6" },
+      video: { rekognitionReady: true, rendition: "none", reason: "H.264 video in MP4, which Rekognition Video reads as uploaded" },
+    },
+  }),
+
+  /**
+   * The video the vision stages read, for media Rekognition Video cannot read as uploaded
+   * (`Media Probed` with `video.rekognitionReady` false): a rendition it reads, or (where the engines
+   * decode any format, as the local runtime's do) the upload itself. Shots, labels and moderation
+   * start on it.
+   * @example { "version": 1, "mediaId": "01jd…", "input": "rendition", "video": { "bucket": "media", "key": "derived/01jd…/rendition.mp4" }, … }
+   */
+  "Video Prepared": entry({
+    version: 1,
+    description: "A video Rekognition cannot read as uploaded was prepared for the vision stages (a rendition, or the upload where no rendition is needed).",
+    detail: z.object({
+      ...v1,
+      source: ObjectRef,
+      durationMs: TimeMs,
+      /** `rendition`: derived/<mediaId>/rendition.mp4; `upload`: the engines read the upload itself. */
+      input: z.enum(["upload", "rendition"]),
+      video: ObjectRef,
+      reason: z.string().min(1).max(500),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, durationMs: 12000, input: "rendition",
+      video: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/rendition.mp4" },
+      reason: "VP9 video in a Matroska/WebM container: Rekognition Video reads H.264 in MP4, MOV or AVI only, so the video is transcoded to H.264 MP4",
+      engine: { name: "ffmpeg", version: "5.1.6", settings: { codec: "libx264", preset: "ultrafast", maxHeight: 720 } },
     },
   }),
 
@@ -151,6 +186,8 @@ export const catalog = {
       shotCount: z.number().int().nonnegative(),
       frameCount: z.number().int().nonnegative(),
       engine: EngineInfo,
+      /** What the shot detector read, and why (the upload or a rendition). Absent on events published before it was added. */
+      analysis: AnalysisInput.optional(),
     }),
     example: {
       version: 1, ...example, shots: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/shots.json" },
@@ -172,6 +209,8 @@ export const catalog = {
       topLabels: z.array(z.object({ name: z.string(), confidence: Confidence })).max(10),
       framesAnalyzed: z.number().int().nonnegative(),
       engine: EngineInfo,
+      /** What was analysed, and why: the upload, a rendition or sampled frames. Absent on events published before it was added. */
+      analysis: AnalysisInput.optional(),
     }),
     example: {
       version: 1, ...example, labels: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/labels.json" },
@@ -206,6 +245,8 @@ export const catalog = {
       })).max(100),
       thresholds: ModerationThresholds,
       engine: EngineInfo,
+      /** What was analysed, and why: the upload, a rendition or sampled frames. Absent on events published before it was added. */
+      analysis: AnalysisInput.optional(),
     }),
     example: {
       version: 1, ...example, moderation: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/moderation.json" },
@@ -243,7 +284,9 @@ export const catalog = {
   }),
 
   /**
-   * One summary per scene.
+   * One summary per scene, in the scenes document. The detail stays the same size however many scenes:
+   * `engine` is in brief (events/bounds.ts), with the token totals; per-scene usage and notes are in
+   * the document's `engine`.
    * @example { "version": 1, "mediaId": "01jd…", "sceneCount": 2, … }
    */
   "Scenes Summarized": entry({
@@ -289,8 +332,9 @@ export const catalog = {
   }),
 
   /**
-   * A reviewer's verdict, which overrides the model's decision.
-   * @example { "version": 1, "mediaId": "01jd…", "taskId": "01jd…-review", "verdict": "approved", … }
+   * A reviewer's verdict, which overrides the model's decision. The answers travel for the first 100
+   * segments; `outcome` (review.json) has every one.
+   * @example { "version": 1, "mediaId": "01jd…", "taskId": "01jd…-review", "verdict": "approved", "segmentCount": 1, … }
    */
   "Review Completed": entry({
     version: 1,
@@ -301,18 +345,24 @@ export const catalog = {
       verdict: z.enum(["approved", "rejected"]),
       reviewer: z.string().min(1),
       decidedAt: z.string().datetime(),
+      /** The reviewer's first 100 answers (segmentCount says how many in all). */
       segments: z.array(
         z.object({
           index: z.number().int().nonnegative(),
           outcome: z.enum(["confirmed", "false-positive", "wrong-category"]),
           category: z.string().optional(),
         }),
-      ),
+      ).max(100),
+      /** How many segments the reviewer answered; absent on events published before it was added. */
+      segmentCount: z.number().int().nonnegative().optional(),
+      /** The recorded outcome (review.json) with every answer; absent on events published before it was added. */
+      outcome: ObjectRef.optional(),
       comment: z.string().max(4000).optional(),
     }),
     example: {
       version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review", verdict: "approved", reviewer: "alice",
-      decidedAt: "2026-11-20T11:00:00.000Z", segments: [{ index: 0, outcome: "false-positive" }],
+      decidedAt: "2026-11-20T11:00:00.000Z", segments: [{ index: 0, outcome: "false-positive" }], segmentCount: 1,
+      outcome: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/review.json" },
     },
   }),
 

@@ -16,15 +16,45 @@ export const MediaStream = z.object({
 });
 export type MediaStream = z.infer<typeof MediaStream>;
 
+/**
+ * Whether Rekognition Video can read a video as uploaded (MP4, MOV or AVI with H.264), and if not,
+ * what a copy it can read takes: a remux (H.264 in another container) or a transcode. Decided from
+ * the probe by policy/rekognition-input.ts.
+ * @example { "rekognitionReady": false, "rendition": "transcode", "reason": "VP9 video in a WebM container: Rekognition Video reads H.264 in MP4, MOV or AVI only" }
+ */
+export const VideoReadiness = z.object({
+  rekognitionReady: z.boolean(),
+  rendition: z.enum(["none", "remux", "transcode"]),
+  reason: z.string().min(1).max(500),
+});
+export type VideoReadiness = z.infer<typeof VideoReadiness>;
+
+/**
+ * What a vision stage analysed, and why: the upload itself, a Rekognition-ready rendition of it
+ * (derived/<mediaId>/rendition.mp4), or frames sampled from it for the image APIs.
+ * @example { "input": "rendition", "reason": "HEVC video in an MP4 container: …; transcoded to H.264", "video": { "bucket": "media", "key": "derived/01jd…/rendition.mp4" } }
+ */
+export const AnalysisInput = z.object({
+  input: z.enum(["upload", "rendition", "frames"]),
+  reason: z.string().min(1).max(500),
+  /** The video that was read: the upload or the rendition (for frames, the video they were taken from). */
+  video: ObjectRef,
+});
+export type AnalysisInput = z.infer<typeof AnalysisInput>;
+
 /** What probing found: the facts every later stage plans from. */
 export const ProbeResult = z.object({
   kind: z.enum(["video", "audio"]),
   durationMs: TimeMs,
   sizeBytes: z.number().int().nonnegative(),
   container: z.string(),
+  /** An ISO base media file's major brand (`isom`, `qt  `, `3gp5`…): MP4, MOV and 3GP share one demuxer name. */
+  brand: z.string().optional(),
   streams: z.array(MediaStream),
   hasVideo: z.boolean(),
   hasAudio: z.boolean(),
+  /** Video only: whether Rekognition Video reads it as uploaded (filled in by the probe stage). */
+  video: VideoReadiness.optional(),
   engine: EngineInfo,
 });
 export type ProbeResult = z.infer<typeof ProbeResult>;
@@ -68,6 +98,8 @@ export const ShotsDocument = z.object({
   shots: z.array(Shot),
   frames: z.array(SampledFrame),
   engine: EngineInfo,
+  /** What the shot detector read (the cloud's segment detection reads the upload or a rendition). */
+  analysis: AnalysisInput.optional(),
 });
 export type ShotsDocument = z.infer<typeof ShotsDocument>;
 
@@ -120,6 +152,8 @@ export const LabelsDocument = z.object({
     .array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() }))
     .optional(),
   engine: EngineInfo,
+  /** What the engine analysed, and why. */
+  analysis: AnalysisInput.optional(),
 });
 export type LabelsDocument = z.infer<typeof LabelsDocument>;
 
@@ -165,6 +199,8 @@ export const ModerationDocument = z.object({
   framesAnalyzed: z.number().int().nonnegative(),
   segments: z.array(ModerationSegment),
   engine: EngineInfo,
+  /** What the engine analysed, and why. */
+  analysis: AnalysisInput.optional(),
 });
 export type ModerationDocument = z.infer<typeof ModerationDocument>;
 

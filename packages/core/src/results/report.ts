@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Confidence, EngineInfo, TimeMs } from "./common.js";
-import { MediaStream, ModerationDecision, ModerationThresholds } from "./documents.js";
+import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds } from "./documents.js";
 
 /**
  * The report a person opens at the end (report.json; report.html renders it). Sections that do not
@@ -99,6 +99,8 @@ export const Report = z.object({
       durationMs: TimeMs.nullable(),
       engine: EngineInfo.nullable(),
       error: z.string().optional(),
+      /** Vision stages: what was analysed (the upload, a rendition or sampled frames) and why. */
+      analysis: AnalysisInput.optional(),
     }),
   ),
 });

@@ -3,6 +3,9 @@ import type { ObjectRef } from "../results/common.js";
 import { derivedRef } from "../stages/common.js";
 import { ReviewDecision, ReviewOutcome, ReviewTask } from "./contract.js";
 
+/** The answers `Review Completed` carries (its schema's bound); review.json keeps them all. */
+const REVIEW_EVENT_SEGMENTS = 100;
+
 /** Where a media item's review task and outcome are stored, beside its other derived documents. */
 export const reviewTaskRef = (source: ObjectRef, mediaId: string) => derivedRef(source, mediaId, "review-task.json");
 export const reviewOutcomeRef = (source: ObjectRef, mediaId: string) => derivedRef(source, mediaId, "review.json");
@@ -33,10 +36,16 @@ export async function recordReviewDecision(
 ): Promise<void> {
   const checked = ReviewDecision.parse(decision);
   const outcome: ReviewOutcome = { version: 1, status: "decided", mediaId: media.mediaId, decision: checked };
-  await deps.blobs.putJson(reviewOutcomeRef(media.source, media.mediaId), outcome);
+  const ref = reviewOutcomeRef(media.source, media.mediaId);
+  await deps.blobs.putJson(ref, outcome);
+  // A long video can have thousands of answered segments: the event carries the first ones and the
+  // count, review.json every one (events/bounds.ts).
   await deps.publish(
     "Review Completed",
-    { version: 1, mediaId: media.mediaId, correlationId: media.correlationId ?? media.mediaId, ...checked },
+    {
+      version: 1, mediaId: media.mediaId, correlationId: media.correlationId ?? media.mediaId, ...checked,
+      segments: checked.segments.slice(0, REVIEW_EVENT_SEGMENTS), segmentCount: checked.segments.length, outcome: ref,
+    },
     { dedupeKey: `${media.mediaId}/review/Review Completed` },
   );
 }

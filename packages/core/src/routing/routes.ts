@@ -16,6 +16,17 @@ export interface Route {
 
 const on = (...types: DetailType[]) => ({ source: [EVENT_SOURCE], "detail-type": types });
 
+/**
+ * What starts the vision stages: a video Rekognition reads as uploaded, or the video prepare-video
+ * made ready (policy/rekognition-input.ts). One of the two for each video, never both.
+ */
+const VIDEO_READY = {
+  $or: [
+    { ...on("Media Probed"), detail: { kind: ["video"], video: { rekognitionReady: [true] } } },
+    on("Video Prepared"),
+  ],
+};
+
 /** The events whose arrival can complete the inputs of scene summaries. */
 const SUMMARY_INPUTS: DetailType[] = ["Shots Detected", "Labels Detected", "Transcript Ready", "Stage Failed"];
 
@@ -40,6 +51,12 @@ export const routes: readonly Route[] = [
     stage: "probe",
   },
   {
+    name: "prepare-video",
+    description: "Make a rendition Rekognition Video reads of video it cannot read as uploaded.",
+    pattern: { ...on("Media Probed"), detail: { kind: ["video"], video: { rekognitionReady: [false] } } },
+    stage: "prepare-video",
+  },
+  {
     name: "extract-audio",
     description: "Extract speech audio from media that has an audio stream.",
     pattern: { ...on("Media Probed"), detail: { hasAudio: [true] } },
@@ -48,19 +65,19 @@ export const routes: readonly Route[] = [
   {
     name: "detect-shots",
     description: "Find shots and keyframes in video.",
-    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    pattern: VIDEO_READY,
     stage: "detect-shots",
   },
   {
     name: "detect-labels",
     description: "Detect object and scene labels in video.",
-    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    pattern: VIDEO_READY,
     stage: "detect-labels",
   },
   {
     name: "moderate-content",
     description: "Score video for unsafe content.",
-    pattern: { ...on("Media Probed"), detail: { kind: ["video"] } },
+    pattern: VIDEO_READY,
     stage: "moderate",
   },
   {
@@ -77,7 +94,7 @@ export const routes: readonly Route[] = [
         { ...on(...SUMMARY_INPUTS.filter((t) => t !== "Stage Failed")) },
         {
           ...on("Stage Failed"),
-          detail: { stage: ["extract-audio", "detect-shots", "detect-labels", "transcribe"] },
+          detail: { stage: ["prepare-video", "extract-audio", "detect-shots", "detect-labels", "transcribe"] },
         },
       ],
     },

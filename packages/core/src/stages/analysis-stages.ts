@@ -3,35 +3,36 @@ import type { ModerationThresholds } from "../results/documents.js";
 import { expectEvent, type StageHandler } from "./common.js";
 import { labelsResult, moderationResult, transcriptResult } from "./results.js";
 import { runOnce, type StageDeps } from "./run-once.js";
+import { visionTrigger } from "./video-stages.js";
 
 /**
- * detect-labels: `Media Probed` (video) → `Labels Detected`, with an engine that answers in-process.
+ * detect-labels: a video ready for the vision stages (`Media Probed` or `Video Prepared`) → `Labels
+ * Detected`, with an engine that answers in-process. The result says what was analysed: the trigger's
+ * video, unless the engine says otherwise (frames mode samples frames).
  * @example const labels = createDetectLabels({ state, publish, blobs, detector })
  */
 export function createDetectLabels(deps: StageDeps & { detector: LabelDetector; blobs: BlobStore }): StageHandler {
   return async (raw, ctx) => {
-    const event = expectEvent(raw, "detect-labels", "Media Probed");
-    const { mediaId, correlationId, source, durationMs } = event.detail;
+    const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, "detect-labels");
     await runOnce(deps, {
-      mediaId, correlationId, stage: "detect-labels", trigger: "Media Probed", ctx,
-      work: async () => labelsResult(deps.blobs, { mediaId, source, ...(await deps.detector.detect({ mediaId, source, durationMs }, ctx.progress)) }),
+      mediaId, correlationId, stage: "detect-labels", trigger, ctx,
+      work: async () => labelsResult(deps.blobs, { mediaId, source, analysis, ...(await deps.detector.detect({ mediaId, source, durationMs, analysis }, ctx.progress)) }),
     });
   };
 }
 
 /**
- * moderate: `Media Probed` (video) → `Moderation Completed` with the decision and its evidence.
+ * moderate: a video ready for the vision stages → `Moderation Completed` with the decision and its evidence.
  * @example const moderate = createModerate({ state, publish, blobs, detector, thresholds: { reviewMin: 50, flagMin: 80 } })
  */
 export function createModerate(
   deps: StageDeps & { detector: ModerationDetector; blobs: BlobStore; thresholds: ModerationThresholds },
 ): StageHandler {
   return async (raw, ctx) => {
-    const event = expectEvent(raw, "moderate", "Media Probed");
-    const { mediaId, correlationId, source, durationMs } = event.detail;
+    const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, "moderate");
     await runOnce(deps, {
-      mediaId, correlationId, stage: "moderate", trigger: "Media Probed", ctx,
-      work: async () => moderationResult(deps.blobs, deps.thresholds, { mediaId, source, ...(await deps.detector.detect({ mediaId, source, durationMs }, ctx.progress)) }),
+      mediaId, correlationId, stage: "moderate", trigger, ctx,
+      work: async () => moderationResult(deps.blobs, deps.thresholds, { mediaId, source, analysis, ...(await deps.detector.detect({ mediaId, source, durationMs, analysis }, ctx.progress)) }),
     });
   };
 }

@@ -46,6 +46,24 @@ describe("cloud job stages", () => {
     expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done" });
   });
 
+  it("loads a job's results as part of the stage's work, so a final deadline settles a load that never ends as Stage Failed", async () => {
+    const h = harness();
+    await h.state.begin(mediaId, "detect-labels", 6 * 3600_000);
+    const collect = createCollectLabels(h);
+    const final = { ...ctx, timeoutMs: 40, deadlineIsFinal: true, deadlineLabel: "its Lambda time" };
+    let seen: AbortSignal | undefined;
+    await collect({ mediaId, correlationId, source, load: (signal) => { seen = signal; return new Promise(() => {}); } }, final);
+    expect(seen?.aborted).toBe(true);
+    expect(h.published).toEqual([
+      expect.objectContaining({ type: "Stage Failed", detail: expect.objectContaining({ stage: "detect-labels", error: expect.objectContaining({ name: "StageTimeoutError" }) }) }),
+    ]);
+    // A load that answers completes the stage as a result handed over would.
+    const other = harness();
+    await other.state.begin(mediaId, "detect-labels", 6 * 3600_000);
+    await createCollectLabels(other)({ mediaId, correlationId, source, load: async () => ({ frames: [], engine }) }, ctx);
+    expect(other.published.map((p) => p.type)).toEqual(["Labels Detected"]);
+  }, 10_000);
+
   it("settles a job that cannot start as Stage Failed", async () => {
     const h = harness();
     const start = createStartVisionJob({ ...h, stage: "moderate", start: async () => { throw new NonRetryableError("InvalidS3ObjectException"); } });

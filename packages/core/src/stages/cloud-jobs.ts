@@ -4,6 +4,7 @@ import type { FrameDetections, FrameModeration, LabelsDocument, ModerationThresh
 import { expectEvent, type StageHandler } from "./common.js";
 import { labelsResult, moderationResult, transcriptResult } from "./results.js";
 import { completeOnce, startOnce, type StageContext, type StageDeps } from "./run-once.js";
+import { analysisFromRecords, visionTrigger } from "./video-stages.js";
 
 /*
  * Stages whose engine is an asynchronous cloud job: the trigger starts the job under a deterministic
@@ -16,34 +17,50 @@ import { completeOnce, startOnce, type StageContext, type StageDeps } from "./ru
 export const JOB_LEASE_MS = 6 * 3600_000;
 
 /**
- * detect-labels / moderate in the cloud: `Media Probed` (video) → a video job is started.
+ * detect-shots / detect-labels / moderate in the cloud: a video ready for the vision stages (`Media
+ * Probed`, or `Video Prepared` with a rendition) → a video job is started on `input.analysis.video`,
+ * the upload or the rendition.
  * @example createStartVisionJob({ state, publish, stage: "detect-labels", start: (input) => rekognition.startLabels(input) })
  */
 export function createStartVisionJob(
-  deps: StageDeps & { stage: "detect-labels" | "moderate"; start: (input: VisionInput) => Promise<void> },
+  deps: StageDeps & { stage: "detect-shots" | "detect-labels" | "moderate"; start: (input: VisionInput & { analysis: NonNullable<VisionInput["analysis"]> }) => Promise<void> },
 ): StageHandler {
   return async (raw, ctx) => {
-    const event = expectEvent(raw, deps.stage, "Media Probed");
-    const { mediaId, correlationId, source, durationMs } = event.detail;
+    const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, deps.stage);
     await startOnce({ ...deps, leaseMs: deps.leaseMs ?? JOB_LEASE_MS }, {
-      mediaId, correlationId, stage: deps.stage, trigger: "Media Probed", ctx,
-      start: () => deps.start({ mediaId, source, durationMs }),
+      mediaId, correlationId, stage: deps.stage, trigger, ctx,
+      start: () => deps.start({ mediaId, source, durationMs, analysis }),
     });
   };
 }
 
-/** What a finished job hands back, with the ids its notice carried. */
-interface Collected<T> { mediaId: string; correlationId: string; source: ObjectRef; result: T }
+/** What a collected job analysed (the upload or the rendition, and why), from the stage records. */
+async function analysisOf(deps: StageDeps, mediaId: string, video: ObjectRef) {
+  const records = await deps.state.list(mediaId);
+  return analysisFromRecords(Object.fromEntries(records.map((r) => [r.stage, r])), video);
+}
+
+/**
+ * What a finished job hands back, with the ids its notice carried: the result itself, or `load` to
+ * fetch it (paging through a long job's results) as part of the stage's work, under its deadline.
+ */
+type Collected<T> = { mediaId: string; correlationId: string; source: ObjectRef } & ({ result: T } | { load: (signal: AbortSignal) => Promise<T> });
+
+async function resultOf<T>(job: Collected<T>, signal: AbortSignal): Promise<T> {
+  return "load" in job ? job.load(signal) : job.result;
+}
 
 /**
  * Collects a finished label job into `Labels Detected`.
- * @example await collectLabels({ mediaId, correlationId, source, result: await getLabelFrames(client, jobId) }, ctx)
+ * @example await collectLabels({ mediaId, correlationId, source, load: () => getLabelFrames(client, jobId) }, ctx)
  */
 export function createCollectLabels(deps: StageDeps & { blobs: BlobStore }) {
   return async (job: Collected<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo }>, ctx: StageContext) =>
     completeOnce(deps, {
       mediaId: job.mediaId, correlationId: job.correlationId, stage: "detect-labels", trigger: "Media Probed", ctx,
-      work: () => labelsResult(deps.blobs, { mediaId: job.mediaId, source: job.source, ...job.result }),
+      work: async (signal) => labelsResult(deps.blobs, {
+        mediaId: job.mediaId, source: job.source, analysis: await analysisOf(deps, job.mediaId, job.source), ...(await resultOf(job, signal)),
+      }),
     });
 }
 
@@ -52,7 +69,9 @@ export function createCollectModeration(deps: StageDeps & { blobs: BlobStore; th
   return async (job: Collected<{ frames: FrameModeration[]; engine: EngineInfo }>, ctx: StageContext) =>
     completeOnce(deps, {
       mediaId: job.mediaId, correlationId: job.correlationId, stage: "moderate", trigger: "Media Probed", ctx,
-      work: () => moderationResult(deps.blobs, deps.thresholds, { mediaId: job.mediaId, source: job.source, ...job.result }),
+      work: async (signal) => moderationResult(deps.blobs, deps.thresholds, {
+        mediaId: job.mediaId, source: job.source, analysis: await analysisOf(deps, job.mediaId, job.source), ...(await resultOf(job, signal)),
+      }),
     });
 }
 

@@ -8,3 +8,4 @@ export * from "./memory-state-store.js";
 export * from "./frame-spacing.js";
 export * from "./results.js";
 export * from "./cloud-jobs.js";
+export * from "./video-stages.js";

@@ -7,7 +7,7 @@ import { loadReviewOutcome, reviewTaskRef } from "../review/record.js";
 import type { ObjectRef, EngineInfo } from "../results/common.js";
 import {
   ModerationDocument,
-  type LabelsDocument, type ProbeResult, type ScenesDocument, type ShotsDocument, type TranscriptDocument,
+  type AnalysisInput, type LabelsDocument, type ProbeResult, type ScenesDocument, type ShotsDocument, type TranscriptDocument,
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
 import { StageName } from "../stage-names.js";
@@ -154,6 +154,7 @@ async function writeReport(deps: ReportDeps, mediaId: string, probe: ProbeFacts,
       durationMs: durationOf(rec),
       engine: (rec?.output?.facts?.engine as EngineInfo | undefined) ?? null,
       ...(rec?.error ? { error: `${rec.error.name}: ${rec.error.message}` } : {}),
+      ...(rec?.output?.facts?.analysis ? { analysis: rec.output.facts.analysis as AnalysisInput } : {}),
     };
   }
   const { review, verdicts } = reviewState(records, outcome);

@@ -1,8 +1,10 @@
 import { MediaRejectedError } from "../errors.js";
+import { checkServiceLimits, rekognitionReadiness } from "../policy/rekognition-input.js";
 import type { AudioExtractor, BlobStore, MediaLimits, MediaProber, ShotDetector } from "../ports.js";
 import { planStages } from "./plan.js";
 import { derivedRef, expectEvent, type StageHandler } from "./common.js";
 import { runOnce, type StageDeps } from "./run-once.js";
+import { shotsResult, visionTrigger } from "./video-stages.js";
 
 /**
  * probe: `Media Received` → `Media Probed` (with the plan of stages) or `Media Rejected`.
@@ -16,7 +18,10 @@ export function createProbe(deps: StageDeps & { prober: MediaProber; blobs: Blob
       mediaId, correlationId, stage: "probe", trigger: "Media Received", ctx,
       work: async () => {
         try {
-          const probe = await deps.prober.probe(source, deps.limits);
+          const probed = await deps.prober.probe(source, deps.limits);
+          const video = probed.kind === "video" ? rekognitionReadiness(probed) : undefined;
+          const probe = { ...probed, ...(video ? { video } : {}) };
+          checkServiceLimits(probe, video, deps.limits, filename || (source.key.split("/").pop() ?? source.key));
           const plan = planStages(probe);
           const ref = derivedRef(source, mediaId, "probe.json");
           await deps.blobs.putJson(ref, probe);
@@ -26,10 +31,10 @@ export function createProbe(deps: StageDeps & { prober: MediaProber; blobs: Blob
               detail: {
                 source, kind: probe.kind, durationMs: probe.durationMs, sizeBytes: probe.sizeBytes,
                 container: probe.container, hasVideo: probe.hasVideo, hasAudio: probe.hasAudio,
-                streams: probe.streams.slice(0, 64), plan, engine: probe.engine,
+                streams: probe.streams.slice(0, 64), plan, engine: probe.engine, ...(video ? { video } : {}),
               },
             }],
-            facts: { ref, plan, kind: probe.kind, durationMs: probe.durationMs, filename, source, engine: probe.engine },
+            facts: { ref, plan, kind: probe.kind, durationMs: probe.durationMs, filename, source, engine: probe.engine, ...(video ? { video } : {}) },
           };
         } catch (error) {
           if (!(error instanceof MediaRejectedError)) throw error;
@@ -54,8 +59,9 @@ export function createExtractAudio(deps: StageDeps & { extractor: AudioExtractor
     const { mediaId, correlationId, source } = event.detail;
     await runOnce(deps, {
       mediaId, correlationId, stage: "extract-audio", trigger: "Media Probed", ctx,
-      work: async () => {
-        const audio = await deps.extractor.extract(source, derivedRef(source, mediaId, "audio.wav"), ctx.progress);
+      // The signal stops ffmpeg at the stage's deadline (in Lambda, before the function's own timeout).
+      work: async (signal) => {
+        const audio = await deps.extractor.extract(source, derivedRef(source, mediaId, "audio.wav"), ctx.progress, { signal });
         return {
           emit: [{ type: "Audio Extracted", detail: audio }],
           facts: { ref: audio.audio, engine: audio.engine },
@@ -66,26 +72,18 @@ export function createExtractAudio(deps: StageDeps & { extractor: AudioExtractor
 }
 
 /**
- * detect-shots: `Media Probed` (video) → `Shots Detected`, the shots document stored by reference.
+ * detect-shots: a video ready for the vision stages (`Media Probed`, or `Video Prepared`) → `Shots
+ * Detected`, the shots document stored by reference.
  * @example const shots = createDetectShots({ state, publish, blobs, detector })
  */
 export function createDetectShots(deps: StageDeps & { detector: ShotDetector; blobs: BlobStore }): StageHandler {
   return async (raw, ctx) => {
-    const event = expectEvent(raw, "detect-shots", "Media Probed");
-    const { mediaId, correlationId, source, durationMs } = event.detail;
+    const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, "detect-shots");
     await runOnce(deps, {
-      mediaId, correlationId, stage: "detect-shots", trigger: "Media Probed", ctx,
+      mediaId, correlationId, stage: "detect-shots", trigger, ctx,
       work: async () => {
-        const doc = await deps.detector.detect({ mediaId, source, durationMs }, ctx.progress);
-        const ref = derivedRef(source, mediaId, "shots.json");
-        await deps.blobs.putJson(ref, doc);
-        return {
-          emit: [{
-            type: "Shots Detected",
-            detail: { shots: ref, shotCount: doc.shots.length, frameCount: doc.frames.length, engine: doc.engine },
-          }],
-          facts: { ref, engine: doc.engine },
-        };
+        const document = await deps.detector.detect({ mediaId, source, durationMs, analysis }, ctx.progress);
+        return shotsResult(deps.blobs, { mediaId, source, document, analysis });
       },
     });
   };

@@ -2,9 +2,10 @@ import type { ProbeResult } from "../results/documents.js";
 import type { StageRecord } from "../ports.js";
 import type { StageName } from "../stage-names.js";
 
-/** The stages a probed media item will go through. */
-export function planStages(probe: Pick<ProbeResult, "kind" | "hasAudio">): StageName[] {
+/** The stages a probed media item will go through; video Rekognition cannot read is prepared first. */
+export function planStages(probe: Pick<ProbeResult, "kind" | "hasAudio" | "video">): StageName[] {
   const plan: StageName[] = ["probe"];
+  if (probe.kind === "video" && probe.video?.rekognitionReady === false) plan.push("prepare-video");
   if (probe.hasAudio) plan.push("extract-audio", "transcribe");
   if (probe.kind === "video") plan.push("detect-shots", "detect-labels", "moderate", "request-review");
   plan.push("summarize-scenes", "complete-analysis");
@@ -12,7 +13,13 @@ export function planStages(probe: Pick<ProbeResult, "kind" | "hasAudio">): Stage
 }
 
 /** Stages that cannot run when another has failed (their trigger is never emitted). */
-const DEPENDS_ON: Partial<Record<StageName, StageName>> = { transcribe: "extract-audio" };
+const DEPENDS_ON: Partial<Record<StageName, StageName>> = {
+  transcribe: "extract-audio",
+  // Only when planned: a video Rekognition reads as uploaded starts them from `Media Probed`.
+  "detect-shots": "prepare-video",
+  "detect-labels": "prepare-video",
+  moderate: "prepare-video",
+};
 
 /** Inputs of the scene summary join. */
 export const SUMMARY_INPUTS: readonly StageName[] = ["detect-shots", "detect-labels", "transcribe"];
@@ -42,7 +49,8 @@ export function isSettled(stage: StageName, records: Records): boolean {
   if (isDead(stage, records)) return true;
   if (stage === "request-review") {
     const mod = records.moderate;
-    if (!mod || mod.status === "running") return false;
+    if (!mod) return isDead("moderate", records);
+    if (mod.status === "running") return false;
     return mod.status !== "done" || mod.output?.facts?.decision !== "review";
   }
   return false;

@@ -5,7 +5,7 @@ import type { BlobStore } from "../ports.js";
 import type { EngineInfo, ObjectRef } from "../results/common.js";
 import {
   LabelsDocument, ModerationDocument, TranscriptDocument,
-  type FrameDetections, type FrameModeration, type ModerationThresholds,
+  type AnalysisInput, type FrameDetections, type FrameModeration, type ModerationThresholds,
 } from "../results/documents.js";
 import { derivedRef } from "./common.js";
 import { frameSpacingMs } from "./frame-spacing.js";
@@ -27,7 +27,7 @@ function checked<T>(schema: { safeParse(v: unknown): { success: true; data: T } 
 /** Labels from per-frame detections: aggregated, stored, announced. */
 export async function labelsResult(
   blobs: BlobStore,
-  input: { mediaId: string; source: ObjectRef; frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo },
+  input: { mediaId: string; source: ObjectRef; frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo; analysis?: AnalysisInput },
 ): Promise<WorkResult> {
   const frameMs = frameSpacingMs(input.frames.map((f) => f.timestampMs));
   const doc = checked(LabelsDocument, {
@@ -35,6 +35,7 @@ export async function labelsResult(
     labels: aggregateLabels(input.frames, { frameMs, maxGapMs: frameMs * 2.5 }),
     ...(input.faces ? { faces: input.faces } : {}),
     engine: input.engine,
+    ...(input.analysis ? { analysis: input.analysis } : {}),
   }, "Labels");
   const ref = derivedRef(input.source, input.mediaId, "labels.json");
   await blobs.putJson(ref, doc);
@@ -44,9 +45,10 @@ export async function labelsResult(
       detail: {
         labels: ref, labelCount: doc.labels.length, framesAnalyzed: doc.framesAnalyzed, engine: doc.engine,
         topLabels: doc.labels.slice(0, 10).map((l) => ({ name: l.name, confidence: l.confidence })),
+        ...(doc.analysis ? { analysis: doc.analysis } : {}),
       },
     }],
-    facts: { ref, engine: doc.engine },
+    facts: { ref, engine: doc.engine, ...(doc.analysis ? { analysis: doc.analysis } : {}) },
   };
 }
 
@@ -54,13 +56,14 @@ export async function labelsResult(
 export async function moderationResult(
   blobs: BlobStore,
   thresholds: ModerationThresholds,
-  input: { mediaId: string; source: ObjectRef; frames: FrameModeration[]; engine: EngineInfo },
+  input: { mediaId: string; source: ObjectRef; frames: FrameModeration[]; engine: EngineInfo; analysis?: AnalysisInput },
 ): Promise<WorkResult> {
   const frameMs = frameSpacingMs(input.frames.map((f) => f.timestampMs));
   const segments = segmentModeration(input.frames, thresholds, { frameMs, maxGapMs: frameMs * 2.5 });
   const decision = decideModeration(segments);
   const doc = checked(ModerationDocument, {
     decision, thresholds, framesAnalyzed: input.frames.length, segments, engine: input.engine,
+    ...(input.analysis ? { analysis: input.analysis } : {}),
   }, "Moderation");
   const ref = derivedRef(input.source, input.mediaId, "moderation.json");
   await blobs.putJson(ref, doc);
@@ -76,9 +79,10 @@ export async function moderationResult(
           index, name: s.name, parent: s.parent, confidence: s.confidence, startMs: s.startMs, endMs: s.endMs, decision: s.decision,
           ...(s.keyframe ? { keyframe: s.keyframe } : {}),
         })),
+        ...(doc.analysis ? { analysis: doc.analysis } : {}),
       },
     }],
-    facts: { ref, decision, engine: doc.engine },
+    facts: { ref, decision, engine: doc.engine, ...(doc.analysis ? { analysis: doc.analysis } : {}) },
   };
 }
 

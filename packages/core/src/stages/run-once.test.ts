@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DiskFullError, NonRetryableError, RetryableError, StageTimeoutError } from "../errors.js";
 import { MemoryStateStore } from "./memory-state-store.js";
-import { runOnce, type RunOnceArgs } from "./run-once.js";
+import { runOnce, startOnce, type RunOnceArgs } from "./run-once.js";
 import type { Publish } from "../ports.js";
 
 const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
@@ -102,6 +102,53 @@ describe("runOnce", () => {
     ]);
     expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "failed" });
   });
+
+  it("settles the stage as failed at a final deadline, with the limit in the reason, and does not throw for a retry", async () => {
+    const h = harness();
+    let seen: AbortSignal | undefined;
+    const ctx = { attempt: 1, finalAttempt: false, timeoutMs: 50, deadlineIsFinal: true, deadlineLabel: "its Lambda time (0.1 s were left)" };
+    await runOnce(h, h.args({ ctx, work: (signal) => { seen = signal; return new Promise(() => {}); } }));
+    const message = "detect-shots ran out of its Lambda time (0.1 s were left): stopped after 0.05 s; not retried, as a retry would meet the same limit";
+    expect(h.published).toEqual([
+      expect.objectContaining({ type: "Stage Failed", detail: expect.objectContaining({ stage: "detect-shots", error: { name: "StageTimeoutError", message }, attempts: 1 }) }),
+    ]);
+    expect(seen?.aborted).toBe(true);
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "failed", error: { name: "StageTimeoutError", message } });
+    // Settled: a redelivery re-publishes the failure instead of running the work again.
+    await runOnce(h, h.args({ ctx }));
+    expect(h.calls()).toBe(0);
+    expect(h.published.map((p) => p.type)).toEqual(["Stage Failed", "Stage Failed"]);
+  });
+
+  it("under a final deadline, still throws other retryable errors (and a timeout the work itself raised) for a retry", async () => {
+    const ctx = { attempt: 1, finalAttempt: false, timeoutMs: 5_000, deadlineIsFinal: true, deadlineLabel: "its Lambda time" };
+    for (const thrown of [new RetryableError("throttled"), new StageTimeoutError("transcribe", 100), new Error("socket hang up")]) {
+      const h = harness();
+      await expect(runOnce(h, h.args({ ctx, work: async () => { throw thrown; } }))).rejects.toBe(thrown);
+      expect(h.published).toEqual([]);
+      // Given back for the retry.
+      await runOnce(h, h.args());
+      expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done", attempts: 2 });
+    }
+  });
+
+  it("keeps a deadline without deadlineIsFinal retryable, as the local runtime's are", async () => {
+    const h = harness();
+    const ctx = { attempt: 1, finalAttempt: false, timeoutMs: 30, deadlineLabel: "ignored unless final" };
+    const error = await runOnce(h, h.args({ ctx, work: () => new Promise(() => {}) })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StageTimeoutError);
+    expect((error as StageTimeoutError).final).toBe(false);
+    expect((error as Error).message).toBe("detect-shots took longer than 0.03 s (its timeout); the engine may be stuck");
+    expect(h.published).toEqual([]);
+  });
+
+  it("puts a job's start under a final deadline too, so a start that never answers settles the stage as failed", async () => {
+    const h = harness();
+    const ctx = { attempt: 1, finalAttempt: false, timeoutMs: 40, deadlineIsFinal: true, deadlineLabel: "its Lambda time" };
+    await startOnce({ ...h, leaseMs: 6 * 3600_000 }, { mediaId, correlationId: "c1", stage: "transcribe", trigger: "Audio Extracted", ctx, start: () => new Promise(() => {}) });
+    expect(h.published).toEqual([expect.objectContaining({ type: "Stage Failed", detail: expect.objectContaining({ stage: "transcribe" }) })]);
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ stage: "transcribe", status: "failed" });
+  }, 10_000);
 
   it("lets a delivery's deadline win over the stage's, and runs without one when neither is set", async () => {
     const h = { ...harness(), timeoutMs: 10 };

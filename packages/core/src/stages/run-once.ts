@@ -1,5 +1,7 @@
+import { briefEngine, briefMessage, DETAIL_MAX_BYTES, FACTS_MAX_BYTES, jsonBytes } from "../events/bounds.js";
 import { catalog, type DetailInput, type DetailType } from "../events/catalog.js";
-import { describeFault, isRetryable, StageTimeoutError } from "../errors.js";
+import { describeFault, isRetryable, OversizeOutputError, StageTimeoutError } from "../errors.js";
+import type { EngineInfo } from "../results/common.js";
 import type { ProgressFn, Publish, StageOutput, StateStore } from "../ports.js";
 import type { StageName } from "../stage-names.js";
 
@@ -20,6 +22,21 @@ export interface StageContext {
    * runtime; wins over `StageDeps.timeoutMs`. Absent or 0: no deadline.
    */
   timeoutMs?: number;
+  /**
+   * True when `timeoutMs` is the runtime's hard limit rather than a guard against a stuck engine: in
+   * Lambda, the invocation's remaining time less a margin, past which the platform kills the
+   * function. A retry would meet the same wall, so a `StageTimeoutError` at this deadline settles the
+   * stage as failed (`Stage Failed`, its reason naming the limit) and is not thrown for a retry.
+   * Other retryable errors are still thrown. The local runtime leaves it unset: its deadlines guard
+   * against stuck engines, which a retry often gets past.
+   */
+  deadlineIsFinal?: boolean;
+  /**
+   * What a final deadline is, in words, for the failure's reason: "detect-shots ran out of
+   * <deadlineLabel>: stopped after 54 s; …".
+   * @example "its Lambda time (60 s were left in the invocation; 6 s kept to record this failure)"
+   */
+  deadlineLabel?: string;
 }
 
 /** The ports every stage needs. */
@@ -35,7 +52,12 @@ export interface StageDeps {
 /** An event a stage wants published, before version/mediaId/correlationId are filled in. */
 export type Emit = { [T in DetailType]: { type: T; detail: DetailInput<T> } }[DetailType];
 
-/** What a stage's work returns: the events to publish and small facts for later joins. */
+/**
+ * What a stage's work returns: the events to publish and small facts for later joins. Both stay small
+ * whatever the media's length (events/bounds.ts): an `engine` in a detail or in the facts is stored
+ * and published in brief (`briefEngine`; the document keeps it whole), and a detail over
+ * DETAIL_MAX_BYTES or facts over FACTS_MAX_BYTES fail the stage with `OversizeOutputError`.
+ */
 export interface WorkResult {
   emit: Emit[];
   facts?: Record<string, unknown>;
@@ -77,6 +99,41 @@ async function publishAll(deps: StageDeps, mediaId: string, stage: StageName, ou
 
 function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["events"][number] {
   return { type: e.type, detail: { version: catalog[e.type].version, mediaId, correlationId, ...e.detail } };
+}
+
+/** An `engine` field replaced by its brief; anything else unchanged. */
+function withBriefEngine<T extends Record<string, unknown>>(fields: T): T {
+  const engine = fields.engine as EngineInfo | undefined;
+  if (typeof engine !== "object" || engine === null || typeof engine.name !== "string") return fields;
+  return { ...fields, engine: briefEngine(engine) };
+}
+
+/** The output runOnce stores and publishes: engines in brief, and within the bounds or refused. */
+function boundedOutput(stage: StageName, result: WorkResult, mediaId: string, correlationId: string): StageOutput {
+  const events = result.emit.map((e) => {
+    const filled = fill(e, mediaId, correlationId);
+    return { type: filled.type, detail: withBriefEngine(filled.detail) };
+  });
+  for (const e of events) {
+    const bytes = jsonBytes(e.detail);
+    if (bytes > DETAIL_MAX_BYTES) {
+      throw new OversizeOutputError(`${stage} produced a ${e.type} detail of ${bytes} bytes, over the ${DETAIL_MAX_BYTES} an event may carry`);
+    }
+  }
+  const facts = result.facts && withBriefEngine(result.facts);
+  const factBytes = jsonBytes(facts);
+  if (factBytes > FACTS_MAX_BYTES) {
+    throw new OversizeOutputError(`${stage} produced ${factBytes} bytes of facts, over the ${FACTS_MAX_BYTES} a state record keeps`);
+  }
+  return { events, facts };
+}
+
+/** The deadline a delivery runs under: the runtime's (`ctx`) if it gave one, else the stage's own. */
+interface Deadline { ms: number | undefined; final: boolean; label?: string }
+
+function deadlineOf(deps: StageDeps, ctx: StageContext): Deadline {
+  if (ctx.timeoutMs === undefined) return { ms: deps.timeoutMs, final: false };
+  return { ms: ctx.timeoutMs, final: ctx.deadlineIsFinal === true, ...(ctx.deadlineLabel ? { label: ctx.deadlineLabel } : {}) };
 }
 
 /**
@@ -127,7 +184,8 @@ export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work">
   }
   if (claim.status === "busy") return;
   try {
-    await args.start();
+    // Under the deadline too: a start killed mid-call would leave the stage running for its job lease.
+    await withDeadline(() => args.start(), args.stage, deadlineOf(deps, args.ctx), args.ctx.signal);
   } catch (error) {
     await settleFailure(deps, args, claim.attempt, describeFault(error));
   }
@@ -135,17 +193,14 @@ export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work">
 
 async function execute(deps: StageDeps, args: RunOnceArgs, attempt: number): Promise<void> {
   const { mediaId, correlationId, stage } = args;
-  let result: WorkResult;
+  let output: StageOutput;
   try {
-    result = await withDeadline(args.work, stage, args.ctx.timeoutMs ?? deps.timeoutMs, args.ctx.signal);
+    const result = await withDeadline(args.work, stage, deadlineOf(deps, args.ctx), args.ctx.signal);
+    output = boundedOutput(stage, result, mediaId, correlationId);
   } catch (error) {
     await settleFailure(deps, args, attempt, describeFault(error));
     return;
   }
-  const output: StageOutput = {
-    events: result.emit.map((e) => fill(e, mediaId, correlationId)),
-    facts: result.facts,
-  };
   try {
     await deps.state.finish(mediaId, stage, output);
   } catch (error) {
@@ -162,9 +217,10 @@ async function execute(deps: StageDeps, args: RunOnceArgs, attempt: number): Pro
  * child process) and the stage fails with `StageTimeoutError` at once, without waiting for the work
  * to notice: a stuck engine may not answer its signal either.
  */
-async function withDeadline(
-  work: RunOnceArgs["work"], stage: StageName, timeoutMs: number | undefined, outer: AbortSignal | undefined,
-): Promise<WorkResult> {
+async function withDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>, stage: StageName, deadline: Deadline, outer: AbortSignal | undefined,
+): Promise<T> {
+  const timeoutMs = deadline.ms;
   const controller = new AbortController();
   const follow = () => controller.abort(outer?.reason);
   if (outer?.aborted) follow();
@@ -175,14 +231,14 @@ async function withDeadline(
     if (!timeoutMs || timeoutMs <= 0 || !Number.isFinite(timeoutMs)) return await running;
     // Past the deadline the work is abandoned; its late rejection is expected, not unhandled.
     running.catch(() => undefined);
-    const deadline = new Promise<never>((_, reject) => {
+    const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new StageTimeoutError(stage, timeoutMs);
+        const error = new StageTimeoutError(stage, timeoutMs, { final: deadline.final, ...(deadline.label ? { limit: deadline.label } : {}) });
         controller.abort(error);
         reject(error);
       }, timeoutMs);
     });
-    return await Promise.race([running, deadline]);
+    return await Promise.race([running, expiry]);
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener("abort", follow);
@@ -191,24 +247,24 @@ async function withDeadline(
 
 /**
  * Retryable errors give the stage back and are rethrown for the platform to retry; the rest (and
- * retryable ones on the final attempt) settle it as failed with `Stage Failed`.
+ * retryable ones on the final attempt) settle it as failed with `Stage Failed`. A final deadline
+ * (`StageContext.deadlineIsFinal`) is not retryable: a retry would meet the same limit.
  */
 async function settleFailure(deps: StageDeps, args: Omit<RunOnceArgs, "work">, attempt: number, error: unknown): Promise<void> {
   const { mediaId, correlationId, stage, trigger, ctx } = args;
-  if (isRetryable(error) && !ctx.finalAttempt) {
+  const retryable = isRetryable(error) && !(error instanceof StageTimeoutError && error.final);
+  if (retryable && !ctx.finalAttempt) {
     await deps.state.release(mediaId, stage);
     throw error;
   }
   const err = error instanceof Error ? error : new Error(String(error));
-  const failed = fill(
-    { type: "Stage Failed", detail: { stage, error: { name: err.name, message: err.message.slice(0, 4000) }, attempts: attempt, trigger } },
-    mediaId,
-    correlationId,
-  );
+  // The record keeps what the event says: an engine's whole stderr would not fit a state item.
+  const reason = { name: err.name.slice(0, 200), message: briefMessage(err.message) };
+  const failed = fill({ type: "Stage Failed", detail: { stage, error: reason, attempts: attempt, trigger } }, mediaId, correlationId);
   const output: StageOutput = { events: [failed] };
-  await deps.state.fail(mediaId, stage, { name: err.name, message: err.message }, output);
+  await deps.state.fail(mediaId, stage, reason, output);
   await publishAll(deps, mediaId, stage, output);
   // A retryable error that ran out of attempts is also handed back so the runtime can dead-letter
   // the delivery for a later redrive.
-  if (isRetryable(error)) throw error;
+  if (retryable) throw error;
 }

@@ -1,3 +1,4 @@
+import { formatBytes, MAX_UPLOAD_BYTES } from "@media-pipeline/core";
 import { ConfigurationError } from "../errors.js";
 
 /**
@@ -24,7 +25,10 @@ export const S3_MAX_SINGLE_UPLOAD = 5 * 1024 * MiB;
 export const MULTIPART_ABANDON_DAYS = 7;
 
 export interface UploadSettings {
-  /** Largest upload accepted (bytes): `MAX_BYTES`, the probe's limit too, so nothing passes one and fails the other. */
+  /**
+   * Largest upload accepted (bytes): core's `MAX_UPLOAD_BYTES`, or a lower `MAX_BYTES`, which is the
+   * probe's limit too, so nothing passes one and fails the other.
+   */
   maxBytes: number;
   /** Declared sizes above this use a multipart upload; at or below, one presigned POST. */
   multipartThreshold: number;
@@ -39,7 +43,7 @@ export interface UploadSettings {
 /**
  * | variable                      | default             |
  * |-------------------------------|---------------------|
- * | MAX_BYTES                     | 10 GiB (Rekognition Video's file limit) |
+ * | MAX_BYTES                     | MAX_UPLOAD_BYTES (8 GB; lower only) |
  * | UPLOAD_MULTIPART_THRESHOLD    | 100 MiB             |
  * | UPLOAD_PART_SIZE              | 16 MiB              |
  * | UPLOAD_URL_EXPIRES_SECONDS    | 3600                |
@@ -57,7 +61,8 @@ export function readUploadSettings(env: Record<string, string | undefined>): Upl
     return n;
   };
   const settings: UploadSettings = {
-    maxBytes: int("MAX_BYTES", 10 * 1024 ** 3, 1, S3_MULTIPART.maxPartSize * S3_MULTIPART.maxParts),
+    // Lower only: the functions' /tmp is sized for core's cap (packages/core/src/policy/limits.ts).
+    maxBytes: int("MAX_BYTES", MAX_UPLOAD_BYTES, 1, MAX_UPLOAD_BYTES),
     multipartThreshold: int("UPLOAD_MULTIPART_THRESHOLD", 100 * MiB, S3_MULTIPART.minPartSize, S3_MAX_SINGLE_UPLOAD),
     partSize: int("UPLOAD_PART_SIZE", 16 * MiB, S3_MULTIPART.minPartSize, S3_MULTIPART.maxPartSize),
     // SigV4 presigned URLs live at most 7 days.
@@ -73,4 +78,12 @@ export function planParts(size: number, partSize: number): { partSize: number; p
   const needed = Math.ceil(size / S3_MULTIPART.maxParts / MiB) * MiB;
   const chosen = Math.max(partSize, needed);
   return { partSize: chosen, partCount: Math.ceil(size / chosen) };
+}
+
+/** The refusal of a declared size over the cap, for the `size` field. */
+export function tooLargeMessage(maxBytes: number): string {
+  const cap = maxBytes === MAX_UPLOAD_BYTES
+    ? "the largest upload the pipeline analyses (Rekognition Video takes at most 10 GB, and a function that copies the file to /tmp needs room beside it)"
+    : "this deployment's MAX_BYTES";
+  return `must be at most ${maxBytes} bytes (${formatBytes(maxBytes)}), ${cap}`;
 }

@@ -2,11 +2,12 @@ import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from 
 import { S3Client } from "@aws-sdk/client-s3";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AwsStub } from "aws-sdk-client-mock";
+import { PRESIGNING_S3_CONFIG } from "./cloud-api.js";
 import type { ApiEvent } from "./http.js";
 
-/** The real presigners sign locally: dummy credentials and a region are all they need. */
+/** The real presigners sign locally: dummy credentials and a region are all they need; the API's own client settings. */
 export const presigningS3 = () =>
-  new S3Client({ region: "us-east-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
+  new S3Client({ ...PRESIGNING_S3_CONFIG, region: "us-east-1", credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
 
 /** An API Gateway payload 2.0 event for a route. */
 export function apiEvent(routeKey: string, options: { mediaId?: string; body?: unknown } = {}): ApiEvent {

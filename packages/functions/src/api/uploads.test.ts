@@ -6,13 +6,13 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { MediaId } from "@media-pipeline/core";
+import { formatBytes, MAX_UPLOAD_BYTES, MediaId } from "@media-pipeline/core";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudApi } from "./cloud-api.js";
 import { newMediaId } from "./ids.js";
 import { createRoutes } from "./routes.js";
-import { planParts } from "./settings.js";
+import { planParts, readUploadSettings } from "./settings.js";
 import { apiEvent, fakeTable, presigningS3 } from "./test-support.js";
 
 const s3 = mockClient(S3Client);
@@ -96,6 +96,38 @@ describe("POST /uploads: presigned POST", () => {
     expect(dynamo.calls()).toHaveLength(0);
   });
 
+  it("refuses a declared size above the cap with a 400 that names the cap, before anything is recorded or signed", async () => {
+    const res = await routes.createUpload(apiEvent("POST /uploads", { body: { ...request, size: MAX_UPLOAD_BYTES + 1 } }));
+    expect(res.statusCode).toBe(400);
+    const [issue] = body(res).error.issues;
+    expect(issue).toEqual({ field: "size", message: expect.stringContaining(`must be at most ${MAX_UPLOAD_BYTES} bytes (${formatBytes(MAX_UPLOAD_BYTES)})`) });
+    expect(issue.message).toContain("largest upload the pipeline analyses");
+    expect([...dynamo.calls(), ...s3.calls()]).toEqual([]);
+    // The cap itself is accepted (a multipart upload at that size).
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "upload-cap" });
+    expect((await routes.createUpload(apiEvent("POST /uploads", { body: { ...request, size: MAX_UPLOAD_BYTES } }))).statusCode).toBe(201);
+  });
+
+  it("keeps the cap below Rekognition Video's 10 GB", () => {
+    expect(MAX_UPLOAD_BYTES).toBeLessThan(10_000_000_000);
+    expect(readUploadSettings({}).maxBytes).toBe(MAX_UPLOAD_BYTES);
+  });
+
+  it("pins a presigned POST's content-length-range to the declared size, at most the cap (a lower MAX_BYTES too)", async () => {
+    const small = createRoutes(createCloudApi({ ...env, MAX_BYTES: String(50 * MiB) }, { s3: presigningS3(), dynamo: new DynamoDBClient({}) }));
+    const res = await small.createUpload(apiEvent("POST /uploads", { body: { ...request, size: 50 * MiB } }));
+    const policy = JSON.parse(Buffer.from(body(res).upload.fields.Policy, "base64").toString("utf8"));
+    const ranges = policy.conditions.filter((c: unknown) => Array.isArray(c) && c[0] === "content-length-range");
+    expect(ranges).toEqual([["content-length-range", 50 * MiB, 50 * MiB]]);
+    expect(ranges[0][2]).toBeLessThanOrEqual(MAX_UPLOAD_BYTES);
+    const over = await small.createUpload(apiEvent("POST /uploads", { body: { ...request, size: 50 * MiB + 1 } }));
+    expect(body(over).error.issues).toEqual([{ field: "size", message: expect.stringContaining(`must be at most ${50 * MiB} bytes (52.4 MB), this deployment's MAX_BYTES`) }]);
+  });
+
+  it("refuses at cold start a MAX_BYTES above the cap: the functions' /tmp is sized for the cap", () => {
+    expect(() => createCloudApi({ ...env, MAX_BYTES: String(MAX_UPLOAD_BYTES + 1) })).toThrow(/MAX_BYTES/);
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     const res = await routes.createUpload(apiEvent("POST /uploads", { body: "{nope" }));
     expect(res.statusCode).toBe(400);
@@ -147,8 +179,32 @@ describe("POST /uploads: multipart above the threshold", () => {
     }
     expect(parts.reduce((sum: number, p: { size: number }) => sum + p.size, 0)).toBe(size);
     expect(parts.at(-1)).toMatchObject({ offset: 15 * 16 * MiB, size: size - 15 * 16 * MiB });
+    // Each URL is signed for its part's exact length (S3 refuses any other Content-Length), so the
+    // parts add up to the declared size; and it carries no checksum of an empty body, which S3 would
+    // hold every real part to.
+    for (const part of parts) {
+      const url = new URL(part.url);
+      expect(url.searchParams.get("X-Amz-SignedHeaders")!.split(";"), `part ${part.partNumber}`).toContain("content-length");
+      expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k)), `part ${part.partNumber}`).toEqual([]);
+    }
     // Distinct signatures: each URL is good for its own part only.
     expect(new Set(parts.map((p: { url: string }) => new URL(p.url).searchParams.get("X-Amz-Signature"))).size).toBe(16);
+  });
+
+  it("presigns with the API's own S3 client the same way: length signed, no empty-body checksum", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
+    try {
+      const own = createRoutes(createCloudApi(env, { dynamo: new DynamoDBClient({}) }));
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "upload-2" });
+      const { mediaId } = body(await own.createUpload(apiEvent("POST /uploads", { body: { ...request, size } })));
+      const [part] = body(await own.uploadParts(apiEvent("POST /uploads/{mediaId}/parts", { mediaId, body: { partNumbers: [1] } }))).parts;
+      const url = new URL(part.url);
+      expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("content-length;host");
+      expect(url.search).not.toMatch(/checksum/i);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it("presigns only the parts asked for, and refuses part numbers beyond the plan", async () => {

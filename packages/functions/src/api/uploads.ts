@@ -10,7 +10,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { uploadKey } from "@media-pipeline/core";
 import { z } from "zod";
 import { HttpError, invalid, notFound } from "./http.js";
-import { ALLOWED_CONTENT_TYPES, MULTIPART_ABANDON_DAYS, planParts, S3_MULTIPART, type UploadSettings } from "./settings.js";
+import { ALLOWED_CONTENT_TYPES, MULTIPART_ABANDON_DAYS, planParts, S3_MULTIPART, tooLargeMessage, type UploadSettings } from "./settings.js";
 import type { UploadRecord, UploadRecords } from "./upload-records.js";
 
 /** `POST /uploads` body. The content type is compared without parameters and case (`Video/MP4; x=1` → `video/mp4`). */
@@ -93,7 +93,9 @@ export function createUploadApi(deps: UploadApiDeps) {
   return {
     /** `POST /uploads` → 201. */
     async create(request: UploadRequest, base: string): Promise<UploadResponse> {
-      if (request.size > settings.maxBytes) throw invalid([{ field: "size", message: `must be at most ${settings.maxBytes} bytes` }]);
+      // Both modes: a multipart upload's parts are presigned for exactly their planned lengths (see
+      // parts()), so the object S3 assembles is the declared size, at most the cap.
+      if (request.size > settings.maxBytes) throw invalid([{ field: "size", message: tooLargeMessage(settings.maxBytes) }]);
       const mediaId = deps.newId();
       const key = uploadKey(mediaId, request.filename);
       const record: UploadRecord = {
@@ -104,7 +106,8 @@ export function createUploadApi(deps: UploadApiDeps) {
 
       if (record.mode === "post") {
         // The policy pins the exact key (`{ key }`), the content type (`Content-Type` field + eq
-        // condition) and the length to the declared size: the URL can store this one file, nothing else.
+        // condition) and the length to the declared size, which is at most the cap: the URL can store
+        // this one file, nothing else.
         // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
         const expiresAt = now() + settings.urlExpiresSeconds * 1000;
         const post = await createPresignedPost(s3, {
@@ -147,12 +150,15 @@ export function createUploadApi(deps: UploadApiDeps) {
       const parts = await Promise.all(
         numbers.map(async (partNumber) => {
           const offset = (partNumber - 1) * record.partSize;
+          const size = Math.min(record.partSize, record.size - offset);
+          // Content-Length is a signed header of the URL: S3 refuses a part of any other length, so
+          // the parts add up to the declared size and no upload passes the cap.
           const url = await getSignedUrl(
             s3,
-            new UploadPartCommand({ Bucket: bucket, Key: record.key, UploadId: record.uploadId, PartNumber: partNumber }),
+            new UploadPartCommand({ Bucket: bucket, Key: record.key, UploadId: record.uploadId, PartNumber: partNumber, ContentLength: size }),
             { expiresIn: settings.urlExpiresSeconds },
           );
-          return { partNumber, url, method: "PUT" as const, offset, size: Math.min(record.partSize, record.size - offset) };
+          return { partNumber, url, method: "PUT" as const, offset, size };
         }),
       );
       return { mediaId, parts, expiresAt: iso(expiresAt) };

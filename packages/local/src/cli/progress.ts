@@ -12,6 +12,7 @@ function describe(e: AnyPipelineEvent): string {
     case "Media Received": return `${e.detail.filename} (${(e.detail.sizeBytes / 1e6).toFixed(2)} MB)`;
     case "Media Probed": return `${e.detail.kind}, ${(e.detail.durationMs / 1000).toFixed(1)} s, ${e.detail.streams.map((s) => s.codec).join("+")}`;
     case "Media Rejected": return `${e.detail.reason}: ${e.detail.message}`;
+    case "Video Prepared": return `${e.detail.input}: ${e.detail.reason}`;
     case "Audio Extracted": return `${e.detail.sampleRate / 1000} kHz ${e.detail.format}`;
     case "Shots Detected": return `${e.detail.shotCount} shots, ${e.detail.frameCount} frames`;
     case "Labels Detected": return e.detail.topLabels.slice(0, 5).map((l) => `${l.name} ${l.confidence.toFixed(0)}`).join(", ") || "no labels";

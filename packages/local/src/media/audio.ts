@@ -18,6 +18,11 @@ import type { FfmpegBinaries, PathOf } from "./types.js";
 export interface FfmpegAudioExtractorOptions {
   pathOf: PathOf;
   binaries?: FfmpegBinaries;
+  /**
+   * Where ffmpeg reads the source, when not from the file `pathOf` names: an http(s) URL such as an
+   * S3 presigned GET, so the audio streams out of storage and the upload is never copied to disk.
+   */
+  inputOf?: (source: ObjectRef) => Promise<string>;
 }
 
 const SAMPLE_RATE = 16_000;
@@ -32,12 +37,13 @@ export function createFfmpegAudioExtractor(options: FfmpegAudioExtractorOptions)
   return {
     async extract(source: ObjectRef, target: ObjectRef, onProgress?: ProgressFn, call: EngineCallOptions = {}): Promise<AudioResult> {
       const binaries = await getBinaries();
-      const input = options.pathOf(source);
+      const input = options.inputOf ? await options.inputOf(source) : fileInput(options.pathOf(source));
+      const name = source.key.split("/").pop() ?? source.key;
       const output = options.pathOf(target);
       await mkdir(dirname(output), { recursive: true });
       const temp = join(dirname(output), `.${basename(output)}.${process.pid}-${randomBytes(4).toString("hex")}.partial`);
       try {
-        await transcode(binaries, input, temp, onProgress, call.signal);
+        await transcode(binaries, input, name, temp, onProgress, call.signal);
         const durationMs = await wavDurationMs(temp);
         await rename(temp, output);
         onProgress?.(1);
@@ -61,11 +67,10 @@ export function createFfmpegAudioExtractor(options: FfmpegAudioExtractorOptions)
   };
 }
 
-function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
-  const name = basename(input);
+function transcode(binaries: FfmpegBinaries, input: string, name: string, temp: string, onProgress?: ProgressFn, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(stopped(name, signal));
-    const command = fluentCommand(binaries, fileInput(input));
+    const command = fluentCommand(binaries, input);
     // A stage that gives up (its timeout) must not leave ffmpeg running: SIGKILL, since a stuck
     // process may not answer SIGTERM. The promise settles from the abort, not from ffmpeg's exit.
     const onAbort = () => {
@@ -105,6 +110,9 @@ function transcode(binaries: FfmpegBinaries, input: string, temp: string, onProg
           reject(new MediaRejectedError("no-usable-stream", `${name} has no audio stream to extract.`, { cause }));
         } else if (/killed with signal|SIGKILL|SIGTERM/i.test(error.message)) {
           reject(new MediaPipelineError(`ffmpeg was stopped while extracting audio from ${name}`, { cause, retryable: true }));
+        } else if (/HTTP error|Server returned|Connection (refused|reset|timed out)/i.test(detail)) {
+          // Storage refused or dropped the stream (a presigned URL): not the media's fault.
+          reject(new MediaPipelineError(`ffmpeg could not read ${name} from storage: ${detail}`, { cause, retryable: true }));
         } else {
           reject(new NonRetryableError(`ffmpeg could not extract audio from ${name}: ${detail || error.message}`, { cause }));
         }

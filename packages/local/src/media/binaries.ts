@@ -137,6 +137,8 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** Cap on the stdout kept in the result (ffprobe JSON is small; progress output is not kept). */
   keepStdout?: boolean;
+  /** Kills the process (SIGKILL) when aborted; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -163,6 +165,10 @@ export function runProcess(file: string, args: string[], options: RunOptions = {
             timedOut = true;
             child.kill("SIGKILL");
           }, options.timeoutMs);
+    const signal = options.signal;
+    const onAbort = () => child.kill("SIGKILL");
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       if (options.keepStdout !== false) stdout += chunk;
       if (options.onStdoutLine) {
@@ -177,16 +183,22 @@ export function runProcess(file: string, args: string[], options: RunOptions = {
     });
     child.on("error", (error) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       reject(error);
     });
-    child.on("close", (code, signal) => {
+    child.on("close", (code, exitSignal) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) {
+        reject(signal.reason instanceof Error ? signal.reason : new MediaPipelineError(`${file} was stopped`, { retryable: true, cause: signal.reason }));
+        return;
+      }
       if (timedOut) {
         reject(new MediaPipelineError(`${file} did not finish within ${options.timeoutMs} ms`, { retryable: true }));
         return;
       }
       if (pending && options.onStdoutLine) options.onStdoutLine(pending.trimEnd());
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal: exitSignal, stdout, stderr });
     });
   });
 }

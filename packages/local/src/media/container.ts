@@ -1,4 +1,4 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
 
 /*
  * What the probe can tell from a container's own bytes before (and beside) ffprobe: declared sizes
@@ -22,14 +22,23 @@ export interface ContainerCheck {
 }
 
 /**
+ * Random access to the bytes of a file, local (a `FileHandle`) or remote (HTTP range requests on a
+ * presigned URL), so the checks below read only the few bytes they need from either.
+ */
+export interface ByteSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/**
  * Checks the sizes a container declares against the file's real size, before ffprobe runs: the
  * top-level MP4/MOV boxes, the RIFF header of WAV/AVI, and the last page of an Ogg file. A box or
  * chunk that claims to reach past the end means the file was cut short, even when the index sits at
  * the front and ffprobe happily reports the full duration (ffprobe's WAV reader silently shortens the
  * duration to what is there; its Ogg reader takes the duration from the last page present).
  */
-export async function inspectContainer(path: string, sizeBytes: number): Promise<ContainerCheck> {
-  const file = await open(path, "r");
+export async function inspectContainer(path: string | ByteSource, sizeBytes: number, options: { maxBoxes?: number } = {}): Promise<ContainerCheck> {
+  const handle = typeof path === "string" ? await open(path, "r") : undefined;
+  const file: ByteSource = handle ?? (path as ByteSource);
   try {
     const header = Buffer.alloc(16);
     const first = await file.read(header, 0, 16, 0);
@@ -47,17 +56,17 @@ export async function inspectContainer(path: string, sizeBytes: number): Promise
     if (magic === "OggS") return await inspectOgg(file, sizeBytes);
     const sniffed = sniff(header.subarray(0, first.bytesRead));
     if (sniffed) return { isoBmff: false, format: sniffed };
-    return await inspectIsoBoxes(file, sizeBytes, header);
+    return await inspectIsoBoxes(file, sizeBytes, header, options.maxBoxes ?? 10_000);
   } finally {
-    await file.close();
+    await handle?.close();
   }
 }
 
-async function inspectIsoBoxes(file: FileHandle, sizeBytes: number, header: Buffer): Promise<ContainerCheck> {
+async function inspectIsoBoxes(file: ByteSource, sizeBytes: number, header: Buffer, maxBoxes: number): Promise<ContainerCheck> {
   let offset = 0;
   let boxes = 0;
   let fragmented = false;
-  while (offset < sizeBytes && boxes < 10_000) {
+  while (offset < sizeBytes && boxes < maxBoxes) {
     const { bytesRead } = await file.read(header, 0, 16, offset);
     if (bytesRead < 8) {
       return boxes === 0 ? { isoBmff: false } : { isoBmff: true, truncated: `it stops inside a box header at byte ${offset}` };
@@ -109,7 +118,7 @@ function sniff(head: Buffer): string | undefined {
  * (RFC 3533 §6, header_type 0x04): find the page that ends exactly at the end of the file (its CRC
  * must match, so a chance "OggS" inside the data does not count) and look at its flag.
  */
-async function inspectOgg(file: FileHandle, sizeBytes: number): Promise<ContainerCheck> {
+async function inspectOgg(file: ByteSource, sizeBytes: number): Promise<ContainerCheck> {
   const span = Math.min(sizeBytes, 65_307 + 1024);
   const tail = Buffer.alloc(span);
   await file.read(tail, 0, span, sizeBytes - span);

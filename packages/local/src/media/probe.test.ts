@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtemp, rm, copyFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -270,5 +271,31 @@ describe("createFfprobeProber with the npm installer binaries", () => {
     const lying = await bad.makeLyingDurationMp4(dir, 100, "lying-npm.mp4");
     // ffprobe 4.1 already reports the tracks' 5 s as the file's duration, so there is nothing to note.
     expect((await npmProber().probe(ref(lying.path), limits)).durationMs).toBeCloseTo(lying.realMs, -2);
+  });
+});
+
+const ffmpeg = (args: string[]) =>
+  new Promise<void>((resolve, reject) => execFile("ffmpeg", ["-v", "error", "-nostdin", "-y", ...args], (e) => (e ? reject(e) : resolve())));
+
+describe("createFfprobeProber for the cloud's video decisions", () => {
+  // (MPEG-TS is left out: that ffprobe build crashes on it, whatever the probe asks.)
+  it("accepts complete WebM and Matroska with the npm ffprobe the Lambda layer ships, as with Debian's", async () => {
+    const npmProber = createFfprobeProber({ pathOf, binaries: npmBinaries });
+    const webm = join(dir, "layer.webm");
+    await ffmpeg(["-f", "lavfi", "-t", "4", "-i", "testsrc2=s=320x180:r=25", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", webm]);
+    for (const name of ["layer.webm", "layer.mkv"]) {
+      if (name !== "layer.webm") await media.makeCutVideo(dir, { name, segments: [2, 2], audio: false });
+      const result = await npmProber.probe(ref(join(dir, name)), limits).catch((e: unknown) => e);
+      expect([name, (result as { kind?: string }).kind ?? (result as Error).message]).toEqual([name, "video"]);
+    }
+  });
+
+  it("reports the ISO brand that tells MP4, MOV and 3GP apart", async () => {
+    const made = await media.makeCutVideo(dir, { name: "brand.mp4", segments: [1] });
+    for (const [ext, brand] of [["mp4", /^isom$/], ["mov", /^qt {2}$/], ["3gp", /^3gp\d$/]] as const) {
+      const out = join(dir, `brand-out.${ext}`);
+      await ffmpeg(["-i", made.path, "-c", "copy", out]);
+      expect((await prober().probe(ref(out), limits)).brand).toMatch(brand);
+    }
   });
 });

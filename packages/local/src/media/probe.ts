@@ -9,16 +9,33 @@ import {
   type ObjectRef,
 } from "@media-pipeline/core";
 import { binariesFrom, decodableCodecs, fileInput, runProcess, type SpawnFn } from "./binaries.js";
-import { formatBytes, formatDuration, inspectContainer, type ContainerCheck } from "./container.js";
+import { formatBytes, formatDuration, inspectContainer, type ByteSource, type ContainerCheck } from "./container.js";
 import type { FfmpegBinaries, PathOf } from "./types.js";
 
-export { formatBytes, formatDuration, inspectContainer, type ContainerCheck } from "./container.js";
+export { formatBytes, formatDuration, inspectContainer, type ByteSource, type ContainerCheck } from "./container.js";
+
+/**
+ * A source read where it is stored instead of from a local file: ffprobe reads `url` (an http(s) URL,
+ * such as an S3 presigned GET) with range requests, and the container checks read byte ranges
+ * through `bytes`. Only the header, the index and the last seconds are read, whatever the file's size.
+ */
+export interface RemoteInput {
+  url: string;
+  /** The object's size; undefined when it does not exist (yet). */
+  sizeBytes: number | undefined;
+  bytes: ByteSource;
+}
 
 export interface FfprobeProberOptions {
   pathOf: PathOf;
   binaries?: FfmpegBinaries;
   spawn?: SpawnFn;
+  /** Probe the object where it is stored (see `RemoteInput`) rather than the file `pathOf` names. */
+  remote?: (source: ObjectRef) => Promise<RemoteInput>;
 }
+
+/** Top-level boxes walked over HTTP, one range request each: a fragmented MP4 has thousands. */
+const REMOTE_MAX_BOXES = 256;
 
 /**
  * Probes with ffprobe and turns every way a file can be unusable into a `MediaRejectedError` whose
@@ -29,15 +46,20 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
   const getBinaries = binariesFrom(options.binaries);
   return {
     async probe(source: ObjectRef, limits: MediaLimits): Promise<ProbeResult> {
-      const path = options.pathOf(source);
       const name = source.key.split("/").pop() ?? source.key;
-      const sizeBytes = await stat(path).then(
-        (s) => s.size,
-        (cause: unknown) => {
-          // The upload may still be landing; not the media's fault, so let the stage retry.
-          throw new RetryableError(`${name} could not be read (${(cause as Error).message})`, { cause });
-        },
-      );
+      const remote = options.remote ? await options.remote(source) : undefined;
+      const path = remote ? remote.url : options.pathOf(source);
+      const input = remote ? remote.url : fileInput(path);
+      // The upload may still be landing; not the media's fault, so let the stage retry.
+      const sizeBytes = remote
+        ? remote.sizeBytes
+        : await stat(path).then(
+          (s) => s.size,
+          (cause: unknown) => {
+            throw new RetryableError(`${name} could not be read (${(cause as Error).message})`, { cause });
+          },
+        );
+      if (sizeBytes === undefined) throw new RetryableError(`${name} could not be read (it is not in storage yet)`);
       if (sizeBytes === 0) {
         throw new MediaRejectedError("empty", `${name} is empty (0 bytes): the upload probably failed; upload it again.`);
       }
@@ -48,13 +70,13 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
         );
       }
       const binaries = await getBinaries();
-      const box = await inspectContainer(path, sizeBytes);
+      const box = remote ? await inspectContainer(remote.bytes, sizeBytes, { maxBoxes: REMOTE_MAX_BOXES }) : await inspectContainer(path, sizeBytes);
       if (box.truncated) {
         throw new MediaRejectedError("truncated", `${name} is cut short: ${box.truncated}. Upload the complete file again.`);
       }
       const run = await runProcess(
         binaries.ffprobePath,
-        ["-v", "warning", "-show_format", "-show_streams", "-of", "json", fileInput(path)],
+        ["-v", "warning", "-show_format", "-show_streams", "-of", "json", input],
         { timeoutMs: 120_000, spawn: options.spawn },
       );
       const stderr = run.stderr.trim();
@@ -112,7 +134,7 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
       // The box/RIFF walk (or Ogg's end-of-stream mark) already proved nothing is missing; a duration estimated from the bitrate
       // (raw AAC, MP3 without a Xing header) shrinks with the file, so there is nothing to compare.
       const estimated = /Estimating duration from bitrate/i.test(stderr);
-      if (!box.verified && !estimated && !(await readsToTheEnd(binaries, path, durationMs, options.spawn))) {
+      if (!box.verified && !estimated && !(await readsToTheEnd(binaries, input, durationMs, options.spawn))) {
         throw new MediaRejectedError(
           "truncated",
           `${name} declares ${formatDuration(durationMs)}, but its data ends before that: the file is cut short. Upload the complete file again.`,
@@ -124,6 +146,8 @@ export function createFfprobeProber(options: FfprobeProberOptions): MediaProber 
         durationMs,
         sizeBytes,
         container: format.format_name ?? "unknown",
+        // What tells MP4, MOV and 3GP apart (they share a demuxer): Rekognition reads the first two.
+        ...(format.tags?.major_brand ? { brand: format.tags.major_brand } : {}),
         streams,
         hasVideo,
         hasAudio,
@@ -151,7 +175,7 @@ interface FfprobeStream {
 }
 interface FfprobeJson {
   streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string; size?: string };
+  format?: { format_name?: string; duration?: string; size?: string; tags?: { major_brand?: string } };
 }
 
 /** Cover art and thumbnails are stored as video streams but are not video. */
@@ -223,8 +247,9 @@ function noUsableStream(name: string, streams: FfprobeStream[], durationMs: numb
 
 function classifyFailure(name: string, stderr: string, box: ContainerCheck, cause: Error | undefined): Error {
   const lastLine = stderr.split("\n").filter(Boolean).pop() ?? "ffprobe failed";
-  // Our problem, not the media's: let the stage retry (and an operator see it).
-  if (/Permission denied|No such file|Too many open files|Cannot allocate memory/i.test(stderr)) {
+  // Our problem, not the media's: let the stage retry (and an operator see it). Over HTTP (a presigned
+  // URL) that includes the storage refusing or dropping the connection.
+  if (/Permission denied|No such file|Too many open files|Cannot allocate memory|HTTP error|Server returned|Connection (refused|reset|timed out)|Network is unreachable/i.test(stderr)) {
     return new RetryableError(`ffprobe could not open ${name}: ${lastLine}`, { cause });
   }
   // ffmpeg knows the codec but will only decode it with -strict experimental (e.g. Sonic audio): every
@@ -280,10 +305,12 @@ function article(word: string): string {
  * the file: in a complete file they reach the declared duration; in a cut-short one they stop early,
  * or the seek lands where the data ends. One ffprobe start (~80–100 ms) plus at most a GOP of packets.
  */
-async function readsToTheEnd(binaries: FfmpegBinaries, path: string, durationMs: number, spawn?: SpawnFn): Promise<boolean> {
+async function readsToTheEnd(binaries: FfmpegBinaries, input: string, durationMs: number, spawn?: SpawnFn): Promise<boolean> {
   const declared = durationMs / 1000;
-  const args = ["-v", "error", "-read_intervals", `${Math.max(0, declared - 3).toFixed(3)}%`];
-  args.push("-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", fileInput(path));
+  // The interval names its end (well past the declared one): ffprobe 6+ (the npm static build the
+  // Lambda layer ships) reads no packet at all for an interval with a start and no end.
+  const args = ["-v", "error", "-read_intervals", `${Math.max(0, declared - 3).toFixed(3)}%+${Math.ceil(declared) + 60}`];
+  args.push("-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", input);
   // A file whose seek falls back to the start is read whole: bounded, and inconclusive if too slow.
   const run = await runProcess(binaries.ffprobePath, args, { timeoutMs: 30_000, spawn }).catch(() => undefined);
   if (!run) return true;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { NonRetryableError, parseThresholds, StageName, type ModerationThresholds } from "@media-pipeline/core";
+import { MAX_MEDIA_DURATION_MS, MAX_UPLOAD_BYTES, NonRetryableError, parseThresholds, StageName, type ModerationThresholds } from "@media-pipeline/core";
 
 /** Configuration that cannot be used as given; the message names the setting. */
 export class ConfigError extends NonRetryableError {}
@@ -42,6 +42,8 @@ export interface LocalConfig {
  */
 export const DEFAULT_STAGE_TIMEOUTS: Readonly<Record<StageName, { baseSeconds: number; perMediaSecond: number }>> = {
   probe: { baseSeconds: 120, perMediaSecond: 0 },
+  // Locally a pass-through (the engines decode any format): no work to time.
+  "prepare-video": { baseSeconds: 120, perMediaSecond: 0 },
   "extract-audio": { baseSeconds: 120, perMediaSecond: 0.5 },
   "detect-shots": { baseSeconds: 300, perMediaSecond: 2 },
   "detect-labels": { baseSeconds: 300, perMediaSecond: 2 },
@@ -203,7 +205,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     // alone starts four stages and its transcription follows, so fewer slots would queue it behind vision.
     workers: c.workers ?? Math.max(6, 2 * os.availableParallelism()),
     bucket: "media",
-    limits: { maxBytes: c.maxBytes ?? 10 * 1024 ** 3, maxDurationMs: Math.round((c.maxDurationSeconds ?? 6 * 3600) * 1000) },
+    // The cloud's caps by default (packages/core/src/policy/limits.ts), so a file the local runtime
+    // accepts is one the cloud accepts too; here they may be raised.
+    limits: { maxBytes: c.maxBytes ?? MAX_UPLOAD_BYTES, maxDurationMs: c.maxDurationSeconds !== undefined ? Math.round(c.maxDurationSeconds * 1000) : MAX_MEDIA_DURATION_MS },
     thresholds,
     sceneThreshold: c.sceneThreshold ?? 0.3,
     sampleEveryMs: Math.round((c.sampleEverySeconds ?? 2) * 1000),

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  createCompleteAnalysis, createDetectLabels, createFinalizeAnalysis, createDetectShots, createExtractAudio, createModerate, createProbe,
-  createRequestReview, createSummarizeScenes, createTranscribe, MediaPipelineError, routes as defaultRoutes, uploadKey,
+  createCompleteAnalysis, createDetectLabels, createFinalizeAnalysis, createDetectShots, createExtractAudio, createModerate, createPrepareVideo,
+  createProbe, createRequestReview, createSummarizeScenes, createTranscribe, MediaPipelineError, routes as defaultRoutes, uploadKey,
   type AnyPipelineEvent, type EngineCallOptions, type PipelineEvent, type Route, type StageHandler, type StageName, type StateStore,
 } from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../engines/index.js";
+import { createPassThroughPreparer } from "../media/prepare.js";
 import { currentDeliverySignal, DurableBus } from "./bus.js";
 import { stageTimeoutMs, type LocalConfig } from "./config.js";
 import { openDb, type Db } from "./db.js";
@@ -212,6 +213,7 @@ export async function openLocalRuntime(
   const reportDeps = { ...deps, blobs: objects, now: () => new Date(), keyframeUri: (ref: { key: string }) => `keyframes/${path.posix.basename(ref.key)}` };
   Object.assign(handlers, {
     probe: createProbe({ ...deps, prober: engines.prober, blobs: objects, limits: config.limits }),
+    "prepare-video": createPrepareVideo({ ...deps, preparer: createPassThroughPreparer() }),
     "extract-audio": createExtractAudio({ ...deps, extractor: engines.extractor }),
     "detect-shots": createDetectShots({ ...deps, detector: engines.shots, blobs: objects }),
     "detect-labels": createDetectLabels({ ...deps, detector: engines.labels, blobs: objects }),

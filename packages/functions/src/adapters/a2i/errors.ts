@@ -30,3 +30,17 @@ export class ReviewOutputError extends NonRetryableError {
     this.issues = issues;
   }
 }
+
+/** A custom resource of the review (human task UI, flow definition) could not be created or deleted. */
+export class A2iResourceError extends NonRetryableError {}
+
+/** SageMaker kept refusing a role created in the same deploy for longer than the provider waits. */
+export class IamPropagationTimeoutError extends A2iResourceError {
+  readonly attempts: number;
+  readonly waitedMs: number;
+  constructor(message: string, options: { attempts: number; waitedMs: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.attempts = options.attempts;
+    this.waitedMs = options.waitedMs;
+  }
+}

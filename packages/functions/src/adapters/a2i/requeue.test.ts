@@ -24,6 +24,12 @@ describe("the re-queue policy", () => {
     });
   });
 
+  it("re-queues a loop stopped on a replaced flow definition while attempts remain", () => {
+    const stopped = { status: "Stopped" as const, humanLoopName: name };
+    expect(nextStepAfter(stopped, { attempt: 1, maxAttempts: 3, replaced: true })).toEqual({ kind: "requeue", attempt: 2 });
+    expect(nextStepAfter(stopped, { attempt: 3, maxAttempts: 3, replaced: true })).toMatchObject({ kind: "give-up", errorName: "HumanLoopStoppedError" });
+  });
+
   it("does not re-queue a loop A2I failed on its input, which a new loop would repeat", () => {
     expect(nextStepAfter({ ...failed, failureCode: "ValidationError", failureReason: "bad input" }, { attempt: 1, maxAttempts: 3 })).toMatchObject({
       kind: "give-up", errorName: "HumanLoopFailedError", reason: expect.stringContaining("ValidationError: bad input"),

@@ -8,7 +8,10 @@ import type { A2iStatus } from "./status-event.js";
  *   from the stored task, until `maxAttempts` loops in all have run (REVIEW_MAX_ATTEMPTS, default 3).
  * - A `Failed` loop whose `failureCode` is `ValidationError` is not re-queued: A2I refused our input,
  *   and the same input would be refused again.
- * - `Stopped` means an operator stopped the loop (StopHumanLoop) on purpose, so it is never re-queued.
+ * - `Stopped` means an operator stopped the loop (StopHumanLoop) on purpose, so it is not re-queued;
+ *   except on a flow definition a deploy replaced (`replaced`): deleting a flow definition stops its
+ *   loops that no worker has started, which is our doing, not a decision about the media, so such a
+ *   loop is re-queued on the current flow definition like a failed one.
  *
  * A loop that is not re-queued ends the review: the completion records it as failed (review.json,
  * `Stage Failed` for request-review) and the final report keeps the model's decision.
@@ -24,14 +27,16 @@ export type LoopEndStep =
 
 /**
  * Applies the policy to a `Failed` or `Stopped` loop (a `Completed` one has an answer, not a step).
+ * `replaced`: the loop ran on a flow definition that is no longer the current one.
  * @example nextStepAfter({ status: "Failed", ... }, { attempt: 1, maxAttempts: 3 }) // { kind: "requeue", attempt: 2 }
  */
 export function nextStepAfter(
   status: Pick<A2iStatus, "status" | "humanLoopName" | "failureCode" | "failureReason">,
-  loop: { attempt: number; maxAttempts: number },
+  loop: { attempt: number; maxAttempts: number; replaced?: boolean },
 ): LoopEndStep {
   const why = [status.failureCode, status.failureReason].filter(Boolean).join(": ");
   const of = `attempt ${loop.attempt} of ${loop.maxAttempts}`;
+  if (status.status === "Stopped" && loop.replaced && loop.attempt < loop.maxAttempts) return { kind: "requeue", attempt: loop.attempt + 1 };
   if (status.status === "Stopped") {
     return { kind: "give-up", errorName: "HumanLoopStoppedError", reason: `Human loop ${status.humanLoopName} was stopped (${of}); stopped loops are not re-queued${why ? ` (${why})` : ""}` };
   }

@@ -14,7 +14,7 @@ export interface A2iReviewQueueOptions {
   client: StartHumanLoopSender;
   /** The flow definition with our custom task UI, work team and output path. */
   flowDefinitionArn: string;
-  /** A URL the worker's browser can load the media from (presigned GET); the bucket needs CORS for the portal. */
+  /** A URL the worker's browser can load the media from (presigned GET); the task's player plays it without CORS. */
   mediaUrl: (source: ObjectRef) => Promise<string>;
   /** A URL for a segment's keyframe image; defaults to `mediaUrl`, which presigns any object. */
   keyframeUrl?: (ref: ObjectRef) => Promise<string>;

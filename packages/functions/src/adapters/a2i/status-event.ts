@@ -29,6 +29,8 @@ export type A2iStatusChangeEvent = z.infer<typeof A2iStatusChangeEvent>;
 
 export interface A2iStatus {
   humanLoopName: string;
+  /** The flow definition the loop ran on: the current one, or one of ours it replaced. */
+  flowDefinitionArn: string;
   humanLoopArn: string;
   status: "Completed" | "Failed" | "Stopped";
   /** When A2I reported it (the envelope's `time`): a duplicate delivery carries the same time. */
@@ -47,21 +49,31 @@ export function parseS3Uri(uri: string): ObjectRef | undefined {
 }
 
 /**
- * Reads the status-change event of one of our human loops. Returns `undefined` for a loop of another
- * flow definition (the account's other A2I users share the default bus; the rule should filter on
- * `detail.flowDefinitionArn`, this is the second line). Throws `EventValidationError` for an event that
- * does not have the documented shape.
- * @example const status = parseA2iStatusEvent(event, { flowDefinitionArn })
+ * Reads the status-change event of one of our human loops: a loop on any flow definition whose ARN
+ * starts with `flowDefinitionArnPrefix` (`…:flow-definition/<stage>-<app>-review-flow-`), so that
+ * loops still running on a flow definition a deploy replaced complete too. Returns `undefined` for a
+ * loop of another flow definition (the account's other A2I users and stages share the default bus;
+ * the rule filters on the same prefix, this is the second line). Throws `EventValidationError` for an
+ * event that does not have the documented shape. `{ flowDefinitionArn }` accepts that one alone.
+ * @example const status = parseA2iStatusEvent(event, { flowDefinitionArnPrefix })
  */
-export function parseA2iStatusEvent(event: unknown, ours: { flowDefinitionArn: string }): A2iStatus | undefined {
+export function parseA2iStatusEvent(
+  event: unknown,
+  ours: { flowDefinitionArnPrefix: string } | { flowDefinitionArn: string },
+): A2iStatus | undefined {
   const parsed = A2iStatusChangeEvent.safeParse(event);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new EventValidationError(`Not an A2I HumanLoop Status Change event: ${issues.slice(0, 3).join("; ")}`, issues);
   }
   const d = parsed.data.detail;
-  if (d.flowDefinitionArn !== ours.flowDefinitionArn) return undefined;
-  const status: A2iStatus = { humanLoopName: d.humanLoopName, humanLoopArn: d.humanLoopArn, status: d.humanLoopStatus, time: parsed.data.time };
+  const isOurs = "flowDefinitionArnPrefix" in ours
+    ? Boolean(ours.flowDefinitionArnPrefix) && d.flowDefinitionArn.startsWith(ours.flowDefinitionArnPrefix)
+    : d.flowDefinitionArn === ours.flowDefinitionArn;
+  if (!isOurs) return undefined;
+  const status: A2iStatus = {
+    humanLoopName: d.humanLoopName, flowDefinitionArn: d.flowDefinitionArn, humanLoopArn: d.humanLoopArn, status: d.humanLoopStatus, time: parsed.data.time,
+  };
   const uri = d.humanLoopOutput?.outputS3Uri;
   if (uri) {
     status.outputS3Uri = uri;

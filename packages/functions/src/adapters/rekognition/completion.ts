@@ -25,7 +25,7 @@ export type RekognitionCompletionMessage = z.infer<typeof RekognitionCompletionM
 /** The part of an SNS event record (as Lambda receives it) that matters here. */
 export const SnsRecordWithMessage = z.object({ Sns: z.object({ Message: z.string() }) });
 
-export type RekognitionApi = "LABEL_DETECTION" | "CONTENT_MODERATION";
+export type RekognitionApi = "LABEL_DETECTION" | "CONTENT_MODERATION" | "SEGMENT_DETECTION";
 
 /**
  * `API` names the operation. AWS documents `LABEL_DETECTION` for label detection; for content
@@ -37,8 +37,12 @@ const API_NAMES: Record<string, RekognitionApi> = {
   StartLabelDetection: "LABEL_DETECTION",
   CONTENT_MODERATION: "CONTENT_MODERATION",
   StartContentModeration: "CONTENT_MODERATION",
+  SEGMENT_DETECTION: "SEGMENT_DETECTION",
+  StartSegmentDetection: "SEGMENT_DETECTION",
 };
-const API_OF_KIND: Record<RekognitionJobKind, RekognitionApi> = { labels: "LABEL_DETECTION", moderation: "CONTENT_MODERATION" };
+const API_OF_KIND: Record<RekognitionJobKind, RekognitionApi> = {
+  labels: "LABEL_DETECTION", moderation: "CONTENT_MODERATION", segments: "SEGMENT_DETECTION",
+};
 
 /** A completed (or failed) job of ours, ready for the stage that reads its results. */
 export interface RekognitionCompletion {

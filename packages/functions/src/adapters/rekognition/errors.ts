@@ -68,7 +68,7 @@ export class ForeignJobTagError extends NonRetryableError {
   readonly jobId: string;
   readonly jobTag: string | undefined;
   constructor(jobId: string, jobTag: string | undefined) {
-    super(`Rekognition job ${jobId} has JobTag ${jobTag === undefined ? "(none)" : JSON.stringify(jobTag)}, not one of ours (<mediaId>-labels or <mediaId>-moderation)`);
+    super(`Rekognition job ${jobId} has JobTag ${jobTag === undefined ? "(none)" : JSON.stringify(jobTag)}, not one of ours (<mediaId>-labels, -moderation or -segments)`);
     this.jobId = jobId;
     this.jobTag = jobTag;
   }

@@ -106,9 +106,11 @@ function jpegSize(data: Uint8Array): { width: number; height: number } {
 async function videoModeDetail(type: DetailType): Promise<Record<string, unknown>> {
   const blobs: BlobStore = { putJson: async () => {}, getJson: async () => ({}) as never, size: async () => undefined };
   const engine = { name: REKOGNITION_VIDEO_ENGINE, version: "3.0", settings: { api: "GetLabelDetection", jobId: "j", aggregation: "TIMESTAMPS" } };
+  // A video job's collector says what the job read (the upload or a rendition).
+  const analysis = { input: "upload" as const, reason: "H.264 video in MP4, which Rekognition Video reads as uploaded", video: source };
   const result = type === "Labels Detected"
-    ? await labelsResult(blobs, { mediaId, source, engine, frames: [{ timestampMs: 0, detections: [{ name: "Cat", confidence: 97 }] }, { timestampMs: 500, detections: [] }] })
-    : await moderationResult(blobs, DEFAULT_THRESHOLDS, { mediaId, source, engine, frames: [{ timestampMs: 0, labels: [{ name: "Suggestive", parent: "", confidence: 93.71 }] }] });
+    ? await labelsResult(blobs, { mediaId, source, engine, analysis, frames: [{ timestampMs: 0, detections: [{ name: "Cat", confidence: 97 }] }, { timestampMs: 500, detections: [] }] })
+    : await moderationResult(blobs, DEFAULT_THRESHOLDS, { mediaId, source, engine, analysis, frames: [{ timestampMs: 0, labels: [{ name: "Suggestive", parent: "", confidence: 93.71 }] }] });
   return result.emit[0]!.detail as Record<string, unknown>;
 }
 
@@ -154,6 +156,8 @@ describe("frames mode (MEDIA_VISION_MODE=frames) in the detect-labels and modera
       detail: { mediaId, labels: { bucket: BUCKET, key: `derived/${mediaId}/labels.json` }, framesAnalyzed: calls.length, engine: { name: REKOGNITION_IMAGE_ENGINE } },
     });
     expect(Object.keys(detected!.detail).sort()).toEqual(Object.keys({ version: 1, mediaId, correlationId: mediaId, ...(await videoModeDetail("Labels Detected")) }).sort());
+    // What was analysed: frames of the upload, not a video job's input.
+    expect(detected!.detail).toMatchObject({ analysis: { input: "frames", video: source, reason: expect.stringMatching(/one every 2 s\).*MEDIA_VISION_MODE=frames/) } });
     expect((await c.state.list(mediaId))[0]).toMatchObject({ stage: "detect-labels", status: "done" });
   });
 

@@ -4,3 +4,4 @@ export * from "./results.js";
 export * from "./completion.js";
 export * from "./backlog.js";
 export * from "./image.js";
+export * from "./segments.js";

@@ -1,14 +1,15 @@
 import {
   StartContentModerationCommand,
   StartLabelDetectionCommand,
+  StartSegmentDetectionCommand,
   type RekognitionClient,
 } from "@aws-sdk/client-rekognition";
 import { MediaId, ObjectRef } from "@media-pipeline/core";
 import { z } from "zod";
 import { classifyRekognitionError, RekognitionRequestError } from "./errors.js";
 
-/** The two Rekognition Video jobs the pipeline runs per video. */
-export const RekognitionJobKind = z.enum(["labels", "moderation"]);
+/** The Rekognition Video jobs the pipeline runs per video: labels, moderation, and shot segments (detect-shots). */
+export const RekognitionJobKind = z.enum(["labels", "moderation", "segments"]);
 export type RekognitionJobKind = z.infer<typeof RekognitionJobKind>;
 
 /** What a Rekognition adapter needs of the client; `RekognitionClient` (or its mock) satisfies it. */
@@ -74,7 +75,7 @@ export function jobTag(mediaId: MediaId, kind: RekognitionJobKind): string {
   return tag;
 }
 
-const JOB_TAG_OF_OURS = /^([0-9a-z]{26})-(labels|moderation)$/;
+const JOB_TAG_OF_OURS = /^([0-9a-z]{26})-(labels|moderation|segments)$/;
 
 /** The mediaId and kind in one of our JobTags, or undefined for any other tag. */
 export function parseJobTag(tag: string | undefined): { mediaId: MediaId; kind: RekognitionJobKind } | undefined {
@@ -132,7 +133,23 @@ export async function startContentModeration(client: RekognitionSender, input: S
   return send("StartContentModeration", () => client.send(new StartContentModerationCommand(request(valid, "moderation"))));
 }
 
-/** Either start by kind: what the backlog calls when it releases a waiting item. */
+/**
+ * Starts shot detection (segment type SHOT only) on a stored video. Rekognition's shot confidence
+ * floor is 50 (MinSegmentConfidence 50–100): the job takes `minConfidence` when it is at least that.
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StartSegmentDetection.html
+ */
+export async function startSegmentDetection(client: RekognitionSender, input: StartVideoJobInput): Promise<{ jobId: string }> {
+  const valid = parseInput(input);
+  const { MinConfidence, ...rest } = request(valid, "segments");
+  return send("StartSegmentDetection", () =>
+    client.send(new StartSegmentDetectionCommand({
+      ...rest, SegmentTypes: ["SHOT"], Filters: { ShotFilter: { MinSegmentConfidence: Math.max(50, MinConfidence) } },
+    })),
+  );
+}
+
+/** Any start by kind: what the backlog calls when it releases a waiting item. */
 export function startVideoJob(client: RekognitionSender, kind: RekognitionJobKind, input: StartVideoJobInput): Promise<{ jobId: string }> {
+  if (kind === "segments") return startSegmentDetection(client, input);
   return kind === "labels" ? startLabelDetection(client, input) : startContentModeration(client, input);
 }

@@ -104,14 +104,14 @@ export function detectionsOf(label: Label): Detection[] {
     : [{ ...base, confidence: label.Confidence }];
 }
 
-interface JobPage {
+export interface JobPage {
   JobStatus?: string;
   StatusMessage?: string;
   NextToken?: string;
 }
 
 /** Follows NextToken to the end, checking the job's status on the first page. */
-async function readPages<P extends JobPage>(
+export async function readPages<P extends JobPage>(
   operation: string,
   jobId: string,
   fetch: (nextToken: string | undefined) => Promise<P>,

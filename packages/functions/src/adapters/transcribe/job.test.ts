@@ -17,6 +17,7 @@ import {
   startTranscription,
   transcriptionJobName,
   transcriptionJobNameFilter,
+  transcriptionJobPrefix,
   type StartTranscriptionInput,
 } from "./job.js";
 
@@ -166,8 +167,32 @@ describe("job names", () => {
     expect(parseTranscriptionJobName(`${mediaId}-transcript`, "mp-prod-")).toBeUndefined();
   });
 
+  it("prefixes a deployment's names with its app and stage, in Transcribe's alphabet, apart from every other stage", () => {
+    const prefix = transcriptionJobPrefix("media-pipeline", "prod");
+    expect(prefix).toBe("media-pipeline.prod.");
+    const name = transcriptionJobName(mediaId, prefix);
+    expect(name).toBe(`media-pipeline.prod.${mediaId}-transcript`);
+    expect(name).toMatch(/^[0-9a-zA-Z._-]{1,200}$/);
+    expect(parseTranscriptionJobName(name, prefix)).toBe(mediaId);
+    // Another stage's job, even one whose stage name starts with ours, is not ours.
+    for (const stage of ["dev", "prod-eu", "pro"]) {
+      expect(parseTranscriptionJobName(transcriptionJobName(mediaId, transcriptionJobPrefix("media-pipeline", stage)), prefix), stage).toBeUndefined();
+    }
+    expect(parseTranscriptionJobName(`${mediaId}-transcript`, prefix)).toBeUndefined();
+    // Deterministic, and sanitized rather than refused.
+    expect(transcriptionJobPrefix("media-pipeline", "prod")).toBe(prefix);
+    expect(transcriptionJobPrefix("my app", "feature/x_1")).toBe("my-app.feature-x-1.");
+  });
+
+  it("refuses app and stage names too long for a 200-character job name", () => {
+    expect(transcriptionJobPrefix("a".repeat(80), "b".repeat(81)).length).toBe(163);
+    expect(() => transcriptionJobPrefix("a".repeat(80), "b".repeat(82))).toThrow(/shorter stage name/);
+    expect(() => transcriptionJobPrefix("media-pipeline", " ")).toThrow(TranscribeRequestError);
+  });
+
   it("gives the stacks an EventBridge filter for our names", () => {
     expect(transcriptionJobNameFilter()).toEqual([{ suffix: "-transcript" }]);
     expect(transcriptionJobNameFilter("mp-prod-")).toEqual([{ wildcard: "mp-prod-*-transcript" }]);
+    expect(transcriptionJobNameFilter("media-pipeline.prod.")).toEqual([{ wildcard: "media-pipeline.prod.*-transcript" }]);
   });
 });

@@ -5,8 +5,9 @@ import {
   type StartTranscriptionJobRequest,
   type TranscribeClient,
 } from "@aws-sdk/client-transcribe";
-import { derivedKey, MediaId, type ObjectRef } from "@media-pipeline/core";
+import { derivedKey, type ObjectRef } from "@media-pipeline/core";
 import { classifyAwsError, TranscribeRequestError } from "./errors.js";
+import { transcriptionJobName } from "./job-name.js";
 
 /*
  * Starting a Transcribe batch job under a name derived from the mediaId, so a duplicate delivery of
@@ -14,58 +15,20 @@ import { classifyAwsError, TranscribeRequestError } from "./errors.js";
  * https://docs.aws.amazon.com/transcribe/latest/APIReference/API_StartTranscriptionJob.html
  */
 
-/** Every pipeline job name ends with this; the stacks' forwarding rule filters on it. */
-export const TRANSCRIPTION_JOB_SUFFIX = "-transcript";
-
-/** `TranscriptionJobName`: 1–200 characters matching `^[0-9a-zA-Z._-]+`, unique per account and region. */
-const JOB_NAME_MAX = 200;
-const JOB_NAME_CHARS = /^[0-9a-zA-Z._-]*$/;
+export {
+  checkPrefix,
+  parseTranscriptionJobName,
+  TRANSCRIBE_JOB_PREFIX_ENV,
+  TRANSCRIPTION_JOB_PREFIX_MAX,
+  TRANSCRIPTION_JOB_SUFFIX,
+  transcriptionJobName,
+  transcriptionJobNameFilter,
+  transcriptionJobPrefix,
+} from "./job-name.js";
 
 /** Transcribe's `MaxSpeakerLabels` range (diarization tells apart at most 30 speakers, and needs 2 or more). */
 export const MIN_SPEAKER_LABELS = 2;
 export const MAX_SPEAKER_LABELS = 30;
-
-/**
- * The job name for a media item: `<jobNamePrefix><mediaId>-transcript`. A prefix (for example the SST
- * app and stage, `media-pipeline-prod-`) keeps two deployments in one account apart.
- * @example transcriptionJobName("01jd8x7k2m4n6p8q0r2s4t6v8w") === "01jd8x7k2m4n6p8q0r2s4t6v8w-transcript"
- */
-export function transcriptionJobName(mediaId: string, jobNamePrefix = ""): string {
-  if (!MediaId.safeParse(mediaId).success) {
-    throw new TranscribeRequestError(`Cannot name a transcription job for "${mediaId}": not a mediaId (26-character lower-case ULID).`);
-  }
-  checkPrefix(jobNamePrefix);
-  return `${jobNamePrefix}${mediaId}${TRANSCRIPTION_JOB_SUFFIX}`;
-}
-
-/**
- * The mediaId inside one of our job names, or undefined for any other name.
- * @example parseTranscriptionJobName("01jd8x7k2m4n6p8q0r2s4t6v8w-transcript") === "01jd8x7k2m4n6p8q0r2s4t6v8w"
- */
-export function parseTranscriptionJobName(jobName: string, jobNamePrefix = ""): string | undefined {
-  if (!jobName.startsWith(jobNamePrefix) || !jobName.endsWith(TRANSCRIPTION_JOB_SUFFIX)) return undefined;
-  const mediaId = jobName.slice(jobNamePrefix.length, jobName.length - TRANSCRIPTION_JOB_SUFFIX.length);
-  return MediaId.safeParse(mediaId).success ? mediaId : undefined;
-}
-
-/**
- * The EventBridge pattern value for `detail.TranscriptionJobName` that selects our jobs. Without a
- * prefix a suffix match; with one, a wildcard (EventBridge cannot AND a prefix and a suffix matcher on
- * one field). Prefix characters are limited to `[0-9a-zA-Z._-]`, so nothing needs escaping.
- * @example transcriptionJobNameFilter() // [{ suffix: "-transcript" }]
- */
-export function transcriptionJobNameFilter(jobNamePrefix = ""): Array<{ suffix: string } | { wildcard: string }> {
-  checkPrefix(jobNamePrefix);
-  return jobNamePrefix ? [{ wildcard: `${jobNamePrefix}*${TRANSCRIPTION_JOB_SUFFIX}` }] : [{ suffix: TRANSCRIPTION_JOB_SUFFIX }];
-}
-
-function checkPrefix(prefix: string): void {
-  // 26 for the mediaId; the prefix gets what is left of Transcribe's 200.
-  const room = JOB_NAME_MAX - 26 - TRANSCRIPTION_JOB_SUFFIX.length;
-  if (!JOB_NAME_CHARS.test(prefix) || prefix.length > room) {
-    throw new TranscribeRequestError(`Invalid transcription job name prefix "${prefix}": at most ${room} of [0-9a-zA-Z._-].`);
-  }
-}
 
 /**
  * `MaxSpeakerLabels` for an upper bound on speakers. Transcribe accepts 2–30: a bound of 1 becomes 2
@@ -94,7 +57,7 @@ export interface StartTranscriptionInput {
    * AWS advises when the languages are unknown. A single entry is used as the `LanguageCode`.
    */
   languageOptions?: readonly string[];
-  /** Prepended to every job name; see `transcriptionJobName`. */
+  /** Prepended to every job name: the deployment's `transcriptionJobPrefix` (job-name.ts). */
   jobNamePrefix?: string;
 }
 

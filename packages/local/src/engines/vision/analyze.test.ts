@@ -57,6 +57,23 @@ describe("analyzeFrames", () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
+  it("runs a streamed frame still in flight when the pass ends once, from the stream, not again from its JPEG", async () => {
+    // Two results for one frame raced: whichever finished last won, so the same video gave
+    // slightly different labels from one run to the next (a model-size PPM vs the 640-wide JPEG).
+    const { frames } = streamingSource(3, [0, 1, 2]);
+    const calls: string[] = [];
+    const out = await analyzeFrames({
+      frames, pathOf, input, consumer: "labels", batchSize: 8,
+      run: async (files) => {
+        calls.push(...files.map((f) => f.path));
+        await new Promise((r) => setTimeout(r, 30));
+        return { results: files.map((f) => f.path), ms: 1 };
+      },
+    });
+    expect(calls).toEqual(["/raw/0.ppm", "/raw/1.ppm", "/raw/2.ppm"]);
+    expect(out.results).toEqual(["/raw/0.ppm", "/raw/1.ppm", "/raw/2.ppm"]);
+  });
+
   it("keeps no more than two batches in flight", async () => {
     const { frames } = streamingSource(6, [0, 1, 2, 3, 4, 5]);
     let running = 0;

@@ -57,7 +57,10 @@ export async function analyzeFrames<R>(o: AnalyzeFramesOptions<R>): Promise<Anal
     o.onProgress?.(reported, note);
   };
 
+  /** Frames sent to a thread: a streamed frame still running when the pass ends is not sent again as JPEG. */
+  const dispatched = new Set<number>();
   const dispatch = (batch: Array<{ index: number; file: FrameFile; release?: () => void }>) => {
+    for (const b of batch) dispatched.add(b.index);
     const p = o
       .run(batch.map((b) => b.file))
       .then(
@@ -99,7 +102,7 @@ export async function analyzeFrames<R>(o: AnalyzeFramesOptions<R>): Promise<Anal
     const set = await pass;
     decoded = 1;
     known = set.frames.length;
-    const missing = set.frames.flatMap((f, index) => (results.has(index) ? [] : [{ index, f }]));
+    const missing = set.frames.flatMap((f, index) => (dispatched.has(index) ? [] : [{ index, f }]));
     for (const batch of batches(missing, o.batchSize)) {
       await slot();
       dispatch(batch.map(({ index, f }) => ({ index, file: { path: o.pathOf(f.frame), format: "jpeg", label: `frame at ${f.timestampMs} ms` } })));
