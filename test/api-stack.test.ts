@@ -1,6 +1,7 @@
 import { Template } from "aws-cdk-lib/assertions";
 import { App, getStack } from "sst/constructs";
 import { initProject } from "sst/project.js";
+import { withPrivateArtifacts } from "./helpers/synth.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import sstConfig from "../sst.config.js";
 import { ApiStack, readApiAuth } from "../stacks/api.js";
@@ -32,8 +33,11 @@ let iam: Template;
 let jwt: Template;
 beforeAll(async () => {
   await initProject({ stage: "test" });
-  iam = await synthesize({ MEDIA_API_AUTH: undefined });
-  jwt = await synthesize({ MEDIA_API_AUTH: "jwt", MEDIA_API_JWT_ISSUER: "https://issuer.example.com/", MEDIA_API_JWT_AUDIENCE: "client-a, client-b" });
+  // Bundles in a folder of its own: other test files synthesize at the same time (test/helpers/synth.ts).
+  await withPrivateArtifacts(async () => {
+    iam = await synthesize({ MEDIA_API_AUTH: undefined });
+    jwt = await synthesize({ MEDIA_API_AUTH: "jwt", MEDIA_API_JWT_ISSUER: "https://issuer.example.com/", MEDIA_API_JWT_AUDIENCE: "client-a, client-b" });
+  });
 }, 120_000);
 
 const ROUTES: Record<string, string> = {

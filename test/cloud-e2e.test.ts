@@ -156,15 +156,18 @@ describe("delivery and deadlines", () => {
   });
 
   it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
-    const video = await media.makeCutVideo(dir, { name: "slow.mp4", segments: [10, 10, 10], width: 640, height: 360 });
+    const video = await media.makeCutVideo(dir, { name: "slow.mp4", segments: [20, 20, 20] });
+    // 0.4 s leaves extract-audio 0.2 s of work after its margin: less than ffmpeg needs to start, read
+    // the upload from S3 and write the WAV back.
     const slowApp = await startCloudApp({
-      assemblyDir: assembly, timeoutOverrides: { "detect-shots": 1.5 }, workDir: path.join(dir, "slow-app"),
+      assemblyDir: assembly, timeoutOverrides: { "extract-audio": 0.4 }, workDir: path.join(dir, "slow-app"),
     });
     try {
       const cloud = await analyzeInCloud(slowApp, video.path);
       expect(cloud.status, cloud.reason).toBe("completed");
       const failed = cloud.events.filter((e) => e["detail-type"] === "Stage Failed");
-      expect(failed.map((e) => e.detail.stage)).toEqual(["detect-shots"]);
+      expect(failed.map((e) => e.detail.stage)).toEqual(["extract-audio"]);
+      expect(failed[0].detail.error.message).toMatch(/Lambda time/);
       expect(Report.parse(cloud.report).status).toBe("completed-with-failures");
     } finally {
       await slowApp.stop();
@@ -207,9 +210,12 @@ describe("isolation and packaging", () => {
       const file = await media.makeCutVideo(dir, { name: "mode.mp4", segments: [1, 1] });
       const key = `media/01jd8x7k2m4n6p8q0r2s4t6v8w/mode.mp4`;
       await brokenApp.clients.s3.send(new s3sdk.PutObjectCommand({ Bucket: brokenApp.bucket, Key: key, Body: await readFile(file.path) }));
-      const outcome = await brokenApp.lambda.invoke(probe.arn, mediaReceived(brokenApp, key));
-      expect(outcome.ok).toBe(false);
-      if (!outcome.ok) expect(`${outcome.errorType}: ${outcome.errorMessage}`).toMatch(/EACCES|permission denied/i);
+      // The probe runs, cannot start ffprobe as the Lambda user, and says so in Stage Failed.
+      await brokenApp.lambda.invoke(probe.arn, mediaReceived(brokenApp, key));
+      await brokenApp.settle(30_000);
+      const failed = brokenApp.events.filter((e) => e["detail-type"] === "Stage Failed" && e.detail.mediaId === key.split("/")[1]);
+      expect(failed.map((e) => e.detail.stage)).toEqual(["probe"]);
+      expect(failed[0].detail.error.message).toMatch(/EACCES|permission denied/i);
     } finally {
       await brokenApp.stop();
     }

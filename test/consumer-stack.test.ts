@@ -1,6 +1,7 @@
 import { Template } from "aws-cdk-lib/assertions";
 import { App, getStack } from "sst/constructs";
 import { initProject } from "sst/project.js";
+import { withPrivateArtifacts } from "./helpers/synth.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANALYSIS_COMPLETED_PATTERN, CONSUMER_HANDLER, MediaConsumer } from "../examples/consumer/stack.js";
 
@@ -16,7 +17,8 @@ beforeAll(async () => {
   try {
     const app = new App({ mode: "deploy", name: "media-consumer", stage: "test", region: "us-east-1", account: "123456789012" });
     app.stack(MediaConsumer);
-    await app.finish();
+    // Bundles in a folder of its own: other test files synthesize at the same time (test/helpers/synth.ts).
+    await withPrivateArtifacts(() => app.finish());
     consumer = Template.fromStack(getStack(MediaConsumer));
   } finally {
     delete process.env.MEDIA_BUS_NAME;

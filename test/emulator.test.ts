@@ -268,6 +268,9 @@ function cases(): Array<{ type: DetailType; detail: Record<string, unknown> }> {
     ...DETAIL_TYPES.map((type): [DetailType, Record<string, unknown>] => [type, {}]),
     ["Media Probed", { kind: "audio", hasVideo: false, hasAudio: true, streams: [], plan: ["probe", "extract-audio", "transcribe", "complete-analysis"] }],
     ["Media Probed", { hasAudio: false }],
+    // Video Rekognition cannot read goes to prepare-video, not to the vision stages.
+    ["Media Probed", { video: { rekognitionReady: false, rendition: "transcode", reason: "VP9 video in a Matroska/WebM container" } }],
+    ["Stage Failed", { stage: "prepare-video" }],
     ["Moderation Completed", { decision: "clean", topCategories: [] }],
     ["Moderation Completed", { decision: "flagged" }],
     ["Stage Failed", { stage: "moderate" }],

@@ -16,7 +16,7 @@ import { schemaName, toDraft4 } from "../stacks/schema-registry.js";
 import { workerPortalOrigin } from "../stacks/settings.js";
 import { SIZES, visionFramesDiskSize } from "../stacks/sizing.js";
 import { Storage } from "../stacks/storage.js";
-import { withSynthLock } from "./helpers/synth.js";
+import { withPrivateArtifacts } from "./helpers/synth.js";
 
 // Offline synthesis: NODE_ENV=test stops app.finish() from looking up bootstrap resources (which needs
 // credentials); a stage stops initProject from prompting for one.
@@ -33,9 +33,9 @@ const resourcesOf = (t: Template, type: string): Array<Record<string, any>> =>
   Object.entries(t.findResources(type) as Record<string, Resource>).map(([id, r]) => ({ id, ...r.Properties }));
 
 beforeAll(async () => {
-  // One synthesis at a time across test files: they share SST's build folder (helpers/synth.ts).
-  await withSynthLock(async () => {
-    await initProject({ stage: "test" });
+  await initProject({ stage: "test" });
+  // SST bundles into a folder of this synthesis's own (helpers/synth.ts): test files run in parallel.
+  await withPrivateArtifacts(async () => {
     const config = await sstConfig.config({ stage: "test" });
     const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
     await sstConfig.stacks(app);
@@ -814,7 +814,7 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
     process.env.MEDIA_VISION_MODE = "frames";
     process.env.MEDIA_FRAME_SAMPLE_SECONDS = "3";
     try {
-      await withSynthLock(async () => {
+      await withPrivateArtifacts(async () => {
         const config = await sstConfig.config({ stage: "test" });
         const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
         await sstConfig.stacks(app);

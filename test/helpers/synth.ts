@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { App, getStack } from "sst/constructs";
-import { initProject } from "sst/project.js";
+import { initProject, useProject } from "sst/project.js";
 import sstConfig from "../../sst.config.js";
 
 /**
@@ -24,63 +24,27 @@ export interface Synthesized {
 }
 
 /**
- * Runs `fn` while no other process of this checkout synthesizes. SST builds each function in a
- * folder of `.sst/artifacts` named after the function, emptying it first, so two test files that
- * synthesize at once (vitest runs files in parallel) can delete each other's bundles mid-build
- * (seen as `npm install` failing on a missing package.json there). A directory is the lock: creating
- * one is atomic; a lock whose process is gone is taken over.
+ * Runs `fn` (a synthesis) with SST bundling into a folder of its own, removed afterwards, as
+ * scripts/synth.mjs does. SST empties `.sst/artifacts/<function>` before it bundles there and then
+ * runs `npm install` in it, so two syntheses at once (vitest runs test files in parallel, and others
+ * may be synthesizing in this checkout) delete each other's folders, and npm, finding no package.json,
+ * walks up to the repository's own. Call after `initProject`, which resets the paths.
  */
-export async function withSynthLock<T>(fn: () => Promise<T>, root = process.cwd()): Promise<T> {
-  const lock = path.join(root, ".sst", "synth.lock");
-  mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 20 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(path.join(lock, "pid"), String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (!holderAlive(lock)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`Gave up waiting for ${lock} (another synthesis has held it for 20 minutes)`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+export async function withPrivateArtifacts<T>(fn: () => Promise<T>): Promise<T> {
+  const project = useProject();
+  const shared = project.paths.artifacts;
+  const own = mkdtempSync(path.join(os.tmpdir(), "sst-artifacts-"));
+  project.paths.artifacts = own;
   try {
     return await fn();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function holderAlive(lock: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(path.join(lock, "pid"), "utf8"));
-  } catch {
-    // Just created, pid not written yet: give it a moment unless it is old.
-    try {
-      return Date.now() - statSync(lock).mtimeMs < 10_000;
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    // The assets were staged (copied into the assembly) when their constructs were made.
+    project.paths.artifacts = shared;
+    rmSync(own, { recursive: true, force: true });
   }
 }
 
 export async function synthesizeApp(options: { stage?: string; env?: Record<string, string> } = {}): Promise<Synthesized> {
-  return withSynthLock(() => synthesize(options));
-}
-
-async function synthesize(options: { stage?: string; env?: Record<string, string> }): Promise<Synthesized> {
   process.env.NODE_ENV = "test";
   const stage = options.stage ?? "test";
   const saved = Object.fromEntries(Object.keys(options.env ?? {}).map((k) => [k, process.env[k]]));
@@ -90,9 +54,11 @@ async function synthesize(options: { stage?: string; env?: Record<string, string
     await initProject({ stage });
     const config = await sstConfig.config({ stage });
     const app = new App({ mode: "deploy", name: config.name, stage, region: config.region, account: "123456789012" }, { outdir: dir });
-    await sstConfig.stacks(app);
-    await app.finish();
-    app.synth();
+    await withPrivateArtifacts(async () => {
+      await sstConfig.stacks(app);
+      await app.finish();
+      app.synth();
+    });
     const templates = new Map<unknown, Template>();
     return {
       dir,

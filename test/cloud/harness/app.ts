@@ -8,7 +8,7 @@ import { asEventBridgeDelivers, Dispatcher } from "./dispatcher.js";
 import { HttpApi } from "./http-api.js";
 import { LambdaService } from "./lambda-service.js";
 import { provision, type Deployment } from "./provision.js";
-import { findBadModes } from "./modes.js";
+import { findBadModes } from "../../../stacks/asset-modes.js";
 import { startMoto, type Moto } from "../../helpers/moto.js";
 import { endpointEnv, startServiceEmulators, type ServiceEmulators } from "../emulators/index.js";
 

@@ -118,6 +118,29 @@ describe("local runtime", () => {
     expect((await second.state.list(id)).find((r) => r.stage === "extract-audio")).toMatchObject({ status: "done", attempts: 2 });
   });
 
+  it("takes video Rekognition cannot read through prepare-video, which hands the upload to the local engines, and says so in the report", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rt-"));
+    const webm: ProbeResult = { ...probe("video", true), container: "matroska,webm", streams: [{ index: 0, type: "video", codec: "vp9" }, { index: 1, type: "audio", codec: "opus" }] };
+    const seen: unknown[] = [];
+    const rt = await start(dir, fakes({
+      prober: { probe: async () => webm },
+      labels: { detect: async (input) => (seen.push(input), { frames: [], engine }) },
+    }));
+    const id = await rt.ingest(input(dir));
+    const outcome = await rt.outcome(id);
+    expect(outcome.kind).toBe("completed");
+    const events = rt.bus.eventsOf(id);
+    const types = events.map((e) => e["detail-type"]);
+    expect(types.indexOf("Video Prepared")).toBeGreaterThan(types.indexOf("Media Probed"));
+    expect(types.filter((t) => t === "Video Prepared")).toHaveLength(1);
+    const prepared = events.find((e) => e["detail-type"] === "Video Prepared")!;
+    const source = (events[0]!.detail as { source: unknown }).source;
+    expect(prepared.detail).toMatchObject({ input: "upload", video: source, reason: expect.stringMatching(/^VP9 video in a Matroska\/WebM container: the local engines decode it/) });
+    expect(seen).toEqual([expect.objectContaining({ source, analysis: expect.objectContaining({ input: "upload", video: source }) })]);
+    if (outcome.kind !== "completed") return;
+    expect(outcome.event.detail.stages).toMatchObject({ "prepare-video": "done", "detect-shots": "done", "detect-labels": "done", moderate: "done" });
+  });
+
   it("refuses a second live runtime on the same data directory", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "rt-"));
     await start(dir, fakes());
