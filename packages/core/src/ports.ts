@@ -152,6 +152,8 @@ export interface PreparedVideo {
   video: ObjectRef;
   reason: string;
   engine: EngineInfo;
+  /** A rendition's time 0 on the upload's clock (see AnalysisInput.offsetMs); absent or 0 for the upload. */
+  offsetMs?: number;
 }
 
 /**

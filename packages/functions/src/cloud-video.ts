@@ -32,12 +32,12 @@ export function cloudVideoPreparer(cloud: Cloud): VideoPreparer {
         return { input: "upload", video: source, reason: readiness.reason, engine: { name: "pass-through", version: "1" } };
       }
       const output = cloud.workspace.pathOf(target);
-      const { engine } = await makeRendition(
+      const { engine, offsetMs } = await makeRendition(
         { input: await mediaUrl(cloud.clients.s3, source), output, mode: readiness.rendition, name, durationMs, ...(streamIndex !== undefined ? { streamIndex } : {}) },
         { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
       );
       await putFile(cloud.clients.s3, output, target, "video/mp4");
-      return { input: "rendition", video: target, reason: readiness.reason, engine };
+      return { input: "rendition", video: target, reason: readiness.reason, engine, ...(offsetMs ? { offsetMs } : {}) };
     },
   };
 }

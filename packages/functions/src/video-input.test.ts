@@ -155,6 +155,13 @@ describe("video Rekognition cannot read, in the cloud's Lambdas", () => {
       detail: { input: "rendition", video: rendition, reason: expect.stringContaining(what), engine: { name: "ffmpeg", settings: { mode } } },
     });
 
+    // The upload's clock starts at its earliest stream (a WebM's Opus leads its video by 7 ms): the
+    // rendition starts at its first frame, and what is read from it is shifted back by the difference.
+    const starts = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,start_time:format=start_time", "-of", "json", path.join(workdir, name)]).toString());
+    const lead = Math.round((Number(starts.streams.find((s: { codec_type: string }) => s.codec_type === "video").start_time) - Number(starts.format.start_time)) * 1000);
+    expect((prepared!.detail as { offsetMs?: number }).offsetMs ?? 0).toBe(lead);
+    if (name === "clip.webm") expect(lead).toBe(14);
+
     // The rendition is what Rekognition reads: H.264 in MP4, every frame at the upload's time.
     const made = inspect(bucket.objects.get(`${BUCKET}/${rendition.key}`)!.body);
     const original = inspect(media[name]!);
@@ -165,7 +172,9 @@ describe("video Rekognition cannot read, in the cloud's Lambdas", () => {
     expect(startedOn()).toEqual({ labels: [rendition.key], moderation: [rendition.key], segments: [rendition.key] });
     // The stages remember why, for the collected results and the report.
     const records = await c.state.list(mediaId);
-    expect(records.find((r) => r.stage === "prepare-video")?.output?.facts?.analysis).toEqual({ input: "rendition", video: rendition, reason: expect.stringContaining(what) });
+    expect(records.find((r) => r.stage === "prepare-video")?.output?.facts?.analysis).toEqual({
+      input: "rendition", video: rendition, reason: expect.stringContaining(what), ...(lead ? { offsetMs: lead } : {}),
+    });
   }, 60_000);
 
   it("clip.mp4 (H.264 in MP4): probed as ready, no rendition, the vision jobs start on the upload untouched", async () => {

@@ -125,9 +125,11 @@ export const catalog = {
       video: ObjectRef,
       reason: z.string().min(1).max(500),
       engine: EngineInfo,
+      /** The rendition's time 0 on the upload's clock (ms): what is read from it is shifted by this. */
+      offsetMs: TimeMs.optional(),
     }),
     example: {
-      version: 1, ...example, durationMs: 12000, input: "rendition",
+      version: 1, ...example, durationMs: 12000, input: "rendition", offsetMs: 7,
       video: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/rendition.mp4" },
       reason: "VP9 video in a Matroska/WebM container: Rekognition Video reads H.264 in MP4, MOV or AVI only, so the video is transcoded to H.264 MP4",
       engine: { name: "ffmpeg", version: "5.1.6", settings: { codec: "libx264", preset: "ultrafast", maxHeight: 720 } },

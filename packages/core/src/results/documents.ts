@@ -39,6 +39,12 @@ export const AnalysisInput = z.object({
   reason: z.string().min(1).max(500),
   /** The video that was read: the upload or the rendition (for frames, the video they were taken from). */
   video: ObjectRef,
+  /**
+   * Where the rendition's time 0 is on the upload's clock (ms): ffmpeg measures the upload from its
+   * earliest stream (a WebM's Opus starts 7 ms before its video), while the video-only rendition starts
+   * at its first frame. Results read from the rendition are shifted by it, so they match the upload's.
+   */
+  offsetMs: TimeMs.optional(),
 });
 export type AnalysisInput = z.infer<typeof AnalysisInput>;
 

@@ -4,7 +4,7 @@ import type { FrameDetections, FrameModeration, LabelsDocument, ModerationThresh
 import { expectEvent, type StageHandler } from "./common.js";
 import { labelsResult, moderationResult, transcriptResult } from "./results.js";
 import { completeOnce, startOnce, type StageContext, type StageDeps } from "./run-once.js";
-import { analysisFromRecords, visionTrigger } from "./video-stages.js";
+import { analysisFromRecords, onUploadClock, visionTrigger } from "./video-stages.js";
 
 /*
  * Stages whose engine is an asynchronous cloud job: the trigger starts the job under a deterministic
@@ -58,9 +58,11 @@ export function createCollectLabels(deps: StageDeps & { blobs: BlobStore }) {
   return async (job: Collected<{ frames: FrameDetections[]; faces?: LabelsDocument["faces"]; engine: EngineInfo }>, ctx: StageContext) =>
     completeOnce(deps, {
       mediaId: job.mediaId, correlationId: job.correlationId, stage: "detect-labels", trigger: "Media Probed", ctx,
-      work: async (signal) => labelsResult(deps.blobs, {
-        mediaId: job.mediaId, source: job.source, analysis: await analysisOf(deps, job.mediaId, job.source), ...(await resultOf(job, signal)),
-      }),
+      work: async (signal) => {
+        const analysis = await analysisOf(deps, job.mediaId, job.source);
+        const result = await resultOf(job, signal);
+        return labelsResult(deps.blobs, { mediaId: job.mediaId, source: job.source, analysis, ...result, frames: onUploadClock(result.frames, analysis) });
+      },
     });
 }
 
@@ -69,9 +71,11 @@ export function createCollectModeration(deps: StageDeps & { blobs: BlobStore; th
   return async (job: Collected<{ frames: FrameModeration[]; engine: EngineInfo }>, ctx: StageContext) =>
     completeOnce(deps, {
       mediaId: job.mediaId, correlationId: job.correlationId, stage: "moderate", trigger: "Media Probed", ctx,
-      work: async (signal) => moderationResult(deps.blobs, deps.thresholds, {
-        mediaId: job.mediaId, source: job.source, analysis: await analysisOf(deps, job.mediaId, job.source), ...(await resultOf(job, signal)),
-      }),
+      work: async (signal) => {
+        const analysis = await analysisOf(deps, job.mediaId, job.source);
+        const result = await resultOf(job, signal);
+        return moderationResult(deps.blobs, deps.thresholds, { mediaId: job.mediaId, source: job.source, analysis, ...result, frames: onUploadClock(result.frames, analysis) });
+      },
     });
 }
 

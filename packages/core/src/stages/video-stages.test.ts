@@ -3,15 +3,15 @@ import { catalog, type AnyPipelineEvent, type DetailType } from "../events/catal
 import { makeEvent } from "../events/envelope.js";
 import { NonRetryableError } from "../errors.js";
 import type { BlobStore, MediaLimits, Publish, VideoPreparer } from "../ports.js";
-import type { ProbeResult } from "../results/documents.js";
+import type { LabelsDocument, ProbeResult, ShotsDocument } from "../results/documents.js";
 import { matchesPattern } from "../routing/pattern/index.js";
 import { routes } from "../routing/routes.js";
 import { createDetectLabels } from "./analysis-stages.js";
-import { createStartVisionJob } from "./cloud-jobs.js";
+import { createCollectLabels, createStartVisionJob } from "./cloud-jobs.js";
 import { createProbe } from "./media-stages.js";
 import { MemoryStateStore } from "./memory-state-store.js";
 import { allSettled, byStage, isSettled } from "./plan.js";
-import { createPrepareVideo } from "./video-stages.js";
+import { createCollectShots, createPrepareVideo } from "./video-stages.js";
 
 const ctx = { attempt: 1, finalAttempt: false };
 const env = { id: "e", time: new Date(), account: "1", region: "r" };
@@ -86,6 +86,34 @@ describe("video Rekognition cannot read", () => {
     const labels = h.published.find((p) => p.type === "Labels Detected")!;
     expect(labels.detail.analysis).toEqual({ input: "rendition", video: rendition, reason: expect.stringContaining("HEVC") });
     expect((h.stored.get(`derived/${mediaId}/labels.json`) as { analysis: unknown }).analysis).toEqual(labels.detail.analysis);
+  });
+
+  it("puts what a cloud job read from the rendition on the upload's clock (the rendition's offset), shots ending with the media", async () => {
+    const h = harness();
+    await createProbe({ ...h, limits, prober: { probe: async () => probeOf("matroska,webm", "vp9") } })(received, ctx);
+    const rendition = { bucket: source.bucket, key: `derived/${mediaId}/rendition.mp4` };
+    const preparer: VideoPreparer = { prepare: async (i) => ({ input: "rendition", video: i.target, reason: i.readiness.reason, engine: { name: "ffmpeg", version: "t" }, offsetMs: 14 }) };
+    await createPrepareVideo({ ...h, preparer })(h.event(0), ctx);
+    expect(h.event(1).detail).toMatchObject({ offsetMs: 14 });
+    const engine = { name: "amazon-rekognition-video", version: "t" };
+    await h.state.begin(mediaId, "detect-labels", 60_000);
+    await createCollectLabels(h)({ mediaId, correlationId: mediaId, source: rendition, result: { frames: [{ timestampMs: 2000, detections: [{ name: "Cat", confidence: 90 }] }], engine } }, ctx);
+    const labels = h.stored.get(`derived/${mediaId}/labels.json`) as LabelsDocument;
+    expect(labels.labels[0]!.instances[0]!.timestampMs).toBe(2014);
+    expect(labels.analysis).toMatchObject({ input: "rendition", offsetMs: 14 });
+    await h.state.begin(mediaId, "detect-shots", 60_000);
+    const keyframe = { bucket: source.bucket, key: "k.jpg" };
+    await createCollectShots(h)({
+      mediaId, correlationId: mediaId, source: rendition, video: rendition,
+      load: async () => ({
+        durationMs: 12_000, width: 2, height: 2, engine,
+        shots: [{ index: 0, startMs: 0, endMs: 2000, keyframe, cutScore: 1 }, { index: 1, startMs: 2000, endMs: 12_000, keyframe, cutScore: 0.5 }],
+        frames: [{ timestampMs: 0, shotIndex: 0, frame: keyframe, keyframe: true }, { timestampMs: 2000, shotIndex: 1, frame: keyframe, keyframe: true }],
+      }),
+    }, ctx);
+    const shots = h.stored.get(`derived/${mediaId}/shots.json`) as ShotsDocument;
+    expect(shots.shots.map((s) => [s.startMs, s.endMs])).toEqual([[14, 2014], [2014, 12_000]]);
+    expect(shots.frames.map((f) => f.timestampMs)).toEqual([14, 2014]);
   });
 
   it("refuses, as a wiring error, a vision stage started from Media Probed on a video that needs prepare-video first", async () => {

@@ -37,11 +37,12 @@ export function createPrepareVideo(deps: StageDeps & { preparer: VideoPreparer }
           { mediaId, source, durationMs, readiness, target, ...(stream ? { streamIndex: stream.index } : {}) },
           { signal, ...(ctx.progress ? { onProgress: ctx.progress } : {}) },
         );
-        const analysis: AnalysisInput = { input: prepared.input, reason: prepared.reason, video: prepared.video };
+        const offset = prepared.offsetMs ? { offsetMs: Math.round(prepared.offsetMs) } : {};
+        const analysis: AnalysisInput = { input: prepared.input, reason: prepared.reason, video: prepared.video, ...offset };
         return {
           emit: [{
             type: "Video Prepared",
-            detail: { source, durationMs, input: prepared.input, video: prepared.video, reason: prepared.reason, engine: prepared.engine },
+            detail: { source, durationMs, input: prepared.input, video: prepared.video, reason: prepared.reason, engine: prepared.engine, ...offset },
           }],
           facts: { analysis, engine: prepared.engine },
         };
@@ -69,7 +70,8 @@ export function visionTrigger(raw: AnyPipelineEvent, stage: StageName): VisionTr
   const { mediaId, correlationId, source, durationMs } = event.detail;
   if (event["detail-type"] === "Video Prepared") {
     const d = (event as Extract<AnyPipelineEvent, { "detail-type": "Video Prepared" }>).detail;
-    return { mediaId, correlationId, source, durationMs, trigger: "Video Prepared", analysis: { input: d.input, reason: d.reason, video: d.video } };
+    const analysis: AnalysisInput = { input: d.input, reason: d.reason, video: d.video, ...(d.offsetMs ? { offsetMs: d.offsetMs } : {}) };
+    return { mediaId, correlationId, source, durationMs, trigger: "Video Prepared", analysis };
   }
   const d = (event as Extract<AnyPipelineEvent, { "detail-type": "Media Probed" }>).detail;
   const readiness = d.video ?? rekognitionReadiness(d);
@@ -90,6 +92,26 @@ export function analysisFromRecords(records: Records, video: ObjectRef): Analysi
   if (prepared) return prepared;
   const readiness = records.probe?.output?.facts?.video as ProbeResult["video"];
   return { input: "upload", reason: readiness?.reason ?? "the upload, as probed", video };
+}
+
+/** Frames read from a rendition, on the upload's clock (see AnalysisInput.offsetMs). */
+export function onUploadClock<T extends { timestampMs: number }>(frames: readonly T[], analysis: AnalysisInput | undefined): T[] {
+  const offset = analysis?.offsetMs ?? 0;
+  return offset ? frames.map((f) => ({ ...f, timestampMs: f.timestampMs + offset })) : [...frames];
+}
+
+/** A shots document read from a rendition, on the upload's clock; the last shot still ends with the media. */
+export function shotsOnUploadClock(doc: ShotsDocument, analysis: AnalysisInput | undefined): ShotsDocument {
+  const offset = analysis?.offsetMs ?? 0;
+  if (!offset) return doc;
+  const last = doc.shots.length - 1;
+  const durationMs = Math.max(doc.durationMs, (doc.shots[last]?.startMs ?? 0) + offset);
+  return {
+    ...doc,
+    durationMs,
+    shots: doc.shots.map((s, i) => ({ ...s, startMs: s.startMs + offset, endMs: i === last ? Math.min(s.endMs + offset, durationMs) : s.endMs + offset })),
+    frames: onUploadClock(doc.frames, analysis),
+  };
 }
 
 /** A shots document: validated, stored beside the upload, announced with what was analysed. */
@@ -131,7 +153,8 @@ export function createCollectShots(deps: StageDeps & { blobs: BlobStore }) {
       work: async (signal) => {
         const records = await deps.state.list(job.mediaId);
         const analysis = analysisFromRecords(Object.fromEntries(records.map((r) => [r.stage, r])), job.video);
-        return shotsResult(deps.blobs, { mediaId: job.mediaId, source: job.source, document: await job.load(signal), analysis });
+        const document = shotsOnUploadClock(await job.load(signal), analysis);
+        return shotsResult(deps.blobs, { mediaId: job.mediaId, source: job.source, document, analysis });
       },
     });
 }

@@ -46,8 +46,11 @@ export interface RenditionOptions {
  * Writes the rendition and says how it was made.
  * @example await makeRendition({ input: url, output: "/tmp/r.mp4", mode: "transcode", name: "clip.webm" }, { signal })
  */
-export async function makeRendition(request: RenditionRequest, options: RenditionOptions = {}): Promise<{ bytes: number; engine: EngineInfo }> {
+export async function makeRendition(
+  request: RenditionRequest, options: RenditionOptions = {},
+): Promise<{ bytes: number; engine: EngineInfo; offsetMs: number }> {
   const binaries = await binariesFrom(options.binaries)();
+  const offsetMs = await videoOffsetMs(binaries, request, options);
   await mkdir(dirname(request.output), { recursive: true });
   const temp = join(dirname(request.output), `.${basename(request.output)}.${process.pid}-${randomBytes(4).toString("hex")}.partial.mp4`);
   const t = RENDITION_TRANSCODE;
@@ -81,11 +84,29 @@ export async function makeRendition(request: RenditionRequest, options: Renditio
     const settings = request.mode === "remux"
       ? { origin: binaries.origin, mode: "remux", codec: "copy" }
       : { origin: binaries.origin, mode: "transcode", ...t };
-    return { bytes: size, engine: { name: "ffmpeg", version: binaries.version, settings } };
+    return { bytes: size, engine: { name: "ffmpeg", version: binaries.version, settings }, offsetMs };
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * Where the video starts on the upload's clock, which ffmpeg (and every stage) measures from the
+ * earliest stream: a WebM's Opus starts 7 ms before its video, an MPEG-TS's audio may lead by more.
+ * The video-only rendition starts at its first frame, so what is read from it is shifted by this.
+ */
+async function videoOffsetMs(binaries: FfmpegBinaries, request: RenditionRequest, options: RenditionOptions): Promise<number> {
+  const run = await runProcess(
+    binaries.ffprobePath,
+    ["-v", "error", "-show_entries", "stream=index,codec_type,start_time:format=start_time", "-of", "json", request.input],
+    { timeoutMs: 60_000, spawn: options.spawn, signal: options.signal },
+  );
+  if (run.code !== 0) throw failure(request, run.stderr);
+  const json = JSON.parse(run.stdout || "{}") as { streams?: Array<{ index: number; codec_type?: string; start_time?: string }>; format?: { start_time?: string } };
+  const video = json.streams?.find((s) => (request.streamIndex === undefined ? s.codec_type === "video" : s.index === request.streamIndex));
+  const offset = Number(video?.start_time) - Number(json.format?.start_time);
+  return Number.isFinite(offset) && offset > 0 ? Math.round(offset * 1000) : 0;
 }
 
 function failure(request: RenditionRequest, stderr: string): Error {
