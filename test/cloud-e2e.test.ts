@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Report } from "@media-pipeline/core";
+import { Report, TRANSCRIBE_MAX_DURATION_MS } from "@media-pipeline/core";
 import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
 import { analyzeInCloud, type AnalyzeResult } from "./cloud/harness/analyze.js";
 import { startCloudApp, synthesize, type CloudApp } from "./cloud/harness/app.js";
@@ -150,7 +150,7 @@ describe("delivery and deadlines", () => {
       expect(twice.status, twice.reason).toBe("completed");
       expect(facts(Report.parse(twice.report))).toEqual(facts(Report.parse(once.report)));
       expect(new Set(types(twice))).toEqual(new Set(types(once)));
-      // Twice the deliveries, yet every stage did its work once (one Stage-per-event outcome).
+      // Twice the deliveries, and no stage failed on the duplicates (each ran once per media; the second delivery found it settled).
       expect(types(twice)).not.toContain("Stage Failed");
     } finally {
       await twiceApp.stop();
@@ -158,21 +158,46 @@ describe("delivery and deadlines", () => {
   });
 
   it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
-    const video = await media.makeCutVideo(dir, { name: "slow.mp4", segments: [10, 10, 10] });
-    // 0.4 s leaves extract-audio 0.2 s of work after its margin: less than ffmpeg needs to start, read
-    // the upload from S3 and write the WAV back.
-    const slowApp = await startCloudApp({
-      assemblyDir: assembly, timeoutOverrides: { "extract-audio": 0.4 }, workDir: path.join(dir, "slow-app"),
-    });
+    // Half an hour of sound: extract-audio decodes it and writes a 58 MB WAV, far more than the 1 s of
+    // work a 2 s timeout leaves after the margin kept to record the failure.
+    const audio = await media.makeAudioOnly(await tempDir("cloud-slow"), "m4a", 1800);
+    const slowApp = await startCloudApp({ assemblyDir: assembly, timeoutOverrides: { "extract-audio": 2 }, workDir: path.join(dir, "slow-app") });
     try {
-      const cloud = await analyzeInCloud(slowApp, video.path);
+      const cloud = await analyzeInCloud(slowApp, audio.path);
       expect(cloud.status, cloud.reason).toBe("completed");
       const failed = cloud.events.filter((e) => e["detail-type"] === "Stage Failed");
       expect(failed.map((e) => e.detail.stage)).toEqual(["extract-audio"]);
-      expect(failed[0].detail.error.message).toMatch(/Lambda time/);
-      expect(Report.parse(cloud.report).status).toBe("completed-with-failures");
+      expect(failed[0].detail.error.message).toMatch(/ran out of its Lambda time/);
+      const report = Report.parse(cloud.report);
+      expect(report.status).toBe("completed-with-failures");
+      // Settled in the invocation itself: nothing was dead-lettered, no environment was killed.
+      expect(slowApp.dispatcher.deadLettered).toEqual([]);
     } finally {
       await slowApp.stop();
+    }
+  });
+});
+
+describe("long media", () => {
+  it("completes a long video with every function's timeout scaled down in proportion to the longest accepted media", async () => {
+    // The longest media with sound the app accepts is Transcribe's 4 h (video without sound: 6 h, so
+    // scaling by 4 h is the stricter test). A 12-minute video with every Lambda timeout scaled by
+    // 12 min / 4 h (probe 15 s, extract-audio and the Rekognition completion 45 s, starts 3 s) must
+    // complete with no stage past its deadline: the work per function grows with the media at most
+    // linearly (streamed audio, keyframes by seeking, shots by Rekognition segment detection).
+    const seconds = 12 * 60;
+    const video = await media.makeLongVideo(dir, { seconds, width: 320, height: 180, shotSeconds: 30 });
+    const longApp = await startCloudApp({ assemblyDir: assembly, timeScale: (seconds * 1000) / TRANSCRIBE_MAX_DURATION_MS, workDir: path.join(dir, "long-app") });
+    try {
+      const cloud = await analyzeInCloud(longApp, video.path, { out: path.join(dir, "out-long") });
+      expect(cloud.status, cloud.reason).toBe("completed");
+      expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed").map((e) => e.detail.error.message)).toEqual([]);
+      const report = Report.parse(cloud.report);
+      expect(report.status).toBe("completed");
+      expect(report.shots).toHaveLength(video.cutsMs.length + 1);
+      expect([...longApp.dispatcher.deadLettered]).toEqual([]);
+    } finally {
+      await longApp.stop();
     }
   });
 });
@@ -221,7 +246,7 @@ describe("isolation and packaging", () => {
       const failed = failedFor();
       expect(failed.length).toBeGreaterThanOrEqual(1);
       expect(new Set(failed.map((e) => e.detail.stage))).toEqual(new Set(["probe"]));
-      expect(failed[0].detail.error.message).toMatch(/EACCES|permission denied/i);
+      expect(failed[0].detail.error.message).toMatch(/EACCES|permission denied|not an executable file/i);
     } finally {
       await brokenApp.stop();
     }

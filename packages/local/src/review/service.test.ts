@@ -79,7 +79,11 @@ describe("ReviewService", () => {
       taskId, reviewer: "alice", decidedAt: "2026-11-23T12:00:00.000Z", verdict: "rejected", comment: "clearly explicit",
       segments: [{ index: 0, outcome: "confirmed" }, { index: 1, outcome: "wrong-category", category: "Suggestive" }],
     });
-    expect(published).toEqual([{ type: "Review Completed", detail: { version: 1, mediaId, correlationId: mediaId, ...decision }, key: `${mediaId}/review/Review Completed` }]);
+    expect(published).toEqual([{ type: "Review Completed", detail: {
+      version: 1, mediaId, correlationId: mediaId, ...decision,
+      // The event carries at most the first 100 answers; the count and the stored outcome say where the rest are.
+      segmentCount: decision.segments.length, outcome: { bucket: "media", key: `derived/${mediaId}/review.json` },
+    }, key: `${mediaId}/review/Review Completed` }]);
     expect(await new LocalObjectStore(dir).getJson({ bucket: "media", key: `derived/${mediaId}/review.json` })).toEqual({ version: 1, status: "decided", mediaId, decision });
     await expect(service.decide(taskId, "alice", { verdict: "approved" })).rejects.toMatchObject({ code: "decided", message: expect.stringContaining("rejected by alice") });
     expect(() => service.claim(taskId, "bob")).toThrow(/already decided/);
