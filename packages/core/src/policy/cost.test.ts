@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import { compareVisionModes, DEFAULT_COST_SETTINGS, DEFAULT_FRAME_SAMPLE_SECONDS, estimateCloudCost, expectedFramesPerMinute, PRICES } from "./cost.js";
 
 describe("cloud cost estimate", () => {
-  it("is dominated by the two Rekognition video jobs and Transcribe at default settings", () => {
+  it("is dominated by the Rekognition video jobs (labels, moderation, shots) and Transcribe at default settings", () => {
     const c = estimateCloudCost(10);
     expect(c.visionMode).toBe("video");
     expect(c.lines.rekognitionLabels).toBeCloseTo(1.0);
     expect(c.lines.transcribe).toBeCloseTo(0.24);
-    expect(c.perMinute).toBeGreaterThan(0.224);
-    expect(c.perMinute).toBeLessThan(0.24);
+    // Shots are Rekognition segment detection, billed per minute whatever the vision mode.
+    expect(c.lines.rekognitionShots).toBeCloseTo(10 * PRICES.rekognitionSegmentsPerMinute);
+    // 0.10 + 0.10 + 0.05 + 0.024 + small lines.
+    expect(c.perMinute).toBeGreaterThan(0.274);
+    expect(c.perMinute).toBeLessThan(0.29);
     expect(c.pricesAsOf).toBe(PRICES.asOf);
   });
 
@@ -40,16 +43,17 @@ describe("frames mode (image APIs on sampled frames instead of video jobs)", () 
     // The two Lambdas that now decode the video and wait on the APIs cost more than before, but little.
     expect(c.lines.lambda).toBeGreaterThan(estimateCloudCost(10).lines.lambda);
     expect(c.lines.lambda / 10).toBeLessThan(0.001);
-    expect(c.perMinute).toBeGreaterThan(0.09);
-    expect(c.perMinute).toBeLessThan(0.1);
+    // 2 × 0.035 + 0.05 (shots) + 0.024 + small lines.
+    expect(c.perMinute).toBeGreaterThan(0.144);
+    expect(c.perMinute).toBeLessThan(0.15);
   });
 
-  it("saves about 57 % per media minute at the defaults, and nothing past 100 frames a minute", () => {
+  it("saves about 47 % per media minute at the defaults, and nothing past 100 frames a minute", () => {
     const { video, frames, saving, breakEvenFramesPerMinute } = compareVisionModes();
     expect(saving.perMinute).toBeCloseTo(video.perMinute - frames.perMinute);
     expect(saving.perMinute).toBeGreaterThan(0.12);
-    expect(saving.share).toBeGreaterThan(0.55);
-    expect(saving.share).toBeLessThan(0.6);
+    expect(saving.share).toBeGreaterThan(0.45);
+    expect(saving.share).toBeLessThan(0.5);
     expect(breakEvenFramesPerMinute).toBe(100);
     // Sampling every 0.5 s in a 6 s shot rhythm analyses 125 frames a minute: dearer than the video jobs.
     expect(compareVisionModes({ ...DEFAULT_COST_SETTINGS, frameSampleSeconds: 0.5 }).saving.perMinute).toBeLessThan(0);

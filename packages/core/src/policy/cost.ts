@@ -8,6 +8,11 @@ export const PRICES = {
   /** Rekognition Video, stored video, per minute analysed: label detection and content moderation each. */
   rekognitionVideoPerMinute: 0.1,
   /**
+   * Rekognition Video segment detection (SHOT), per minute analysed: the cloud's shots and keyframes
+   * come from it in both vision modes, so that no function decodes a whole long video. To verify.
+   */
+  rekognitionSegmentsPerMinute: 0.05,
+  /**
    * Rekognition Image, "Group 2" APIs (DetectLabels, DetectModerationLabels, …), per image analysed,
    * first 1 M images a month; each API called on an image is billed as one image. To verify.
    */
@@ -106,6 +111,7 @@ export function estimateCloudCost(minutes: number, settings: CostSettings = DEFA
   const ffmpegGbSeconds = minutes * (settings.lambdaGbSecondsPerMinute + (settings.visionMode === "frames" ? settings.framesLambdaGbSecondsPerMinute : 0));
   const lines = {
     rekognitionLabels: perVisionApi,
+    rekognitionShots: minutes * prices.rekognitionSegmentsPerMinute,
     rekognitionModeration: perVisionApi,
     transcribe: minutes * prices.transcribePerMinute,
     bedrock:
