@@ -41,6 +41,11 @@ afterAll(async () => {
   await local?.close();
 });
 
+/** What Rekognition analysed for each vision stage, as the report says it. */
+const analysedInput = (r: AnalyzeResult) => {
+  const stages = Report.parse(r.report).stages as Record<string, { analysis?: { input: string } }>;
+  return Object.fromEntries(["detect-shots", "detect-labels", "moderate"].map((s) => [s, stages[s]?.analysis?.input]));
+};
 const types = (r: AnalyzeResult) => r.events.map((e) => e["detail-type"] as string);
 const repeated = (list: string[]) => [...new Set(list.filter((t, i) => list.indexOf(t) !== i))];
 
@@ -82,6 +87,9 @@ describe("the cloud app on generated media", () => {
     expect(report.shots).toHaveLength(video.cutsMs.length + 1);
     expect(facts(report)).toEqual(facts(await analyzeLocally(video.path)));
     expect(cloud.reportHtml).toContain("<html");
+    // Rekognition reads this one as uploaded: no rendition.
+    expect(analysedInput(cloud)).toEqual({ "detect-shots": "upload", "detect-labels": "upload", moderate: "upload" });
+    expect(t).not.toContain("Video Prepared");
   });
 
   it("analyses a VP9/Opus WebM, which Rekognition Video cannot read, and says how it was analysed", async () => {
@@ -94,6 +102,8 @@ describe("the cloud app on generated media", () => {
     expect(t).toContain("Moderation Completed");
     expect(t).toContain("Labels Detected");
     expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed")).toEqual([]);
+    expect(analysedInput(cloud)).toEqual({ "detect-shots": "rendition", "detect-labels": "rendition", moderate: "rendition" });
+    expect(Report.parse(cloud.report).stages["moderate"]?.analysis?.reason).toMatch(/VP9.*transcoded to H\.264/);
   });
 
   it("analyses an HEVC MP4 (as iPhones record)", async () => {
@@ -104,6 +114,7 @@ describe("the cloud app on generated media", () => {
     expect(cloud.status, cloud.reason).toBe("completed");
     expect(types(cloud)).toContain("Moderation Completed");
     expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed")).toEqual([]);
+    expect(analysedInput(cloud)).toEqual({ "detect-shots": "rendition", "detect-labels": "rendition", moderate: "rendition" });
   });
 
   it("transcribes audio only, without the video stages", async () => {
