@@ -6,8 +6,9 @@ import { InvalidPatternError } from "../packages/core/src/errors.js";
 import { compilePattern } from "../packages/core/src/routing/pattern/index.js";
 
 /**
- * Cases recorded against EventBridge's TestEventPattern API (see ../shared/conformance/README.md).
- * The file lives beside the repository, so a missing file is a broken checkout, never a skip.
+ * Cases recorded against EventBridge's TestEventPattern API, committed in test/fixtures (copied from
+ * the project's shared conformance folder, where each case's outcome was recorded against Amazon
+ * EventBridge). A missing file is a broken checkout, never a skip.
  */
 interface ConformanceCase {
   readonly name: string;
@@ -17,9 +18,9 @@ interface ConformanceCase {
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const file = path.resolve(repoRoot, "../shared/conformance/eventbridge-patterns.json");
+const file = path.resolve(repoRoot, "test/fixtures/eventbridge-patterns.json");
 if (!existsSync(file)) {
-  throw new Error(`EventBridge conformance cases not found at ${file}; the shared conformance folder must sit beside the repository`);
+  throw new Error(`EventBridge conformance cases not found at ${file}`);
 }
 const cases = JSON.parse(readFileSync(file, "utf8")) as ConformanceCase[];
 
