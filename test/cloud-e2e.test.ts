@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, cpSync, existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -241,7 +241,6 @@ describe("isolation and packaging", () => {
     await expect(startCloudApp({ assemblyDir: broken, workDir: path.join(dir, "broken-app") }))
       .rejects.toThrow(/bin\/ffprobe \(0744\)/);
 
-    mkdirSync(path.join(dir, "broken-run"), { recursive: true });
     const brokenApp = await startCloudApp({ assemblyDir: broken, skipModeCheck: true, workDir: path.join(dir, "broken-run") });
     try {
       const probe = brokenApp.deployment.functions.find((f) => f.handler.endsWith("/probe.handler"))!;

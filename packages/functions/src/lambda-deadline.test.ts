@@ -1,22 +1,21 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetLabelDetectionCommand, RekognitionClient, StartSegmentDetectionCommand } from "@aws-sdk/client-rekognition";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import {
   catalog, makeEvent, matchesPattern, MemoryStateStore, parseEvent, Report, routes,
   type AnyPipelineEvent, type ObjectRef, type StageName, type StageOutput,
 } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion } from "./completions.js";
 import { settleMarginMs, stageContext } from "./lambda-deadline.js";
+import { installObjects, type StoredObjects } from "./test-support/media-bucket.js";
 import { createStageHandler } from "./stage-handler.js";
 
 /*
@@ -52,8 +51,8 @@ function lambdaContext(remainingMs: number, functionName = "detect-shots") {
   };
 }
 
-const objects = new Map<string, Buffer>();
-const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.key}`, Buffer.from(JSON.stringify(value)));
+const objects: StoredObjects = new Map();
+const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.key}`, { body: Buffer.from(JSON.stringify(value)) });
 const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
 
 beforeEach(() => {
@@ -61,21 +60,7 @@ beforeEach(() => {
   objects.clear();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
   dynamo.on(QueryCommand).resolves({ Items: [] }); // an empty Rekognition backlog
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    const body = input.Body;
-    objects.set(`${input.Bucket}/${input.Key}`, typeof body === "string" ? Buffer.from(body) : Buffer.from(body as Uint8Array));
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found])), ContentLength: found.length };
-  });
-  s3.on(HeadObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: found.length };
-  });
+  installObjects(s3, objects);
 });
 
 function cloud(): Cloud {
@@ -180,7 +165,7 @@ describe("a stage Lambda that runs out of its time", () => {
     ]);
     const completed = published().find((e) => e["detail-type"] === "Analysis Completed");
     expect(completed?.detail).toMatchObject({ status: "completed-with-failures", stages: { "detect-shots": "failed", "summarize-scenes": "done" } });
-    const report = Report.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/report.json`)!.toString()));
+    const report = Report.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/report.json`)!.body.toString()));
     expect(report.stages["detect-shots"]).toMatchObject({ status: "failed", error: expect.stringMatching(new RegExp(`^StageTimeoutError: detect-shots ${LAMBDA_TIME.source}`)) });
   }, HANGS_WITHOUT_A_DEADLINE);
 });

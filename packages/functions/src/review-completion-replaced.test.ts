@@ -1,16 +1,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { buildReviewTask, MemoryStateStore, reviewTaskId, ReviewOutcome, type ModerationDocument, type ObjectRef } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCloud } from "./cloud.js";
 import { createReviewCompletion } from "./completions.js";
 import { ConfigurationError } from "./errors.js";
+import { installObjects, type StoredObjects } from "./test-support/media-bucket.js";
 
 /*
  * The review completion across a deploy that replaced the flow definition (a new template or work
@@ -33,11 +32,11 @@ const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
 const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
 const a2iFixture = (name: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "adapters/a2i/fixtures", `${name}.json`), "utf8"));
 
-const objects = new Map<string, Buffer>();
-const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.key}`, Buffer.from(JSON.stringify(value)));
+const objects: StoredObjects = new Map();
+const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.key}`, { body: Buffer.from(JSON.stringify(value)) });
 const stored = (at: ObjectRef) => {
-  const body = objects.get(`${at.bucket}/${at.key}`);
-  return body ? JSON.parse(body.toString()) : undefined;
+  const found = objects.get(`${at.bucket}/${at.key}`);
+  return found ? JSON.parse(found.body.toString()) : undefined;
 };
 
 /** A2I's status change for our task's loop `name`, on flow definition `flow`. */
@@ -51,20 +50,7 @@ function statusEvent(status: "Completed" | "Failed" | "Stopped", flow: string, n
 beforeEach(() => {
   for (const m of [s3, events, a2i]) m.reset();
   objects.clear();
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    objects.set(`${input.Bucket}/${input.Key}`, Buffer.from(input.Body as string));
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found])), ContentLength: found.length };
-  });
-  s3.on(HeadObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: found.length };
-  });
+  installObjects(s3, objects);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
   a2i.on(StartHumanLoopCommand).resolves({ HumanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/x" });
 

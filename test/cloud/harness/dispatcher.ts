@@ -30,7 +30,6 @@ export class Dispatcher {
   private running = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
-  private readonly urlByArn = new Map<string, string>();
   readonly deadLettered: { queueArn: string; body: string; reason: string }[] = [];
 
   constructor(
@@ -38,13 +37,7 @@ export class Dispatcher {
     private readonly clients: HarnessClients,
     private readonly lambda: LambdaService,
     private readonly options: DispatcherOptions = {},
-  ) {
-    for (const [logicalId, url] of deployment.queues) {
-      void logicalId;
-      const name = url.split("/").pop()!;
-      this.urlByArn.set(`arn:aws:sqs:${deployment.region}:${deployment.account}:${name}`, url);
-    }
-  }
+  ) {}
 
   /** Invocations in flight (the harness waits for 0 before it calls the flow idle). */
   get busy(): number {
@@ -126,7 +119,7 @@ export class Dispatcher {
         return;
       }
       const outcome = await this.lambda.invokeAsync(t.functionArn, event);
-      this.report(t.functionArn, event, outcome);
+      this.report(t.functionArn, outcome);
     }));
   }
 
@@ -145,7 +138,7 @@ export class Dispatcher {
     const copies = this.options.duplicate ? 2 : 1;
     await Promise.all(Array.from({ length: copies }, async () => {
       const outcome = await this.lambda.invokeAsync(s.functionArn, event);
-      this.report(s.functionArn, event, outcome);
+      this.report(s.functionArn, outcome);
     }));
   }
 
@@ -160,29 +153,28 @@ export class Dispatcher {
       })),
     };
     const outcome = await this.lambda.invoke(q.functionArn, event);
-    this.report(q.functionArn, event, outcome);
+    this.report(q.functionArn, outcome);
     if (!outcome.ok) return []; // visible again after the visibility timeout; the queue's redrive policy applies
     const failed = new Set(
       q.reportBatchItemFailures ? ((outcome.result as any)?.batchItemFailures ?? []).map((f: any) => f.itemIdentifier) : [],
     );
     if (this.options.duplicate) {
       // SQS delivers at least once too: hand the same batch over a second time.
-      this.report(q.functionArn, event, await this.lambda.invoke(q.functionArn, event));
+      this.report(q.functionArn, await this.lambda.invoke(q.functionArn, event));
     }
     return messages.filter((m) => !failed.has(m.MessageId));
   }
 
-  private report(functionArn: string, event: unknown, outcome: InvokeOutcome) {
+  private report(functionArn: string, outcome: InvokeOutcome) {
     if (outcome.ok) return;
     const fn = this.lambda.get(functionArn);
     this.options.log?.(`${fn.logicalId} failed: ${outcome.errorType}: ${outcome.errorMessage}`);
-    void event;
   }
 
   /** Sends a dead letter as the service does: the event as the body, the error in attributes. */
   async deadLetter(queueArn: string | undefined, body: string, reason: string, attributes: Record<string, string>): Promise<void> {
     this.deadLettered.push({ queueArn: queueArn ?? "(none)", body, reason });
-    const url = queueArn ? this.urlByArn.get(queueArn) : undefined;
+    const url = queueArn ? this.deployment.queueUrls.get(queueArn) : undefined;
     if (!url) {
       this.options.log?.(`dead letter with no queue (${reason})`);
       return;

@@ -22,7 +22,8 @@ export interface Deployment {
   /** Every stack's outputs, by stack name then output key. */
   outputs: Record<string, Record<string, string>>;
   buses: Map<string, string>;
-  queues: Map<string, string>;
+  /** The templates' queues: URL by queue ARN (dead-letter targets are named by ARN). */
+  queueUrls: Map<string, string>;
   /** Resource types the templates use that the harness does not create, with their counts. */
   notEmulated: Record<string, number>;
 }
@@ -68,12 +69,10 @@ export async function provision(
 ): Promise<Deployment> {
   const deployment: Deployment = {
     region: aws.region, account: aws.account, functions: [], ruleTargets: [], snsTargets: [], queueSources: [], apiRoutes: [],
-    flowDefinitions: [], outputs: {}, buses: new Map(), queues: new Map(), notEmulated: {},
+    flowDefinitions: [], outputs: {}, buses: new Map(), queueUrls: new Map(), notEmulated: {},
   };
   const exports = new Map<string, string>();
-  const invokeConfigs: { functionArn: string; retryAttempts: number; maxEventAgeSeconds: number }[] = [];
   const layerDirs = new Map<string, string>();
-  const queueUrlByArn = new Map<string, string>();
 
   for (const stack of stacks) {
     const scope: Scope = {
@@ -141,8 +140,7 @@ export async function provision(
           if (p.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(p.RedrivePolicy);
           const { QueueUrl } = await clients.sqs.send(new sqssdk.CreateQueueCommand({ QueueName: name, Attributes: attributes }));
           const arn = arnOf("sqs", name);
-          queueUrlByArn.set(arn, QueueUrl!);
-          deployment.queues.set(logicalId, QueueUrl!);
+          deployment.queueUrls.set(arn, QueueUrl!);
           put({ ref: QueueUrl!, attributes: { Arn: arn, QueueName: name, QueueUrl: QueueUrl! } });
           break;
         }
@@ -201,13 +199,12 @@ export async function provision(
             fn.retryAttempts = p.MaximumRetryAttempts ?? 2;
             fn.maxEventAgeSeconds = p.MaximumEventAgeInSeconds ?? 21_600;
           }
-          invokeConfigs.push({ functionArn: fn?.arn ?? p.FunctionName, retryAttempts: p.MaximumRetryAttempts, maxEventAgeSeconds: p.MaximumEventAgeInSeconds });
           put({ ref: `${logicalId}`, attributes: {} });
           break;
         }
         case "AWS::Lambda::EventSourceMapping": {
           const fn = deployment.functions.find((f) => f.name === p.FunctionName || f.arn === p.FunctionName);
-          const queueUrl = queueUrlByArn.get(p.EventSourceArn);
+          const queueUrl = deployment.queueUrls.get(p.EventSourceArn);
           if (!fn || !queueUrl) throw new Error(`${logicalId}: only SQS event sources onto functions of the app are stood in`);
           deployment.queueSources.push({
             queueUrl, queueArn: p.EventSourceArn, functionArn: fn.arn, batchSize: p.BatchSize ?? 10,

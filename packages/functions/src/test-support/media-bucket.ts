@@ -23,31 +23,15 @@ export interface AwsStubLike {
   on(command: unknown): { callsFake(fn: (input: never) => unknown): unknown };
 }
 
+export type StoredObjects = Map<string, { body: Buffer; contentType?: string }>;
+
 export async function startMediaBucket(): Promise<MediaBucket> {
-  const objects = new Map<string, { body: Buffer; contentType?: string }>();
+  const objects: StoredObjects = new Map();
   const server = await startObjectServer(objects);
   return {
     objects,
     server,
-    install(stub) {
-      const s3 = stub as AwsStubLike;
-      s3.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string; Body: unknown; ContentType?: string }) => {
-        objects.set(`${input.Bucket}/${input.Key}`, { body: await bytesOf(input.Body), ...(input.ContentType ? { contentType: input.ContentType } : {}) });
-        return {};
-      });
-      s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string; Range?: string }) => {
-        const found = objects.get(`${input.Bucket}/${input.Key}`);
-        if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-        const range = /^bytes=(\d+)-(\d*)$/.exec(input.Range ?? "");
-        const body = range ? found.body.subarray(Number(range[1]), range[2] ? Number(range[2]) + 1 : undefined) : found.body;
-        return { Body: sdkStreamMixin(Readable.from([body])), ContentLength: body.length, ContentType: found.contentType };
-      });
-      s3.on(HeadObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
-        const found = objects.get(`${input.Bucket}/${input.Key}`);
-        if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
-        return { ContentLength: found.body.length, ContentType: found.contentType };
-      });
-    },
+    install: (stub) => installObjects(stub, objects),
     close: () => server.close(),
   };
 }
@@ -66,4 +50,25 @@ export async function bytesOf(body: unknown): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** The objects behind a mocked S3 client: PutObject stores, GetObject streams back (with `Range`), HeadObject sizes or 404s. */
+export function installObjects(stub: AwsStub<never, never, never> | AwsStubLike, objects: StoredObjects): void {
+  const s3 = stub as AwsStubLike;
+  s3.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string; Body: unknown; ContentType?: string }) => {
+    objects.set(`${input.Bucket}/${input.Key}`, { body: await bytesOf(input.Body), ...(input.ContentType ? { contentType: input.ContentType } : {}) });
+    return {};
+  });
+  s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string; Range?: string }) => {
+    const found = objects.get(`${input.Bucket}/${input.Key}`);
+    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
+    const range = /^bytes=(\d+)-(\d*)$/.exec(input.Range ?? "");
+    const body = range ? found.body.subarray(Number(range[1]), range[2] ? Number(range[2]) + 1 : undefined) : found.body;
+    return { Body: sdkStreamMixin(Readable.from([body])), ContentLength: body.length, ContentType: found.contentType };
+  });
+  s3.on(HeadObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+    const found = objects.get(`${input.Bucket}/${input.Key}`);
+    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
+    return { ContentLength: found.body.length, ContentType: found.contentType };
+  });
 }
