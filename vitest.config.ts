@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    // Every worker: reads beside the repository fail (test/setup/repository-bounds.ts).
+    setupFiles: ["test/setup/repository-bounds.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: "forks",

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, describe, inject, it } from "vitest";
 import { COCO_TAXONOMY, createHumanLabelDetector } from "../packages/local/src/engines/vision/index.js";
-import { createFfmpegFrameSource } from "../packages/local/src/media/index.js";
+import { createFfmpegFrameSource } from "../packages/media/src/index.js";
 import { LocalObjectStore } from "../packages/local/src/runtime/object-store.js";
 import { tempDir } from "../test/helpers/flow.js";
 import { PHOTOS, makeHardCutVideo, type ShotTruth } from "./fixtures.js";

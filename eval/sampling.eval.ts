@@ -6,7 +6,7 @@ import {
 } from "@media-pipeline/core";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createHumanLabelDetector, createNsfwModerationDetector } from "../packages/local/src/engines/vision/index.js";
-import { createFfmpegFrameSource } from "../packages/local/src/media/index.js";
+import { createFfmpegFrameSource } from "../packages/media/src/index.js";
 import { LocalObjectStore } from "../packages/local/src/runtime/object-store.js";
 import { tempDir } from "../test/helpers/flow.js";
 import { makeGradualVideo, makeHardCutVideo } from "./fixtures.js";

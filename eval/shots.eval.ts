@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { afterAll, describe, inject, it } from "vitest";
 import type { ShotsDocument } from "@media-pipeline/core";
-import { createFfmpegFrameSource, createFfmpegShotDetector } from "../packages/local/src/media/index.js";
+import { createFfmpegFrameSource, createFfmpegShotDetector } from "../packages/media/src/index.js";
 import { LocalObjectStore } from "../packages/local/src/runtime/object-store.js";
 import { tempDir } from "../test/helpers/flow.js";
 import { HARD_CUT_SHOTS, TRANSITION_SECONDS, makeGradualVideo, makeHardCutVideo, type MadeVideo, type ShotTruth } from "./fixtures.js";

@@ -91,7 +91,7 @@ export const SIZES = {
   collect: { memorySize: "1024 MB", timeout: "5 minutes" },
   /**
    * The Rekognition completion: labels and moderation pages, and for shot segments a keyframe per
-   * shot taken from the video without decoding it whole (local/media/keyframes.ts): by seeking the
+   * shot taken from the video without decoding it whole (packages/media/src/keyframes.ts): by seeking the
    * presigned URL, 4 at a time, when that fits half the invocation's time and reads less than the
    * file; otherwise one pass over the video's key frames (at 6 h and 8 GB: the file read once, about
    * 2 minutes at 80 MB/s, and key frames only decoded). /tmp holds those key frames (one a second at

@@ -15,7 +15,7 @@ import * as media from "./helpers/media.js";
  * except in the 2-hour test, which measures memory). Cases already asserted elsewhere are not repeated
  * here: zero bytes, a truncated MP4, text renamed .mp4, random bytes, subtitles only and the size and
  * duration limits in flows.test.ts; video only and audio only (completed, with the other half's stages
- * skipped) in flows.test.ts; the exact words of each probe message in packages/local/src/media/probe.test.ts.
+ * skipped) in flows.test.ts; the exact words of each probe message in packages/media/src/probe.test.ts.
  */
 
 let dir: string;

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEvent, Report } from "@media-pipeline/core";
+import { parseEvent, RejectedReport, Report } from "@media-pipeline/core";
+import { readFile } from "node:fs/promises";
 import { cli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/flow.js";
 import { makeCutVideo, makeTextAsMp4 } from "./helpers/media.js";
@@ -36,10 +37,16 @@ describe("media-pipeline CLI", () => {
     expect(r.stderr).toMatch(/Invalid pattern: .*numeric/i);
   });
 
-  it("analyze exits 2 with the reason on stderr when the media is rejected", async () => {
-    const r = await cli(["analyze", await makeTextAsMp4(dir), "--data-dir", path.join(dir, "d1"), "--out", path.join(dir, "o1"), "--quiet"]);
+  it("analyze exits 2 with the reason on stderr when the media is rejected, and still writes events.jsonl and report.json", async () => {
+    const out = path.join(dir, "o1");
+    const r = await cli(["analyze", await makeTextAsMp4(dir), "--data-dir", path.join(dir, "d1"), "--out", out, "--quiet"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Media rejected \(not-media\): .+/);
+    const events = (await readFile(path.join(out, "events.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.map((e) => e["detail-type"])).toEqual(["Media Received", "Media Rejected"]);
+    const report = RejectedReport.parse(JSON.parse(await readFile(path.join(out, "report.json"), "utf8")));
+    expect(report).toMatchObject({ mediaId: events[1].detail.mediaId, status: "rejected", rejection: { reason: "not-media" } });
+    expect(report.rejection.message).toBe(events[1].detail.message);
   });
 
   it("analyze exits 2 for a file that does not exist, and refuses a typo in the config", async () => {

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, existsSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Report, TRANSCRIBE_MAX_DURATION_MS } from "@media-pipeline/core";
+import { RejectedReport, Report, TRANSCRIBE_MAX_DURATION_MS } from "@media-pipeline/core";
 import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
 import { analyzeInCloud, type AnalyzeResult } from "./cloud/harness/analyze.js";
 import { startCloudApp, synthesize, type CloudApp } from "./cloud/harness/app.js";
@@ -144,9 +144,13 @@ describe("the cloud app on generated media", () => {
     ["not media", (d: string) => media.makeTextAsMp4(d)],
   ])("rejects %s input with a reason a person understands", async (_, make) => {
     const file = await make(await tempDir("cloud-bad"));
-    const cloud = await analyzeInCloud(app, file, { out: path.join(dir, `out-bad-${_.replace(/ /g, "-")}`) });
+    const out = path.join(dir, `out-bad-${_.replace(/ /g, "-")}`);
+    const cloud = await analyzeInCloud(app, file, { out });
     expect(cloud.status).toBe("rejected");
     expect(cloud.reason).toMatch(/\w{4,}/);
+    // The folder says so too: the events up to Media Rejected, and a report.json that says rejected and why.
+    expect(readFileSync(path.join(out, "events.jsonl"), "utf8")).toContain('"Media Rejected"');
+    expect(RejectedReport.parse(JSON.parse(readFileSync(path.join(out, "report.json"), "utf8"))).rejection.message).toMatch(/\w{4,}/);
   });
 });
 
@@ -169,10 +173,11 @@ describe("delivery and deadlines", () => {
   });
 
   it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
-    // Half an hour of sound: extract-audio decodes it and writes a 58 MB WAV, far more than the 1 s of
-    // work a 2 s timeout leaves after the margin kept to record the failure.
-    const audio = await media.makeAudioOnly(await tempDir("cloud-slow"), "m4a", 1800);
-    const slowApp = await startCloudApp({ assemblyDir: assembly, timeoutOverrides: { "extract-audio": 2 }, workDir: path.join(dir, "slow-app") });
+    // Two hours of sound: extract-audio decodes it and writes a 230 MB WAV (about 5 s of CPU here), well
+    // past the 2 s of work a 4 s timeout leaves after the 2 s margin kept to record the failure, which
+    // is room enough to settle on a loaded machine. FLAC because it is quick to make (AAC is not).
+    const audio = await media.makeAudioOnly(await tempDir("cloud-slow"), "flac", 7200);
+    const slowApp = await startCloudApp({ assemblyDir: assembly, timeoutOverrides: { "extract-audio": 4 }, workDir: path.join(dir, "slow-app") });
     try {
       const cloud = await analyzeInCloud(slowApp, audio.path);
       expect(cloud.status, cloud.reason).toBe("completed");

@@ -98,12 +98,12 @@ describe("DynamoDB state store on the emulator", () => {
 
     const output = { events: [{ type: "Audio Extracted" as DetailType, detail: { mediaId, durationMs: 12000, ok: true, empty: [] } }], facts: { hasSpeech: true } };
     await state.finish(mediaId, "extract-audio", output);
-    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output });
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: false });
     await expect(state.finish(mediaId, "extract-audio", output)).rejects.toThrow(StageAlreadySettledError);
     await expect(state.finish(mediaId, "transcribe", output)).rejects.toThrow(StageNotStartedError);
 
     const [record] = await state.list(mediaId);
-    expect(record).toMatchObject({ stage: "extract-audio", status: "done", attempts: 1, output });
+    expect(record).toMatchObject({ stage: "extract-audio", status: "done", attempts: 1, output, published: false });
     expect(record.finishedAt).toEqual(expect.any(String));
   });
 
@@ -122,10 +122,44 @@ describe("DynamoDB state store on the emulator", () => {
     const failed = { events: [{ type: "Stage Failed" as DetailType, detail: { stage: "transcribe" } }] };
     await state.fail(mediaId, "transcribe", { name: "EngineError", message: "no speech" }, failed);
     await state.release(mediaId, "transcribe"); // a no-op on a settled stage
-    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "failed", output: failed });
+    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "failed", output: failed, published: false });
     expect(await state.list(mediaId)).toEqual([
-      { stage: "transcribe", status: "failed", attempts: 3, startedAt: expect.any(String), finishedAt: expect.any(String), output: failed, error: { name: "EngineError", message: "no speech" } },
+      {
+        stage: "transcribe", status: "failed", attempts: 3, startedAt: expect.any(String), finishedAt: expect.any(String), output: failed,
+        error: { name: "EngineError", message: "no speech" }, published: false,
+      },
     ]);
+  });
+
+  it("records whether a settled stage's events were published: only on a settled item, and a settle starts it unpublished", async () => {
+    const state = createDynamoStateStore({ client, tableName });
+    const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v06";
+    const output = { events: [{ type: "Audio Extracted" as DetailType, detail: { mediaId, durationMs: 12000 } }] };
+
+    // A stage never started: the condition keeps markPublished from creating an item.
+    await state.markPublished(mediaId, "extract-audio");
+    expect(await state.list(mediaId)).toEqual([]);
+
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "started", attempt: 1 });
+    // A running stage has nothing published to record: the item stays as it was.
+    await state.markPublished(mediaId, "extract-audio");
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "busy" });
+    expect((await state.list(mediaId))[0]).not.toHaveProperty("published");
+
+    await state.finish(mediaId, "extract-audio", output);
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: false });
+    await state.markPublished(mediaId, "extract-audio");
+    await expect(state.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: true });
+    await state.markPublished(mediaId, "extract-audio"); // again: still true, no error
+    expect(await state.list(mediaId)).toEqual([expect.objectContaining({ stage: "extract-audio", status: "done", attempts: 1, output, published: true })]);
+
+    const failed = { events: [{ type: "Stage Failed" as DetailType, detail: { mediaId, stage: "transcribe" } }] };
+    await state.begin(mediaId, "transcribe", 60_000);
+    await state.markPublished(mediaId, "transcribe"); // running: a no-op, so the failure below starts unpublished either way
+    await state.fail(mediaId, "transcribe", { name: "EngineError", message: "no speech" }, failed);
+    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "failed", output: failed, published: false });
+    await state.markPublished(mediaId, "transcribe");
+    await expect(state.begin(mediaId, "transcribe", 60_000)).resolves.toEqual({ status: "failed", output: failed, published: true });
   });
 
   it("hands back the old item with a failed condition, so a losing begin needs no second read", async () => {
@@ -251,13 +285,12 @@ describe("review outcome and final report on the emulator (S3 and DynamoDB)", ()
     const reviewed = at("Review Completed", published[1]!.detail);
     await createStageHandler(cloud, "finalize-analysis")(reviewed);
     await createStageHandler(cloud, "finalize-analysis")(reviewed); // a duplicate delivery
-    expect(published.map((e) => e.type)).toEqual(["Analysis Completed", "Review Completed", "Analysis Completed", "Analysis Completed"]);
-    const [, , final, again] = published;
+    // The duplicate finds the stage settled and its event published: it neither writes nor publishes again.
+    expect(published.map((e) => e.type)).toEqual(["Analysis Completed", "Review Completed", "Analysis Completed"]);
+    const [, , final] = published;
     expect(final!.detail).toMatchObject({ final: true, decision: "flagged", decidedBy: "reviewer", modelDecision: "review", review: { status: "rejected", taskId, reviewer: "alice" } });
-    // The duplicate re-publishes the recorded event rather than writing the report again.
-    expect(again).toEqual(final);
     const finalize = (await cloud.state.list(mediaId)).find((r) => r.stage === "finalize-analysis");
-    expect(finalize).toMatchObject({ status: "done", attempts: 1 });
+    expect(finalize).toMatchObject({ status: "done", attempts: 1, published: true });
     expect(await cloud.blobs.getJson(ref("report.json"))).toMatchObject({ decision: { value: "flagged", by: "reviewer" }, review: { status: "rejected" } });
   });
 });

@@ -9,7 +9,7 @@ import {
 import {
   LocalObjectStore, loadConfig, openLocalRuntime, type DeliveryNotice, type LocalEngines, type LocalRuntime,
 } from "../packages/local/src/index.js";
-import { createFfmpegAudioExtractor } from "../packages/local/src/media/index.js";
+import { createFfmpegAudioExtractor } from "../packages/media/src/index.js";
 import { tempDir, typesOf } from "./helpers/flow.js";
 import { makeAudioOnly } from "./helpers/media.js";
 

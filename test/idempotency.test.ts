@@ -2,10 +2,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AnyPipelineEvent, DetailType, ProbeResult, TranscriptDocument } from "@media-pipeline/core";
-import {
-  createExtractiveSummarizer, loadConfig, openLocalRuntime, type LocalEngines, type LocalRuntime,
-} from "../packages/local/src/index.js";
+import { createExtractiveSummarizer, type AnyPipelineEvent, type DetailType, type ProbeResult, type TranscriptDocument } from "@media-pipeline/core";
+import { loadConfig, openLocalRuntime, type LocalEngines, type LocalRuntime } from "../packages/local/src/index.js";
 import { cli } from "./helpers/cli.js";
 import { makeTalkingVideo, tempDir } from "./helpers/flow.js";
 import { openReadOnly, startServe } from "./helpers/load-harness.mjs";

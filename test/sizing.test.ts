@@ -7,7 +7,7 @@ import {
 } from "@media-pipeline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloud, settings } from "../packages/functions/src/cloud.js";
-import { createFfmpegAudioExtractor, createFfmpegFrameSource } from "../packages/local/src/media/index.js";
+import { createFfmpegAudioExtractor, createFfmpegFrameSource } from "../packages/media/src/index.js";
 import { loadConfig } from "../packages/local/src/runtime/config.js";
 import { SIZES, visionFramesDiskSize } from "../stacks/sizing.js";
 import { makeCutVideo } from "./helpers/media.js";

@@ -5,7 +5,7 @@ import path from "node:path";
 
 /**
  * A `moto_server` (the AWS emulator) started for one test file, on 127.0.0.1 and a free port.
- * See /work/shared/FIELD-NOTES.md, "AWS emulator", for what it does and does not emulate.
+ * What moto emulates, per service: https://docs.getmoto.org/en/latest/docs/services/index.html
  */
 export interface Moto {
   endpoint: string;

@@ -1,3 +1,4 @@
+import type { RejectionReason } from "./results/common.js";
 /**
  * One base error for the pipeline. `retryable` decides what a stage does with it: retryable errors
  * are thrown so the platform retries (EventBridge/Lambda retry policies, the local bus's backoff);
@@ -101,19 +102,6 @@ export class EventValidationError extends NonRetryableError {
 
 /** An EventBridge event pattern that EventBridge itself would refuse. */
 export class InvalidPatternError extends NonRetryableError {}
-
-/**
- * The reasons a person gets when media is refused. Kept as a closed set so consumers can branch on
- * them; the message says the same in words.
- */
-export type RejectionReason =
-  | "empty"
-  | "truncated"
-  | "not-media"
-  | "no-usable-stream"
-  | "too-large"
-  | "too-long"
-  | "unsupported";
 
 /** Media that the pipeline will not analyse; becomes `Media Rejected`, never `Stage Failed`. */
 export class MediaRejectedError extends NonRetryableError {

@@ -71,14 +71,16 @@ export interface StageRecord {
   finishedAt?: string;
   output?: StageOutput;
   error?: { name: string; message: string };
+  /** True once the stored events were published (see StateStore.markPublished). */
+  published?: boolean;
 }
 
 /** The outcome of trying to start a stage. */
 export type BeginResult =
   | { status: "started"; attempt: number }
   | { status: "busy" }
-  | { status: "done"; output: StageOutput }
-  | { status: "failed"; output: StageOutput };
+  | { status: "done"; output: StageOutput; published: boolean }
+  | { status: "failed"; output: StageOutput; published: boolean };
 
 /**
  * (mediaId, stage) progress with conditional writes: the idempotency and join mechanism.
@@ -94,6 +96,12 @@ export interface StateStore {
   finish(mediaId: string, stage: StageName, output: StageOutput): Promise<void>;
   /** Records a non-retryable failure and the `Stage Failed` event it produced. */
   fail(mediaId: string, stage: StageName, error: { name: string; message: string }, output: StageOutput): Promise<void>;
+  /**
+   * Records that a settled stage's stored events were published. A later delivery that finds the
+   * stage settled and published has nothing to mend; one that finds it unpublished (the publisher
+   * stopped between the state write and the publish) publishes the stored events.
+   */
+  markPublished(mediaId: string, stage: StageName): Promise<void>;
   /** Gives a running stage back (a retryable error) so the next delivery can start it again. */
   release(mediaId: string, stage: StageName): Promise<void>;
   /** Every stage record of one media item. */

@@ -3,8 +3,8 @@ import {
   createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeScenes, NonRetryableError, VISION_FRAMES,
   type AnalysisInput, type AudioExtractor, type MediaProber, type ObjectRef, type StageHandler, type StageName, type VisionInput,
 } from "@media-pipeline/core";
-import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfprobeProber, type FrameSource } from "@media-pipeline/local/media";
-import { createExtractiveSummarizer } from "@media-pipeline/local/summarize";
+import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfprobeProber, type FrameSource } from "@media-pipeline/media";
+import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
 import { createImageLabelDetector, createImageModerationDetector, startOrBacklog, type RekognitionJobKind } from "./adapters/rekognition/index.js";

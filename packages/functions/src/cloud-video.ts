@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import {
   derivedRef, primaryVideo, ShotsDocument, type ObjectRef, type PreparedVideo, type ProbeResult, type VideoPreparer,
 } from "@media-pipeline/core";
-import { chooseKeyframeStrategy, extractKeyframes, makeRendition } from "@media-pipeline/local/media";
+import { chooseKeyframeStrategy, extractKeyframes, makeRendition } from "@media-pipeline/media";
 import { getShotSegments } from "./adapters/rekognition/index.js";
 import { mediaUrl, putFile } from "./adapters/s3-media.js";
 import type { Cloud } from "./cloud.js";
@@ -50,7 +50,7 @@ const UPLOAD_CONCURRENCY = 8;
 /**
  * A finished segment detection job as core's shots document: the SHOT segments (adapters/rekognition/
  * segments.ts), a keyframe per shot taken from the analysed video by seeking (or, for many shots in a
- * long video, by one key-frame pass: local/media/keyframes.ts), stored under derived/frames/. The
+ * long video, by one key-frame pass: packages/media/src/keyframes.ts), stored under derived/frames/. The
  * duration and frame size are the probe's, as the local detector's are, so both runtimes' documents
  * agree for the same file; `frames` holds the keyframes only (the local pass also keeps samples).
  * @example const doc = await shotsFromSegmentJob(cloud, { mediaId, jobId, video }, { signal, budgetMs })

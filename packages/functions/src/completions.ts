@@ -20,8 +20,8 @@ import { stageContext, type LambdaContext } from "./lambda-deadline.js";
 
 /*
  * The other half of the asynchronous stages: an AWS service says a job ended, and the stage it
- * belongs to completes — through core's `completeOnce`, so a duplicate notice re-publishes instead
- * of redoing. Our ids are the mediaId, which is also the flow's correlationId (see ingest). Each
+ * belongs to completes — through core's `completeOnce`, so a duplicate notice neither redoes the
+ * work nor publishes its events again (unless the first notice stopped before publishing them). Our ids are the mediaId, which is also the flow's correlationId (see ingest). Each
  * completion runs under its invocation's deadline (lambda-deadline.ts), read when the stage starts.
  */
 

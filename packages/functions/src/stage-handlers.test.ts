@@ -573,12 +573,13 @@ describe("stage Lambdas with mocked AWS clients", () => {
       });
       expect((await c.state.list(mediaId)).find((r) => r.stage === "finalize-analysis")).toMatchObject({ status: "done" });
 
-      // A repeated trigger writes no second report; it re-publishes the recorded final event.
+      // A repeated trigger writes no second report, and publishes nothing: the final event is on the bus already.
       s3.resetHistory();
       events.resetHistory();
       await createStageHandler(c, "finalize-analysis")(reviewed!);
       expect(s3.commandCalls(PutObjectCommand)).toEqual([]);
-      expect(published()).toEqual([final]);
+      expect(published()).toEqual([]);
+      expect((await c.state.list(mediaId)).find((r) => r.stage === "finalize-analysis")).toMatchObject({ status: "done", attempts: 1, published: true });
     });
 
     it("when the review ends without a verdict, the final report keeps the model's decision", async () => {

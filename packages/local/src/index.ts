@@ -4,6 +4,5 @@ export * from "./runtime/bus.js";
 export * from "./runtime/object-store.js";
 export * from "./runtime/state-store.js";
 export * from "./engines/index.js";
-export * from "./engines/summarize/extractive.js";
 export * from "./engines/summarize/llm.js";
 export * from "./server/index.js";

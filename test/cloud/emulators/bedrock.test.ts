@@ -5,7 +5,7 @@ import { sceneForModel, type SceneInput } from "@media-pipeline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBedrockSummarizer } from "../../../packages/functions/src/adapters/bedrock/bedrock-summarizer.js";
 import { buildConverseInput, readAnswer, SUMMARY_TOOL_NAME } from "../../../packages/functions/src/adapters/bedrock/converse-protocol.js";
-import { createExtractiveSummarizer } from "../../../packages/local/src/engines/summarize/extractive.js";
+import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { startEmulatorFixture, type EmulatorFixture } from "./fixture.js";
 
 /** Bedrock Runtime's Converse, emulated over cleartext HTTP/2, reached by the unmodified client. */

@@ -1,5 +1,5 @@
 import { MAX_SUMMARY_CHARS, type SceneInput } from "@media-pipeline/core";
-import { createExtractiveSummarizer } from "../../../packages/local/src/engines/summarize/extractive.js";
+import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { resolveModel, type EmulatedModel } from "./bedrock-models.js";
 import { AwsServiceError, jsonBody, type Handler } from "./http.js";
 

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import type { FrameDetections, FrameModeration, EngineInfo, LabelsDocument, ObjectRef, ShotsDocument, TranscriptDocument } from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../../../packages/local/src/engines/index.js";
 import { visionPool, toModerationLabels } from "../../../packages/local/src/engines/vision/index.js";
-import { resolveFfmpegBinaries } from "../../../packages/local/src/media/index.js";
+import { resolveFfmpegBinaries } from "../../../packages/media/src/index.js";
 import { loadConfig, type LocalConfig } from "../../../packages/local/src/runtime/config.js";
 import { LocalObjectStore } from "../../../packages/local/src/runtime/object-store.js";
 import type { MotoAccess } from "./moto-access.js";

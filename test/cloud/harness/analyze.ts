@@ -1,6 +1,7 @@
 import { createReadStream, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { RejectedReport } from "@media-pipeline/core";
 import type { CloudApp } from "./app.js";
 
 /** Content types by extension, for the upload request (the API checks them against its allow-list). */
@@ -106,6 +107,13 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
     mkdirSync(options.out, { recursive: true });
     writeFileSync(path.join(options.out, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + (events.length ? "\n" : ""));
     if (result.report) writeFileSync(path.join(options.out, "report.json"), JSON.stringify(result.report, null, 2) + "\n");
+    // Refused media gets the local CLI's rejected report, so the folder reads the same either way.
+    const rejected = events.find((e) => e["detail-type"] === "Media Rejected");
+    if (rejected) {
+      const { mediaId: id, reason, message, filename } = rejected.detail;
+      const report = RejectedReport.parse({ mediaId: id, ...(filename ? { filename } : {}), generatedAt: new Date().toISOString(), status: "rejected", rejection: { reason, message } });
+      writeFileSync(path.join(options.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+    }
     if (result.reportHtml) writeFileSync(path.join(options.out, "report.html"), result.reportHtml);
   }
   return result;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EngineInfo, ObjectRef, TimeMs, Confidence } from "../results/common.js";
+import { EngineInfo, ObjectRef, RejectionReason, TimeMs, Confidence } from "../results/common.js";
 import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds, VideoReadiness } from "../results/documents.js";
 import { StageName } from "../stage-names.js";
 
@@ -146,7 +146,7 @@ export const catalog = {
     detail: z.object({
       ...v1,
       source: ObjectRef,
-      reason: z.enum(["empty", "truncated", "not-media", "no-usable-stream", "too-large", "too-long", "unsupported"]),
+      reason: RejectionReason,
       message: z.string().min(1).max(2000),
       filename: z.string().optional(),
     }),

@@ -43,3 +43,11 @@ export type BoundingBox = z.infer<typeof BoundingBox>;
 /** A closed time range. */
 export const TimeRange = z.object({ startMs: TimeMs, endMs: TimeMs });
 export type TimeRange = z.infer<typeof TimeRange>;
+
+/**
+ * The reasons a person gets when media is refused. A closed set so consumers can branch on them;
+ * the message says the same in words. Declared once: `Media Rejected`, the rejected report and
+ * `MediaRejectedError` all take it from here.
+ */
+export const RejectionReason = z.enum(["empty", "truncated", "not-media", "no-usable-stream", "too-large", "too-long", "unsupported"]);
+export type RejectionReason = z.infer<typeof RejectionReason>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Confidence, EngineInfo, TimeMs } from "./common.js";
+import { Confidence, EngineInfo, RejectionReason, TimeMs } from "./common.js";
 import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds } from "./documents.js";
 
 /**
@@ -105,3 +105,16 @@ export const Report = z.object({
   ),
 });
 export type Report = z.infer<typeof Report>;
+
+/**
+ * report.json for media that was refused: which file, why (the `Media Rejected` reason and its words)
+ * and when, so a script that reads the output folder finds an answer rather than nothing.
+ */
+export const RejectedReport = z.object({
+  mediaId: z.string(),
+  filename: z.string().optional(),
+  generatedAt: z.string(),
+  status: z.literal("rejected"),
+  rejection: z.object({ reason: RejectionReason, message: z.string().min(1) }),
+});
+export type RejectedReport = z.infer<typeof RejectedReport>;

@@ -39,11 +39,12 @@ describe("cloud job stages", () => {
     const collect = createCollectLabels(h);
     const job = { mediaId, correlationId, source, result: { frames: [{ timestampMs: 0, detections: [{ name: "Cat", confidence: 91 }] }], engine } };
     await collect(job, ctx);
-    await collect(job, ctx); // SNS delivers at least once
-    expect(h.published.map((p) => p.type)).toEqual(["Labels Detected", "Labels Detected"]);
-    expect(h.published[0]).toEqual(h.published[1]);
+    await collect(job, ctx); // SNS delivers at least once: the duplicate notice adds nothing
+    await start(probed, ctx); // nor does the trigger delivered again after the job completed
+    expect(starts).toBe(1);
+    expect(h.published.map((p) => p.type)).toEqual(["Labels Detected"]);
     expect(h.published[0]!.detail).toMatchObject({ labelCount: 1, topLabels: [{ name: "Cat", confidence: 91 }], engine });
-    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done" });
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done", published: true });
   });
 
   it("loads a job's results as part of the stage's work, so a final deadline settles a load that never ends as Stage Failed", async () => {

@@ -9,3 +9,4 @@ export * from "./frame-spacing.js";
 export * from "./results.js";
 export * from "./cloud-jobs.js";
 export * from "./video-stages.js";
+export * from "./extractive-summarizer.js";

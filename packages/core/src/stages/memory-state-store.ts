@@ -12,8 +12,9 @@ export class MemoryStateStore implements StateStore {
   async begin(mediaId: string, stage: StageName, leaseMs: number): Promise<BeginResult> {
     const key = `${mediaId}/${stage}`;
     const row = this.rows.get(key);
-    if (row?.status === "done" || row?.status === "skipped") return { status: "done", output: row.output ?? { events: [] } };
-    if (row?.status === "failed") return { status: "failed", output: row.output ?? { events: [] } };
+    const published = row?.published === true;
+    if (row?.status === "done" || row?.status === "skipped") return { status: "done", output: row.output ?? { events: [] }, published };
+    if (row?.status === "failed") return { status: "failed", output: row.output ?? { events: [] }, published };
     if (row?.status === "running" && (row.leaseUntil ?? 0) > this.now()) return { status: "busy" };
     const attempts = (row?.attempts ?? 0) + 1;
     this.rows.set(key, { stage, status: "running", attempts, startedAt: new Date(this.now()).toISOString(), leaseUntil: this.now() + leaseMs });
@@ -28,6 +29,11 @@ export class MemoryStateStore implements StateStore {
     this.settle(mediaId, stage, { status: "failed", output, error });
   }
 
+  async markPublished(mediaId: string, stage: StageName): Promise<void> {
+    const row = this.rows.get(`${mediaId}/${stage}`);
+    if (row && row.status !== "running") row.published = true;
+  }
+
   async release(mediaId: string, stage: StageName): Promise<void> {
     const row = this.rows.get(`${mediaId}/${stage}`);
     if (row?.status === "running") row.leaseUntil = 0;
@@ -40,6 +46,6 @@ export class MemoryStateStore implements StateStore {
   private settle(mediaId: string, stage: StageName, patch: Partial<StageRecord>) {
     const row = this.rows.get(`${mediaId}/${stage}`);
     if (!row) throw new Error(`${stage} for ${mediaId} was never started`);
-    Object.assign(row, patch, { finishedAt: new Date(this.now()).toISOString(), leaseUntil: undefined });
+    Object.assign(row, patch, { finishedAt: new Date(this.now()).toISOString(), leaseUntil: undefined, published: false });
   }
 }

@@ -25,14 +25,14 @@ function harness() {
 }
 
 describe("runOnce", () => {
-  it("does the work once and re-publishes the stored event, with the same dedupe key, on a duplicate delivery", async () => {
+  it("does the work once, publishes its event with a dedupe key, and publishes nothing on a duplicate delivery", async () => {
     const h = harness();
     await runOnce(h, h.args());
     await runOnce(h, h.args());
     expect(h.calls()).toBe(1);
-    expect(h.published).toHaveLength(2);
-    expect(h.published[0]).toEqual(h.published[1]);
+    expect(h.published).toHaveLength(1);
     expect(h.published[0]).toMatchObject({ type: "Shots Detected", key: `${mediaId}/detect-shots/Shots Detected`, detail: { version: 1, mediaId, correlationId: "c1" } });
+    expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "done", published: true });
   });
 
   it("lets exactly one of two concurrent deliveries do the work", async () => {
@@ -114,10 +114,10 @@ describe("runOnce", () => {
     ]);
     expect(seen?.aborted).toBe(true);
     expect((await h.state.list(mediaId))[0]).toMatchObject({ status: "failed", error: { name: "StageTimeoutError", message } });
-    // Settled: a redelivery re-publishes the failure instead of running the work again.
+    // Settled and published: a redelivery neither runs the work again nor publishes the failure twice.
     await runOnce(h, h.args({ ctx }));
     expect(h.calls()).toBe(0);
-    expect(h.published.map((p) => p.type)).toEqual(["Stage Failed", "Stage Failed"]);
+    expect(h.published.map((p) => p.type)).toEqual(["Stage Failed"]);
   });
 
   it("under a final deadline, still throws other retryable errors (and a timeout the work itself raised) for a retry", async () => {

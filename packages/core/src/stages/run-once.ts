@@ -91,10 +91,27 @@ function dedupeKey(mediaId: string, stage: StageName, type: DetailType): string 
   return `${mediaId}/${stage}/${type}`;
 }
 
+/**
+ * Publishes a settled stage's stored events, then records that it did. The record is best effort: an
+ * event bus (EventBridge) delivers at least once anyway, and failing the delivery here would only make
+ * its retry publish the same events again.
+ */
 async function publishAll(deps: StageDeps, mediaId: string, stage: StageName, output: StageOutput): Promise<void> {
   for (const e of output.events) {
     await deps.publish(e.type, e.detail as never, { dedupeKey: dedupeKey(mediaId, stage, e.type) });
   }
+  await deps.state.markPublished(mediaId, stage).catch(() => undefined);
+}
+
+/**
+ * A delivery that finds its stage settled: publishes the stored events only if the delivery that
+ * settled it stopped before publishing them (a crash, or Lambda's timeout, between the state write
+ * and PutEvents). Otherwise a trigger delivered twice, a retried invocation, or a join's second
+ * trigger would put every event on the bus again for consumers to see twice.
+ */
+async function mendUnpublished(deps: StageDeps, mediaId: string, stage: StageName, settled: { output: StageOutput; published: boolean }): Promise<void> {
+  if (settled.published) return;
+  await publishAll(deps, mediaId, stage, settled.output);
 }
 
 function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["events"][number] {
@@ -139,16 +156,17 @@ function deadlineOf(deps: StageDeps, ctx: StageContext): Deadline {
 /**
  * Runs a stage's work at most once per (mediaId, stage), however often its trigger is delivered.
  *
- * The state store is written before events are published, and publishing is keyed, so a crash
- * between the two is mended by the next delivery re-publishing the stored events (the local bus
- * drops the duplicate; EventBridge consumers see at-least-once delivery, as AWS documents).
+ * The state store is written before events are published, and publishing is keyed and then recorded,
+ * so a crash between the two is mended by the next delivery publishing the stored events (the local
+ * bus drops a duplicate by its key; EventBridge consumers see at-least-once delivery, as AWS
+ * documents), and a delivery after a complete publish adds nothing.
  * Retryable errors give the stage back and are thrown for the platform to retry; non-retryable
  * ones (and retryable ones on the final attempt) settle the stage as failed with `Stage Failed`.
  */
 export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
   const claim = await deps.state.begin(args.mediaId, args.stage, leaseFor(deps, args.ctx));
   if (claim.status === "done" || claim.status === "failed") {
-    await publishAll(deps, args.mediaId, args.stage, claim.output);
+    await mendUnpublished(deps, args.mediaId, args.stage, claim);
     return;
   }
   // Another delivery holds the lease and will publish; doing the work twice is what we avoid.
@@ -159,12 +177,13 @@ export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void>
 /**
  * Completes a stage that an earlier delivery started and handed to an asynchronous job (a
  * Rekognition video job, a Transcribe job): the job's completion notice runs `work`. A duplicate
- * notice finds the stage settled and re-publishes its stored events instead of redoing it.
+ * notice finds the stage settled and does not redo it (it publishes the stored events only if they
+ * never were).
  */
 export async function completeOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
   const record = (await deps.state.list(args.mediaId)).find((r) => r.stage === args.stage);
   if (record && (record.status === "done" || record.status === "failed") && record.output) {
-    await publishAll(deps, args.mediaId, args.stage, record.output);
+    await mendUnpublished(deps, args.mediaId, args.stage, { output: record.output, published: record.published === true });
     return;
   }
   await execute(deps, args, record?.attempts ?? 1);
@@ -179,7 +198,7 @@ export async function completeOnce(deps: StageDeps, args: RunOnceArgs): Promise<
 export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work"> & { start: () => Promise<void> }): Promise<void> {
   const claim = await deps.state.begin(args.mediaId, args.stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (claim.status === "done" || claim.status === "failed") {
-    await publishAll(deps, args.mediaId, args.stage, claim.output);
+    await mendUnpublished(deps, args.mediaId, args.stage, claim);
     return;
   }
   if (claim.status === "busy") return;

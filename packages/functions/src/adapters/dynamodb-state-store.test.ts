@@ -93,26 +93,38 @@ describe("DynamoDB state store: begin", () => {
     expect(ddb).not.toHaveReceivedCommand(GetItemCommand);
   });
 
-  it("answers done with the stored output for a finished stage (a duplicate delivery)", async () => {
-    ddb.on(UpdateItemCommand).rejects(conditionFailed(row("done", { output })));
-    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output });
+  it("answers done with the stored output for a finished stage (a duplicate delivery), and whether it was published", async () => {
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(row("done", { output, published: true })))
+      .rejectsOnce(conditionFailed(row("done", { output, published: false })));
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: true });
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: false });
   });
 
-  it("answers failed with the stored Stage Failed output", async () => {
+  it("answers unpublished for a settled item without the attribute, so its events are published once more", async () => {
+    // An item settled before `published` existed: publishing again is the at-least-once side to err on.
+    ddb.on(UpdateItemCommand).rejects(conditionFailed(row("done", { output })));
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: false });
+  });
+
+  it("answers failed with the stored Stage Failed output, and whether it was published", async () => {
     const failedOutput: StageOutput = { events: [{ type: "Stage Failed", detail: { stage: "extract-audio" } }] };
-    ddb.on(UpdateItemCommand).rejects(conditionFailed(row("failed", { output: failedOutput, error: { name: "E", message: "m" } })));
-    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "failed", output: failedOutput });
+    const failedRow = (published: boolean) => row("failed", { output: failedOutput, error: { name: "E", message: "m" }, published });
+    ddb.on(UpdateItemCommand).rejectsOnce(conditionFailed(failedRow(false))).rejectsOnce(conditionFailed(failedRow(true)));
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "failed", output: failedOutput, published: false });
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "failed", output: failedOutput, published: true });
   });
 
   it("answers done for a skipped stage, as the memory store does", async () => {
-    ddb.on(UpdateItemCommand).rejects(conditionFailed(row("skipped")));
-    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output: { events: [] } });
+    ddb.on(UpdateItemCommand).rejects(conditionFailed(row("skipped", { published: true })));
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output: { events: [] }, published: true });
   });
 
   it("reads the item with a consistent GetItem when the condition failure carries none", async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
-    ddb.on(GetItemCommand).resolves({ Item: marshall(row("done", { output })) });
-    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output });
+    ddb.on(GetItemCommand).resolves({ Item: marshall(row("done", { output, published: true })) });
+    await expect(store.begin(mediaId, "extract-audio", 60_000)).resolves.toEqual({ status: "done", output, published: true });
     expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: "state-table", Key: key, ConsistentRead: true });
   });
 
@@ -140,19 +152,22 @@ describe("DynamoDB state store: begin", () => {
 });
 
 describe("DynamoDB state store: finish, fail, release", () => {
-  it("finishes only a running row, storing the output and dropping the lease", async () => {
+  it("finishes only a running row, storing the output as not yet published and dropping the lease", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     await store.finish(mediaId, "extract-audio", output);
     expect(inputs(UpdateItemCommand)).toEqual([{
       TableName: "state-table",
       Key: key,
-      UpdateExpression: "SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt REMOVE #lease, #error",
+      UpdateExpression:
+        "SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt, #published = :false REMOVE #lease, #error",
       ConditionExpression: "#status = :running",
       ExpressionAttributeNames: {
         "#status": "status", "#output": "output", "#finishedAt": "finishedAt", "#expiresAt": "expiresAt", "#lease": "leaseUntil", "#error": "error",
+        "#published": "published",
       },
       ExpressionAttributeValues: {
         ":status": { S: "done" },
+        ":false": { BOOL: false },
         ":running": { S: "running" },
         ":output": { M: marshall(output) },
         ":finishedAt": { S: "2026-11-20T10:00:00.000Z" },
@@ -162,14 +177,17 @@ describe("DynamoDB state store: finish, fail, release", () => {
     }]);
   });
 
-  it("records a failure with its error", async () => {
+  it("records a failure with its error, not yet published", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     await store.fail(mediaId, "extract-audio", { name: "EngineError", message: "ffmpeg exited 1" }, { events: [] });
     expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
-      UpdateExpression: "SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt, #error = :error REMOVE #lease",
+      UpdateExpression:
+        "SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt, #published = :false, #error = :error REMOVE #lease",
       ConditionExpression: "#status = :running",
+      ExpressionAttributeNames: expect.objectContaining({ "#published": "published" }),
       ExpressionAttributeValues: expect.objectContaining({
         ":status": { S: "failed" },
+        ":false": { BOOL: false },
         ":error": { M: { name: { S: "EngineError" }, message: { S: "ffmpeg exited 1" } } },
       }),
     });
@@ -203,6 +221,34 @@ describe("DynamoDB state store: finish, fail, release", () => {
       ExpressionAttributeValues: { ":zero": { N: "0" }, ":running": { S: "running" } },
     });
   });
+
+  it("marks a settled row published with one conditional UpdateItem, and ignores a row that is not settled", async () => {
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await store.markPublished(mediaId, "extract-audio");
+    await store.markPublished(mediaId, "extract-audio");
+    expect(inputs(UpdateItemCommand)).toEqual([
+      {
+        TableName: "state-table",
+        Key: key,
+        UpdateExpression: "SET #published = :true",
+        ConditionExpression: "#status IN (:done, :failed, :skipped)",
+        ExpressionAttributeNames: { "#published": "published", "#status": "status" },
+        ExpressionAttributeValues: { ":true": { BOOL: true }, ":done": { S: "done" }, ":failed": { S: "failed" }, ":skipped": { S: "skipped" } },
+      },
+      expect.objectContaining({ UpdateExpression: "SET #published = :true" }),
+    ]);
+  });
+
+  it("reports a throttled markPublished as retryable and a missing table as a StateStoreError", async () => {
+    const throttled = new ProvisionedThroughputExceededException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } });
+    ddb.on(UpdateItemCommand).rejectsOnce(throttled).rejectsOnce(new ResourceNotFoundException({ message: "Requested resource not found", $metadata: {} }));
+    const first = await store.markPublished(mediaId, "extract-audio").catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RetryableError);
+    expect((first as Error).cause).toBe(throttled);
+    const second = await store.markPublished(mediaId, "extract-audio").catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(StateStoreError);
+    expect((second as StateStoreError).retryable).toBe(false);
+  });
 });
 
 describe("DynamoDB state store: list", () => {
@@ -210,14 +256,14 @@ describe("DynamoDB state store: list", () => {
     ddb
       .on(QueryCommand)
       .resolvesOnce({
-        Items: [marshall(row("done", { stage: "transcribe", sk: "stage#transcribe", startedAt: "2026-11-20T10:00:05.000Z", finishedAt: "2026-11-20T10:01:00.000Z", output }))],
+        Items: [marshall(row("done", { stage: "transcribe", sk: "stage#transcribe", startedAt: "2026-11-20T10:00:05.000Z", finishedAt: "2026-11-20T10:01:00.000Z", output, published: true }))],
         LastEvaluatedKey: { pk: { S: `media#${mediaId}` }, sk: { S: "stage#transcribe" } },
       })
       .resolvesOnce({ Items: [marshall(row("running", { startedAt: "2026-11-20T10:00:01.000Z", leaseUntil: NOW, expiresAt }))] });
     const records = await store.list(mediaId);
     expect(records).toEqual([
       { stage: "extract-audio", status: "running", attempts: 1, startedAt: "2026-11-20T10:00:01.000Z" },
-      { stage: "transcribe", status: "done", attempts: 1, startedAt: "2026-11-20T10:00:05.000Z", finishedAt: "2026-11-20T10:01:00.000Z", output },
+      { stage: "transcribe", status: "done", attempts: 1, startedAt: "2026-11-20T10:00:05.000Z", finishedAt: "2026-11-20T10:01:00.000Z", output, published: true },
     ]);
     expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
     const query = {

@@ -35,6 +35,7 @@ import { isTransientAwsError } from "./aws-errors.js";
  * | `finishedAt` | S    | ISO time of `finish`/`fail`                                              |
  * | `output`     | M    | the StageOutput (`events`, `facts`), kept as a map so it reads plainly   |
  * | `error`      | M    | `{ name, message }` after `fail`                                         |
+ * | `published`  | BOOL | after `finish`/`fail`: false, then true once the stored events were put  |
  * | `expiresAt`  | N    | epoch seconds, `ttlDays` after the latest write; DynamoDB TTL deletes it |
  *
  * TTL deletion runs within a few days of `expiresAt`, not at it; until then a replay still finds
@@ -50,7 +51,7 @@ export class StageNotStartedError extends StateStoreError {}
 /**
  * `finish`/`fail` found the stage already settled: another delivery took over after this one's
  * lease ran out and finished first. Retryable on purpose: the next delivery's `begin` answers with the
- * stored output and re-publishes that, so consumers see the one recorded result.
+ * stored output (publishing it if the winner has not yet), so consumers see the one recorded result.
  */
 export class StageAlreadySettledError extends RetryableError {}
 
@@ -75,6 +76,7 @@ const NAMES = {
   "#output": "output",
   "#error": "error",
   "#expiresAt": "expiresAt",
+  "#published": "published",
 };
 const pick = (...keys: Array<keyof typeof NAMES>) => Object.fromEntries(keys.map((k) => [k, NAMES[k]]));
 const values = (v: Record<string, unknown>) => marshall(v, { removeUndefinedValues: true });
@@ -128,12 +130,13 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
             TableName: tableName,
             Key: key(mediaId, stage),
             UpdateExpression:
-              `SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt` +
+              `SET #status = :status, #output = :output, #finishedAt = :finishedAt, #expiresAt = :expiresAt, #published = :false` +
               (error ? ", #error = :error REMOVE #lease" : " REMOVE #lease, #error"),
             ConditionExpression: "#status = :running",
-            ExpressionAttributeNames: pick("#status", "#output", "#finishedAt", "#expiresAt", "#lease", "#error"),
+            ExpressionAttributeNames: pick("#status", "#output", "#finishedAt", "#expiresAt", "#lease", "#error", "#published"),
             ExpressionAttributeValues: values({
               ":status": status,
+              ":false": false,
               ":running": "running",
               ":output": output,
               ":finishedAt": new Date(t).toISOString(),
@@ -198,6 +201,26 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
     fail: (mediaId, stage, error, output) => settle(mediaId, stage, "failed", output, error),
 
+    async markPublished(mediaId, stage) {
+      try {
+        await send("UpdateItem", mediaId, stage, () =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: key(mediaId, stage),
+              UpdateExpression: "SET #published = :true",
+              ConditionExpression: "#status IN (:done, :failed, :skipped)",
+              ExpressionAttributeNames: pick("#published", "#status"),
+              ExpressionAttributeValues: values({ ":true": true, ":done": "done", ":failed": "failed", ":skipped": "skipped" }),
+            }),
+          ),
+        );
+      } catch (error) {
+        // Not settled (or gone to TTL): there is nothing published to record.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
     async release(mediaId, stage) {
       try {
         await send("UpdateItem", mediaId, stage, () =>
@@ -243,8 +266,9 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
 
   function answer(item: Record<string, unknown> | undefined, mediaId: string, stage: StageName, cause: unknown): BeginResult {
     const output = (item?.output as StageOutput | undefined) ?? { events: [] };
-    if (item?.status === "done" || item?.status === "skipped") return { status: "done", output };
-    if (item?.status === "failed") return { status: "failed", output };
+    const published = item?.published === true;
+    if (item?.status === "done" || item?.status === "skipped") return { status: "done", output, published };
+    if (item?.status === "failed") return { status: "failed", output, published };
     if (item?.status === "running") return { status: "busy" };
     // The condition failed yet the item is gone (TTL deletion in between): the next delivery starts it.
     throw new RetryableError(`${stage} for ${mediaId} changed while starting; retry`, { cause });
@@ -260,6 +284,7 @@ function toRecord(item: Record<string, unknown>): StageRecord {
     ...(typeof item.finishedAt === "string" ? { finishedAt: item.finishedAt } : {}),
     ...(item.output ? { output: item.output as StageOutput } : {}),
     ...(item.error ? { error: item.error as StageRecord["error"] } : {}),
+    ...(typeof item.published === "boolean" ? { published: item.published } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import {
   UploadPartCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { RetryableError, type ObjectRef } from "@media-pipeline/core";
-import type { ByteSource, RemoteInput } from "@media-pipeline/local/media";
+import type { ByteSource, RemoteInput } from "@media-pipeline/media";
 import { isTransientAwsError } from "./aws-errors.js";
 import { BlobStoreError, presignedGetUrl } from "./s3-blob-store.js";
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, type ConfigFlags } from "../runtime/config.js";
 import { openLocalRuntime, type LocalRuntime, type Outcome } from "../runtime/runtime.js";
-import { exportReport } from "./export.js";
+import { exportRejection, exportReport } from "./export.js";
 import { attachProgress, type ProgressMode } from "./progress.js";
 
 /** JSON lines are for programs: stdout. Pretty progress is for people: stderr, so stdout stays the result. */
@@ -17,7 +17,9 @@ interface RunOptions {
 /** Prints the outcome and writes the report; returns the exit code (0 done, 2 rejected, 1 failed). */
 async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, outDir: string, mode: ProgressMode): Promise<number> {
   if (outcome.kind === "rejected") {
-    process.stderr.write(`Media rejected (${outcome.event.detail.reason}): ${outcome.event.detail.message}\n`);
+    const { json } = await exportRejection(runtime, outcome.event, outDir);
+    if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: "rejected", reason: outcome.event.detail.reason, json }) + "\n");
+    process.stderr.write(`Media rejected (${outcome.event.detail.reason}): ${outcome.event.detail.message}\n  json:   ${json}\n`);
     return 2;
   }
   if (outcome.kind === "stalled") {

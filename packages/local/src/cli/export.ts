@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Report, type ObjectRef, type ShotsDocument } from "@media-pipeline/core";
+import { RejectedReport, Report, type ObjectRef, type PipelineEvent, type ShotsDocument } from "@media-pipeline/core";
 import type { LocalRuntime } from "../runtime/runtime.js";
 
 /** A report with what rendering it needs: its keyframes' stored files, by the path the report names them. */
@@ -35,14 +35,34 @@ export async function renderReport({ report, keyframes }: LoadedReport): Promise
   return renderReportHtml(report, { embedImage: (p) => images.get(p) });
 }
 
+async function writeEvents(runtime: LocalRuntime, mediaId: string, outDir: string): Promise<void> {
+  const events = runtime.bus.eventsOf(mediaId);
+  await writeFile(path.join(outDir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+/**
+ * Writes what a script finds for refused media: events.jsonl (ending in `Media Rejected`) and a
+ * report.json that says rejected and why, so the output folder is never left empty.
+ */
+export async function exportRejection(runtime: LocalRuntime, rejected: PipelineEvent<"Media Rejected">, outDir: string): Promise<{ json: string; report: RejectedReport }> {
+  await mkdir(outDir, { recursive: true });
+  const { mediaId, reason, message, filename } = rejected.detail;
+  await writeEvents(runtime, mediaId, outDir);
+  const report = RejectedReport.parse({
+    mediaId, ...(filename ? { filename } : {}), generatedAt: new Date().toISOString(), status: "rejected", rejection: { reason, message },
+  });
+  const json = path.join(outDir, "report.json");
+  await writeFile(json, JSON.stringify(report, null, 2) + "\n");
+  return { json, report };
+}
+
 /**
  * Writes what a person opens: events.jsonl (every event of the media, in bus order), report.json,
  * the keyframes it refers to, and a self-contained report.html.
  */
 export async function exportReport(runtime: LocalRuntime, mediaId: string, reportRef: ObjectRef, outDir: string): Promise<{ html: string; json: string; report: Report }> {
   await mkdir(path.join(outDir, "keyframes"), { recursive: true });
-  const events = runtime.bus.eventsOf(mediaId);
-  await writeFile(path.join(outDir, "events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  await writeEvents(runtime, mediaId, outDir);
   const loaded = await loadReport(runtime, mediaId, reportRef);
   for (const [name, file] of loaded.keyframes) await copyFile(file, path.join(outDir, "keyframes", path.posix.basename(name)));
   const json = path.join(outDir, "report.json");

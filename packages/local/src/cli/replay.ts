@@ -10,7 +10,7 @@ import { clean } from "./review-format.js";
  * `media-pipeline replay <mediaId>`: the local counterpart of replaying an EventBridge archive. Every
  * event of one media item is delivered again to every route it matches, in log order; the command
  * waits until those deliveries settle and reports what they produced. Stages run at most once per
- * (mediaId, stage) and re-publish their recorded outputs under dedupe keys, so the expected answer is
+ * (mediaId, stage) and publish their recorded outputs at most once more (under dedupe keys), so the expected answer is
  * "nothing new": the event log, the stage state and the report stay as they were. Anything else is
  * reported, which is what makes this a check of idempotency as well as a recovery tool.
  */

@@ -2,9 +2,9 @@ import { availableParallelism } from "node:os";
 import type {
   AudioExtractor, LabelDetector, MediaProber, ModerationDetector, SceneSummarizer, ShotDetector, Transcriber,
 } from "@media-pipeline/core";
-import type { PathOf } from "../media/types.js";
+import type { PathOf } from "@media-pipeline/media";
 import type { LocalConfig } from "../runtime/config.js";
-import { createExtractiveSummarizer } from "./summarize/extractive.js";
+import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { createLlmSummarizer } from "./summarize/llm.js";
 
 /** Every engine the local runtime runs, one per port. */
@@ -32,7 +32,7 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
  * moderation.
  */
 export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEngines {
-  const media = lazy(() => import("../media/index.js"));
+  const media = lazy(() => import("@media-pipeline/media"));
   const vision = lazy(() => import("./vision/index.js"));
   // Labels and moderation take the pass's frames as it decodes them, already at the object model's
   // input size (the stream), and run in the vision threads: one decode, fanned out. The decoder gets

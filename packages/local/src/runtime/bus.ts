@@ -277,7 +277,7 @@ export class DurableBus extends EventEmitter {
     } catch (error) {
       // The outcome could not be written (disk full, lock held past busy_timeout). The row is still
       // pending, so the delivery is not lost: it runs again after a backoff, and a stage that
-      // finished meanwhile re-publishes its stored output instead of running twice.
+      // finished meanwhile does not run twice (it publishes its stored output only if it never was).
       this.hold(key);
       const why = messageOf(describeBusFault(error));
       const what = outcome.ok ? why : `${messageOf(outcome.error)}; and its outcome could not be recorded: ${why}`;

@@ -7,7 +7,7 @@ import {
   type AnyPipelineEvent, type EngineCallOptions, type PipelineEvent, type Route, type StageHandler, type StageName, type StateStore,
 } from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../engines/index.js";
-import { createPassThroughPreparer } from "../media/prepare.js";
+import { createPassThroughPreparer } from "@media-pipeline/media";
 import { currentDeliverySignal, DurableBus } from "./bus.js";
 import { stageTimeoutMs, type LocalConfig } from "./config.js";
 import { openDb, type Db } from "./db.js";
@@ -184,6 +184,7 @@ function reclaimOrphans(state: StateStore): StateStore {
     finish: (mediaId, stage, output) => settle(key(mediaId, stage), () => state.finish(mediaId, stage, output)),
     fail: (mediaId, stage, error, output) => settle(key(mediaId, stage), () => state.fail(mediaId, stage, error, output)),
     release: (mediaId, stage) => settle(key(mediaId, stage), () => state.release(mediaId, stage)),
+    markPublished: (mediaId, stage) => state.markPublished(mediaId, stage),
     list: (mediaId) => state.list(mediaId),
   };
 }

@@ -4,6 +4,7 @@ import type { Db } from "./db.js";
 interface Row {
   media_id: string; stage: string; status: StageRecord["status"]; attempts: number; lease_until: number | null;
   owner: string | null; started_at: string | null; finished_at: string | null; output: string | null; error: string | null;
+  published: number;
 }
 
 /**
@@ -17,8 +18,9 @@ export class SqliteStateStore implements StateStore {
     this.beginTx = db.transaction((mediaId: string, stage: string, leaseMs: number): BeginResult => {
       const row = db.prepare("SELECT * FROM stage_state WHERE media_id = ? AND stage = ?").get(mediaId, stage) as Row | undefined;
       const t = this.now();
-      if (row?.status === "done" || row?.status === "skipped") return { status: "done", output: parse(row.output) };
-      if (row?.status === "failed") return { status: "failed", output: parse(row.output) };
+      const published = row?.published === 1;
+      if (row?.status === "done" || row?.status === "skipped") return { status: "done", output: parse(row.output), published };
+      if (row?.status === "failed") return { status: "failed", output: parse(row.output), published };
       if (row?.status === "running" && row.owner === this.owner && (row.lease_until ?? 0) > t) return { status: "busy" };
       const attempts = (row?.attempts ?? 0) + 1;
       db.prepare(
@@ -43,6 +45,10 @@ export class SqliteStateStore implements StateStore {
     this.settle(mediaId, stage, "failed", output, JSON.stringify(error));
   }
 
+  async markPublished(mediaId: string, stage: StageName): Promise<void> {
+    this.db.prepare("UPDATE stage_state SET published = 1 WHERE media_id = ? AND stage = ? AND status <> 'running'").run(mediaId, stage);
+  }
+
   async release(mediaId: string, stage: StageName): Promise<void> {
     this.db.prepare("UPDATE stage_state SET lease_until = 0, owner = NULL WHERE media_id = ? AND stage = ? AND status = 'running'").run(mediaId, stage);
   }
@@ -57,12 +63,13 @@ export class SqliteStateStore implements StateStore {
       ...(r.finished_at ? { finishedAt: r.finished_at } : {}),
       ...(r.output ? { output: parse(r.output) } : {}),
       ...(r.error ? { error: JSON.parse(r.error) } : {}),
+      ...(r.status !== "running" ? { published: r.published === 1 } : {}),
     }));
   }
 
   private settle(mediaId: string, stage: StageName, status: "done" | "failed", output: StageOutput, error: string | null) {
     this.db.prepare(
-      `UPDATE stage_state SET status = ?, output = ?, error = ?, finished_at = ?, lease_until = NULL
+      `UPDATE stage_state SET status = ?, output = ?, error = ?, finished_at = ?, lease_until = NULL, published = 0
        WHERE media_id = ? AND stage = ?`,
     ).run(status, JSON.stringify(output), error, new Date(this.now()).toISOString(), mediaId, stage);
   }

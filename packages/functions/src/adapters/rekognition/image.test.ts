@@ -10,7 +10,7 @@ import {
   type DetectModerationLabelsCommandOutput,
 } from "@aws-sdk/client-rekognition";
 import { FrameDetections, FrameModeration, isRetryable, type ObjectRef } from "@media-pipeline/core";
-import type { FrameSet, FrameSource } from "@media-pipeline/local/media";
+import type { FrameSet, FrameSource } from "@media-pipeline/media";
 import { mockClient } from "aws-sdk-client-mock";
 import { allCustomMatcher, type CustomMatcher } from "aws-sdk-client-mock-vitest";
 import { beforeEach, describe, expect, it } from "vitest";

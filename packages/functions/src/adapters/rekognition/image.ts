@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DetectLabelsCommand, DetectModerationLabelsCommand } from "@aws-sdk/client-rekognition";
 import type { EngineInfo, FrameDetections, FrameModeration, LabelDetector, ModerationDetector, ProgressFn, VisionInput } from "@media-pipeline/core";
-import type { DecodedFrame, FrameSet, FrameSource, PathOf } from "@media-pipeline/local/media";
+import type { DecodedFrame, FrameSet, FrameSource, PathOf } from "@media-pipeline/media";
 import { classifyRekognitionError, RekognitionRequestError, RekognitionUnavailableError } from "./errors.js";
 import type { RekognitionSender } from "./jobs.js";
 import { detectionsOf, type Detection, type ModerationScore } from "./results.js";

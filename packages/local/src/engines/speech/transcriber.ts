@@ -1,5 +1,5 @@
 import type { EngineCallOptions, EngineInfo, ProgressFn, TranscribeInput, Transcriber, TranscriptDocument, TranscriptWord } from "@media-pipeline/core";
-import type { PathOf } from "../../media/types.js";
+import type { PathOf } from "@media-pipeline/media";
 import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
 import { DIARIZE_ENGINE, diarize } from "./diarize.js";
 import { detectPocketsphinx, runPocketsphinx } from "./pocketsphinx.js";

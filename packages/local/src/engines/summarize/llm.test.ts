@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRetryable, type SceneInput } from "@media-pipeline/core";
 import { ConfigError, loadConfig } from "../../runtime/config.js";
-import { createExtractiveSummarizer } from "./extractive.js";
+import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { createLlmSummarizer, LlmSummaryError } from "./llm.js";
 
 interface Recorded {

@@ -1,4 +1,6 @@
-import type { EngineInfo, SceneInput, SceneSummarizer, SceneSummary } from "@media-pipeline/core";
+import type { SceneInput, SceneSummarizer } from "../ports.js";
+import type { EngineInfo } from "../results/common.js";
+import type { SceneSummary } from "../results/documents.js";
 
 const STOP = new Set(
   ("a an and are as at be been but by can could did do does for from had has have he her him his how i if in into is it its " +

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectRef } from "@media-pipeline/core";
-import * as media from "../../../../test/helpers/media.js";
+import * as media from "../../../test/helpers/media.js";
 import { resolveFfmpegBinaries, type SpawnFn } from "./binaries.js";
 import { createFfmpegFrameSource, jpegSize, parseMetadata } from "./frames.js";
 import type { FfmpegBinaries, StreamedFrame } from "./types.js";

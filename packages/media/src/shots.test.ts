@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShotsDocument, type ObjectRef } from "@media-pipeline/core";
-import * as media from "../../../../test/helpers/media.js";
+import * as media from "../../../test/helpers/media.js";
 import { createFfmpegFrameSource } from "./frames.js";
 import { createFfmpegShotDetector } from "./shots.js";
 import type { FrameSet, FrameSource } from "./types.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MediaRejectedError, type ObjectRef } from "@media-pipeline/core";
-import * as media from "../../../../test/helpers/media.js";
+import * as media from "../../../test/helpers/media.js";
 import { createFfmpegAudioExtractor, wavDurationMs } from "./audio.js";
 
 let root: string;

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MediaRejectedError, type ObjectRef } from "@media-pipeline/core";
-import * as bad from "../../../../test/helpers/bad-media.js";
-import * as media from "../../../../test/helpers/media.js";
+import * as bad from "../../../test/helpers/bad-media.js";
+import * as media from "../../../test/helpers/media.js";
 import { createFfprobeProber, inspectContainer } from "./probe.js";
 import type { FfmpegBinaries } from "./types.js";
 
