@@ -14,7 +14,8 @@ export default {
   stacks(app) {
     app.setDefaultFunctionProps({
       runtime: "nodejs22.x",
-      // Graviton: cheaper per GB-second; the ffmpeg layer (cloud-wiring issue) must be an arm64 build.
+      // Graviton: cheaper per GB-second. The ffmpeg stages override it with x86_64, the architecture of
+      // the layer's static binaries (stacks/pipeline.ts).
       architecture: "arm_64",
       memorySize: "1024 MB",
       timeout: "1 minute",

@@ -8,20 +8,27 @@
 //      real-time factor for speech);
 //   3b. memory: peak resident set of `media-pipeline analyze` on a generated 1-hour video (part of a
 //      full run; --memory runs it with --quick or --skip-pipeline too, --skip-memory leaves it out).
+// Every figure it prints also goes to bench/results.json, with the date, machine and mode, and a table
+// made from the same object to bench/RESULTS.md (--results-dir=<dir> writes them elsewhere), so the
+// docs quote the bench's own files (scripts/bench-results.mjs).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { catalog, compilePattern, makeEvent, routes } from "@media-pipeline/core";
 import { DurableBus, loadConfig, openLocalRuntime } from "@media-pipeline/local";
 import { openDb } from "../packages/local/dist/runtime/db.js";
+import { writeResults } from "./bench-results.mjs";
 
 const args = new Set(process.argv.slice(2));
 /** The pipeline runs compared side by side: word-level speech recognition off (the target) and on (pocketsphinx). */
 const PIPELINE_RUNS = { "words off": { words: false }, "words on": {} };
 const quick = args.has("--quick");
 const results = {};
+const loadAtStart = os.loadavg();
+const startedAt = new Date();
 const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -155,7 +162,7 @@ async function runPipeline(dir, file, seconds, flags, label) {
     };
   }
   await runtime.close();
-  return { outcome: outcome.kind, totalSecs, realTimeMultiple: totalSecs / seconds, stages, starts, cpu, engines };
+  return { outcome: outcome.kind, totalSecs, realTimeMultiple: totalSecs / seconds, stages, starts, cpu, coresBusy: (cpu.self + cpu.children) / totalSecs, engines };
 }
 
 if (!args.has("--skip-pipeline")) {
@@ -167,7 +174,8 @@ if (!args.has("--skip-pipeline")) {
   const talk = makeSpeechTrack(dir);
   execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=s=1280x720:r=25:d=${seconds}`, "-stream_loop", "-1", "-i", talk,
     "-vf", `${cut},format=yuv420p`, "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-c:a", "aac", "-b:a", "64k", "-t", String(seconds), file]);
-  console.log(`generated ${seconds} s 720p test video with two voices talking (${fmt(statSync(file).size / 1e6, 1)} MB) in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  const video = { videoBytes: statSync(file).size, generateSecs: (performance.now() - t) / 1000 };
+  console.log(`generated ${seconds} s 720p test video with two voices talking (${fmt(video.videoBytes / 1e6, 1)} MB) in ${fmt(video.generateSecs, 1)} s`);
   // The reference: one plain decode, timed twice (the first also warms the page cache) and the faster
   // kept, so the ratio is not flattered by a slow reference.
   const decodes = [0, 1].map(() => {
@@ -177,14 +185,14 @@ if (!args.has("--skip-pipeline")) {
   });
   const decodeSecs = Math.min(...decodes);
   console.log(`plain decode (ffmpeg -i file -f null -): ${decodes.map((d) => fmt(d, 1)).join(" s, ")} s; the faster is the reference`);
-  results.pipeline = { seconds, decodeSecs, decodes, loadAverage: os.loadavg(), runs: {} };
+  results.pipeline = { seconds, ...video, decodeSecs, decodes, loadAverage: os.loadavg(), runs: {} };
   for (const [label, flags] of Object.entries(PIPELINE_RUNS)) {
     const run = await runPipeline(dir, file, seconds, flags, label);
     run.decodeMultiple = run.totalSecs / decodeSecs;
     results.pipeline.runs[label] = run;
     const target = label === "words off" ? ` (target ≤ 3×: ${run.decodeMultiple <= 3 ? "met" : "NOT met"})` : "";
     console.log(`pipeline ${label} (${run.outcome}) on ${seconds} s of 720p: ${fmt(run.totalSecs, 1)} s wall = ${fmt(run.realTimeMultiple, 3)}× real time = ${fmt(run.decodeMultiple, 2)}× one plain decode${target}`);
-    console.log(`  CPU: ${fmt(run.cpu.self, 1)} s in this process (all threads) + ${fmt(run.cpu.children, 1)} s in ffmpeg/pocketsphinx = ${fmt((run.cpu.self + run.cpu.children) / run.totalSecs, 2)} cores busy on average`);
+    console.log(`  CPU: ${fmt(run.cpu.self, 1)} s in this process (all threads) + ${fmt(run.cpu.children, 1)} s in ffmpeg/pocketsphinx = ${fmt(run.coresBusy, 2)} cores busy on average`);
     for (const [stage, secs] of Object.entries(run.stages)) console.log(`  ${stage.padEnd(18)} ${fmt(secs, 1).padStart(7)} s  (from ${fmt(run.starts[stage], 1)} s)`);
     for (const [stage, e] of Object.entries(run.engines)) {
       const cost = e.msPerFrame !== undefined ? `${fmt(e.msPerFrame, 1)} ms/frame over ${e.frames} frames, warm-up ${fmt(e.warmupMs)} ms` : `real-time factor ${fmt(e.realTimeFactor, 3)}, ${e.words} words, ${e.speakers} speakers`;
@@ -236,7 +244,8 @@ async function memoryRun() {
     execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=s=320x180:r=10:d=${seconds}`, "-stream_loop", "-1", "-i", talk,
       "-vf", "hue=H='PI*mod(floor(t/10),2)':s='1+mod(floor(t/10),3)',format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32",
       "-c:a", "aac", "-b:a", "48k", "-t", String(seconds), file]);
-    console.log(`generated a 1-hour 320×180 video with two voices (${fmt(statSync(file).size / 1e6, 1)} MB) in ${fmt((performance.now() - t) / 1000, 1)} s`);
+    const video = { videoBytes: statSync(file).size, generateSecs: (performance.now() - t) / 1000 };
+    console.log(`generated a 1-hour 320×180 video with two voices (${fmt(video.videoBytes / 1e6, 1)} MB) in ${fmt(video.generateSecs, 1)} s`);
     const cli = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "packages", "local", "bin", "media-pipeline.js");
     t = performance.now();
     const child = spawn(process.execPath, [cli, "analyze", file, "--data-dir", path.join(dir, "data"), "--out", path.join(dir, "report"), "--quiet", "--no-words"], { stdio: ["ignore", "ignore", "pipe"] });
@@ -258,7 +267,7 @@ async function memoryRun() {
     clearInterval(timer);
     const totalSecs = (performance.now() - t) / 1000;
     if (code !== 0) throw new Error(`media-pipeline analyze exited with ${code}: ${stderr}`);
-    results.memory = { seconds, totalSecs, realTimeMultiple: totalSecs / seconds, peakRssBytes: hwm, peakTreeRssBytes: tree, targetBytes: 1.5e9 };
+    results.memory = { seconds, ...video, totalSecs, realTimeMultiple: totalSecs / seconds, peakRssBytes: hwm, peakTreeRssBytes: tree, targetBytes: 1.5e9 };
     console.log(
       `memory, 1-hour file, words off: peak resident set ${fmt(hwm / 1e9, 2)} GB (media-pipeline process, all threads; target < 1.5 GB: ${hwm < 1.5e9 ? "met" : "NOT met"}), ` +
         `${fmt(tree / 1e9, 2)} GB with its ffmpeg children; ${fmt(totalSecs, 1)} s wall = ${fmt(totalSecs / seconds, 3)}× real time`,
@@ -296,4 +305,23 @@ async function loadRun() {
 }
 if (args.has("--load")) await loadRun();
 
-console.log(`\n${JSON.stringify({ machine: { cores: os.availableParallelism(), node: process.version }, ...results })}`);
+// 5. The results files ---------------------------------------------------------------------------
+const record = {
+  date: startedAt.toISOString(),
+  mode: quick ? "quick" : "full",
+  args: process.argv.slice(2),
+  machine: {
+    cores: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+    node: process.version,
+    platform: os.platform(),
+    arch: os.arch(),
+  },
+  loadAverage: { start: loadAtStart, end: os.loadavg() },
+  ...results,
+};
+const resultsDir = process.argv.find((a) => a.startsWith("--results-dir="))?.slice("--results-dir=".length)
+  ?? fileURLToPath(new URL("../bench", import.meta.url));
+const written = writeResults(path.resolve(resultsDir), record);
+console.log(`\n${JSON.stringify(record)}`);
+console.log(`wrote ${path.relative(process.cwd(), written.json)} and ${path.relative(process.cwd(), written.md)}`);

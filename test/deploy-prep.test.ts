@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { makeCleanCopy, workspaceFolders } from "./helpers/clean-copy.js";
 
 /**
- * The README's deploy guide, run on a fresh clone: what `npx sst deploy` does before it needs AWS
+ * The deploy guide (docs/cloud.md), run on a fresh clone: what `npx sst deploy` does before it needs AWS
  * credentials (load sst.config.ts, bundle every function with esbuild, synthesize the templates) must
  * work with no build output anywhere. `sst deploy` asks STS for the account before it loads the
  * stacks, so the guide's offline step (`npm run synth`: SST's own loader, App, finish and synth, see
@@ -20,9 +20,9 @@ const root = path.resolve(import.meta.dirname, "..");
  * preparation is everything between `npm ci` (done here by linking node_modules) and `npx sst deploy`.
  */
 function deployGuide(readme: string): { install: string; preparation: string[]; deploy: string } {
-  const section = readme.split(/^### Deploy$/m)[1]?.split(/^#{2,3} /m)[0] ?? "";
+  const section = readme.split(/^#{2,3} Deploy$/m)[1]?.split(/^#{2,3} /m)[0] ?? "";
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error("The README's Deploy section has no sh block");
+  if (!block) throw new Error("The deploy guide's Deploy section (docs/cloud.md) has no sh block");
   const commands = block
     .replace(/\\\n\s*/g, "")
     .split("\n")
@@ -96,7 +96,7 @@ afterAll(() => {
   if (clone) rmSync(clone.dir, { recursive: true, force: true });
 });
 
-const guide = () => deployGuide(readFileSync(path.join(root, "README.md"), "utf8"));
+const guide = () => deployGuide(readFileSync(path.join(root, "docs", "cloud.md"), "utf8"));
 
 describe("deploy preparation on a fresh clone", () => {
   it("maps every export of every workspace package to its source in the paths esbuild reads", () => {
@@ -118,7 +118,7 @@ describe("deploy preparation on a fresh clone", () => {
     expect(paths).toEqual(expected);
   });
 
-  it("bundles every function from source and synthesizes every stack with the README's commands, without credentials", async () => {
+  it("bundles every function from source and synthesizes every stack with the deploy guide's commands, without credentials", async () => {
     const { install, preparation } = guide();
     expect(install).toBe("npm ci");
     expect(preparation, "the guide's offline step before deploying").toContain("npm run synth");
@@ -151,7 +151,7 @@ describe("deploy preparation on a fresh clone", () => {
     }
   }, 300_000);
 
-  it("runs the README's deploy command up to the point where it needs AWS credentials", async () => {
+  it("runs the deploy guide's command up to the point where it needs AWS credentials", async () => {
     const { deploy } = guide();
     expect(deploy).toMatch(/^(\w+=\S+ )*npx sst deploy\b/);
     const { dir, env } = freshClone();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { NonRetryableError, type ObjectRef } from "@media-pipeline/core";
-import type { DecodedFrame, FrameSet, FrameSource, StreamedFrame } from "../../media/types.js";
+import type { DecodedFrame, FrameSet, FrameSource, StreamedFrame } from "@media-pipeline/media";
 import { analyzeFrames } from "./analyze.js";
-import type { FrameFile } from "./frames.js";
+import type { FrameFile } from "./protocol.js";
 
 const source = { bucket: "media", key: "uploads/m1/v.mp4" };
 const input = { mediaId: "m1", source, durationMs: 10_000 };

@@ -1,7 +1,6 @@
 import type { ProgressFn, VisionInput } from "@media-pipeline/core";
-import type { FrameSet, FrameSource, PathOf } from "../../media/types.js";
-import { batches, type FrameFile } from "./frames.js";
-import type { BatchResult } from "./worker-pool.js";
+import type { FrameSet, FrameSource, PathOf } from "@media-pipeline/media";
+import type { BatchResult, FrameFile } from "./protocol.js";
 
 /**
  * Requests sent to the vision threads and not yet answered: one running, one queued, so a thread never
@@ -115,4 +114,12 @@ export async function analyzeFrames<R>(o: AnalyzeFramesOptions<R>): Promise<Anal
     // On failure, let running batches finish so their frames are released before the error surfaces.
     await Promise.allSettled([...inflight]);
   }
+}
+
+/** Splits work into batches of at most `size`. */
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const n = Math.max(1, Math.floor(size));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
+  return out;
 }

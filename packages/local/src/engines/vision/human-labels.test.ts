@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineInfo, FrameDetections, LabelsDocument, NonRetryableError } from "@media-pipeline/core";
 import type { ProgressFn } from "@media-pipeline/core";
 import { createHumanLabelDetector } from "./human-labels.js";
-import { packageVersion } from "./tfjs.js";
+import { packageVersion } from "./worker/tfjs.js";
 import { visionPool } from "./worker-pool.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
 

@@ -1,16 +1,12 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineInfo, FrameModeration } from "@media-pipeline/core";
-import {
-  createNsfwModerationDetector,
-  loadNsfwModel,
-  MODERATION_TAXONOMY,
-  NSFW_CLASSES,
-  toModerationLabels,
-} from "./nsfw-moderation.js";
 import type { Tensor, Tensor3D, Tensor4D } from "@tensorflow/tfjs";
-import { readRgbFrame } from "./frames.js";
-import { packageVersion } from "./tfjs.js";
+import { MODERATION_TAXONOMY, NSFW_CLASSES } from "./moderation-taxonomy.js";
+import { createNsfwModerationDetector } from "./nsfw-moderation.js";
+import { readRgbFrame } from "./worker/frame-image.js";
+import { loadNsfwModel } from "./worker/nsfw-model.js";
+import { packageVersion } from "./worker/tfjs.js";
 import { visionPool } from "./worker-pool.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
 
@@ -18,26 +14,6 @@ const dataDir = skimageDataDir();
 if (!dataDir) throw new Error("python3-skimage's photographs are missing: apt-get install python3-skimage (see .ci/run)");
 const PHOTOS = ["astronaut", "coffee", "chelsea", "motorcycle_left", "grey"] as const;
 const source = { bucket: "media", key: "uploads/m1/video.mp4" };
-
-describe("moderation taxonomy", () => {
-  it("maps every nsfwjs class: Porn and Hentai to Explicit, Sexy to Suggestive, Neutral and Drawing to nothing", () => {
-    expect(Object.keys(MODERATION_TAXONOMY).sort()).toEqual([...NSFW_CLASSES].sort());
-    expect(MODERATION_TAXONOMY.Porn).toEqual({ name: "Explicit Nudity", parent: "Explicit" });
-    expect(MODERATION_TAXONOMY.Hentai?.parent).toBe("Explicit");
-    expect(MODERATION_TAXONOMY.Sexy?.parent).toBe("Suggestive");
-    expect(MODERATION_TAXONOMY.Neutral).toBeNull();
-    expect(MODERATION_TAXONOMY.Drawing).toBeNull();
-  });
-
-  it("emits each unsafe class at probability × 100, keeps low scores and drops those under 1", () => {
-    // Drawing, Hentai, Neutral, Porn, Sexy
-    expect(toModerationLabels([0.5, 0.004, 0.2, 0.25, 0.046])).toEqual([
-      { name: "Explicit Nudity", parent: "Explicit", confidence: 25 },
-      { name: "Revealing Clothes", parent: "Suggestive", confidence: 4.6 },
-    ]);
-    expect(toModerationLabels([0, 0, 1, 0, 0])).toEqual([]);
-  });
-});
 
 describe("nsfwjs moderation detector on real photographs", () => {
   let t: TestFrames;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ObjectRef } from "@media-pipeline/core";
-import type { DecodedFrame, FrameSet, FrameSource, PathOf } from "../../media/types.js";
+import type { DecodedFrame, FrameSet, FrameSource, PathOf } from "@media-pipeline/media";
 
 /**
  * Test support for the vision engines (used by the *.test.ts files beside it, not by the runtime):

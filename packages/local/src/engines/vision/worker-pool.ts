@@ -1,56 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { NonRetryableError } from "@media-pipeline/core";
-import type { FrameFile } from "./frames.js";
-import type { HumanFrameResult } from "./human-labels.js";
-import type { NsfwModelName } from "./nsfw-moderation.js";
+import type { WorkerCalls, WorkerOp, WorkerReply, WorkerStats } from "./protocol.js";
 import { sourceWorkerUrl } from "./worker-source.js";
-
-/** What the TensorFlow.js runtime inside a worker runs on, as reported in every vision result. */
-export interface RuntimeInfo {
-  backend: string;
-  simd: boolean;
-  threads: number;
-  /** `@tensorflow/tfjs` version. */
-  version: string;
-}
-
-/** A model loaded in a worker: its library's version, its one-time warm-up and its runtime. */
-export interface LoadedModel {
-  version: string;
-  warmupMs: number;
-  runtime: RuntimeInfo;
-  /** nsfwjs: the square input side (224 or 299). */
-  inputSize?: number;
-  /** nsfwjs: batch normalization folded into the convolutions (fused-layers.ts). */
-  fused?: boolean;
-}
-
-/** Per-frame results of one batch, with the time the worker spent on it (file reading included). */
-export interface BatchResult<R> {
-  results: R[];
-  ms: number;
-}
-
-/** A thread's own counters, for tests: loads per model ("human", "nsfw-MobileNetV2", …) and live tensors. */
-export interface WorkerStats {
-  loads: Record<string, number>;
-  numTensors: number;
-}
-
-/** Requests a vision worker answers, and what each answers with. */
-export interface WorkerCalls {
-  "human.load": { request: Record<string, never>; response: LoadedModel };
-  "human.detect": { request: { frames: FrameFile[]; minConfidence: number }; response: BatchResult<HumanFrameResult> };
-  "nsfw.load": { request: { model: NsfwModelName }; response: LoadedModel };
-  "nsfw.classify": { request: { model: NsfwModelName; frames: FrameFile[] }; response: BatchResult<number[]> };
-  stats: { request: Record<string, never>; response: WorkerStats };
-}
-export type WorkerOp = keyof WorkerCalls;
-export type WorkerRequest = { [K in WorkerOp]: { id: number; op: K } & WorkerCalls[K]["request"] }[WorkerOp];
-export type WorkerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { message: string; retryable: boolean; stack?: string } };
 
 /**
  * One worker thread running TensorFlow.js. It loads each model on first use and answers requests
@@ -94,7 +46,7 @@ export class VisionWorker {
     if (this.worker) return this.worker;
     this.models.clear();
     const here = import.meta.url;
-    const url = here.endsWith(".ts") ? sourceWorkerUrl(new URL("./vision-worker.ts", here)) : new URL("./vision-worker.js", here);
+    const url = here.endsWith(".ts") ? sourceWorkerUrl(new URL("./worker/vision-worker.ts", here)) : new URL("./worker/vision-worker.js", here);
     const worker = new Worker(url, { name: this.name });
     worker.unref();
     worker.on("message", (reply: WorkerReply) => {
@@ -128,7 +80,7 @@ const QUEUED_PER_THREAD = 2;
  * The vision engines' CPU budget: a few worker threads, any of which runs any model, shared by every
  * detector of the process.
  *
- * Why threads: the WASM backend has no threads of its own in Node (see tfjs.ts), so on the main thread
+ * Why threads: the WASM backend has no threads of its own in Node (see worker/tfjs.ts), so on the main thread
  * human and nsfwjs took turns on one core and blocked the bus while they ran. Why shared rather than a
  * thread per model: labels cost about three times what moderation does per frame, so a thread per model
  * left one core idle for the last third of a long video (labels 69 s, moderation 48 s on the 10-minute

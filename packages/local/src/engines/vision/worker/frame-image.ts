@@ -2,9 +2,14 @@ import { readFile } from "node:fs/promises";
 import type { Tensor3D } from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import { NonRetryableError } from "@media-pipeline/core";
-import type { DecodedFrame, PathOf } from "../../media/types.js";
+import type { DecodedFrame, PathOf } from "@media-pipeline/media";
+import type { FrameFile } from "../protocol.js";
 import type { Tf } from "./tfjs.js";
-import type { LoadedModel } from "./worker-pool.js";
+
+/**
+ * Frames as the models see them, inside a vision worker: the files the main thread names (FrameFile)
+ * read and decoded here, so the pixels never cross threads, then made into tensors.
+ */
 
 /** A decoded frame: packed RGB, 3 bytes per pixel, row by row. */
 export interface RgbImage {
@@ -19,17 +24,6 @@ export interface RgbImage {
  */
 export async function readRgbFrame(frame: DecodedFrame, pathOf: PathOf): Promise<RgbImage> {
   return readFrameFile({ path: pathOf(frame.frame), format: "jpeg", label: `frame at ${frame.timestampMs} ms` });
-}
-
-/**
- * A frame file for an engine to read itself (in its worker thread): a JPEG the frame source kept,
- * or a PPM (raw RGB, already at the models' scale) it streamed while the pass ran.
- */
-export interface FrameFile {
-  path: string;
-  format: "jpeg" | "ppm";
-  /** Names the frame in errors. */
-  label: string;
 }
 
 /** Decodes a frame file to RGB; a file that does not decode is bad media (not retried). */
@@ -90,58 +84,4 @@ export function imageTensor(tf: Tf, img: RgbImage): Tensor3D {
   const values = scratch.subarray(0, size);
   for (let i = 0; i < size; i++) values[i] = img.data[i]!;
   return tf.tensor3d(values, [img.height, img.width, 3], "float32");
-}
-
-/** Splits work into batches of at most `size`. */
-export function batches<T>(items: readonly T[], size: number): T[][] {
-  const n = Math.max(1, Math.floor(size));
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
-  return out;
-}
-
-/** Confidence on Rekognition's 0–100 scale, two decimals. */
-export function percent(probability: number): number {
-  return Math.round(Math.min(1, Math.max(0, probability)) * 10_000) / 100;
-}
-
-/**
- * How long an engine took: model load plus first inference once per thread (`warmupMs`), then the
- * mean time the model spent per frame of this call, frame reading included (`perFrameMs`; time spent
- * waiting for the decode pass to produce frames is not in it).
- */
-export interface VisionTimings {
-  warmupMs: number;
-  perFrameMs: number;
-  frames: number;
-}
-
-/** The settings every vision result reports about the model's TensorFlow.js runtime, with timings. */
-export function runtimeSettings(model: LoadedModel, computeMs: number, frames: number) {
-  return {
-    backend: model.runtime.backend,
-    simd: model.runtime.simd,
-    threads: model.runtime.threads,
-    tfjs: model.runtime.version,
-    // The models run in the vision worker threads (worker-pool.ts), not on the main thread.
-    thread: "worker",
-    timings: {
-      warmupMs: Math.round(model.warmupMs),
-      perFrameMs: frames > 0 ? Math.round((computeMs / frames) * 10) / 10 : 0,
-      frames,
-    } satisfies VisionTimings,
-  };
-}
-
-/**
- * Runs `task` after every task queued before it. The shared TensorFlow.js engine and human's model
- * state are not meant for interleaved inference, and on a single WASM thread nothing is lost.
- */
-export function serial(): <T>(task: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(task: () => Promise<T>) => {
-    const run = tail.then(task, task);
-    tail = run.catch(() => undefined);
-    return run;
-  };
 }

@@ -1,11 +1,11 @@
 import { rmSync } from "node:fs";
 import { sep } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { createHumanLabelDetector } from "./human-labels.js";
-import { createNsfwModerationDetector } from "./nsfw-moderation.js";
+import { createHumanLabelDetector } from "../human-labels.js";
+import { createNsfwModerationDetector } from "../nsfw-moderation.js";
+import { fakeFrameSource, makeTestFrames, skimageDataDir } from "../test-frames.js";
+import { visionPool } from "../worker-pool.js";
 import { initTfjs } from "./tfjs.js";
-import { visionPool } from "./worker-pool.js";
-import { fakeFrameSource, makeTestFrames, skimageDataDir } from "./test-frames.js";
 
 const dataDir = skimageDataDir();
 if (!dataDir) throw new Error("python3-skimage's photographs are missing: apt-get install python3-skimage (see .ci/run)");

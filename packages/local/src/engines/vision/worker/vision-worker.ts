@@ -1,17 +1,17 @@
 import { parentPort } from "node:worker_threads";
 import { isRetryable } from "@media-pipeline/core";
-import { readFrameFile } from "./frames.js";
-import { detectImages, humanModelLoadCount, loadHumanModels } from "./human-labels.js";
-import { classifyBatch, loadNsfwModel, nsfwModelLoadCount } from "./nsfw-moderation.js";
+import { NSFW_MODELS, type LoadedModel, type RuntimeInfo, type WorkerCalls, type WorkerReply, type WorkerRequest } from "../protocol.js";
+import { readFrameFile } from "./frame-image.js";
+import { detectImages, humanModelLoadCount, loadHumanModels } from "./human-models.js";
+import { classifyBatch, loadNsfwModel, nsfwModelLoadCount } from "./nsfw-model.js";
 import { initTfjs, type TfjsRuntime } from "./tfjs.js";
-import type { LoadedModel, RuntimeInfo, WorkerCalls, WorkerReply, WorkerRequest } from "./worker-pool.js";
 
 /**
- * A vision worker thread (see worker-pool.ts): loads each model on the first request that needs it and
- * answers requests one at a time, in order. Frames are read here, not on the main thread, so the
- * pixels never cross threads.
+ * A vision worker thread (see ../worker-pool.ts; the messages are in ../protocol.ts): loads each model
+ * on the first request that needs it and answers requests one at a time, in order. Frames are read
+ * here, not on the main thread, so the pixels never cross threads.
  */
-if (!parentPort) throw new Error("vision-worker.js runs as a worker thread (see worker-pool.ts)");
+if (!parentPort) throw new Error("vision-worker.js runs as a worker thread (see ../worker-pool.ts)");
 const port = parentPort;
 
 const runtimeInfo = (r: TfjsRuntime): RuntimeInfo => ({ backend: r.backend, simd: r.simd, threads: r.threads, version: r.version });
@@ -44,7 +44,7 @@ const handlers: { [K in keyof WorkerCalls]: (request: WorkerCalls[K]["request"])
   async stats() {
     const { tf } = await initTfjs();
     const loads: Record<string, number> = { human: humanModelLoadCount() };
-    for (const model of ["MobileNetV2", "MobileNetV2Mid", "InceptionV3"] as const) loads[`nsfw-${model}`] = nsfwModelLoadCount(model);
+    for (const model of NSFW_MODELS) loads[`nsfw-${model}`] = nsfwModelLoadCount(model);
     return { loads, numTensors: tf.memory().numTensors };
   },
 };

@@ -7,7 +7,7 @@ import { NonRetryableError } from "@media-pipeline/core";
 
 /**
  * One TensorFlow.js per thread, on the WASM backend (the vision models run in worker threads, each with
- * its own; see worker-pool.ts).
+ * its own; see ../worker-pool.ts).
  *
  * Why this shape:
  * - `@tensorflow/tfjs-node` cannot be installed (its install script downloads libtensorflow) and the
@@ -147,5 +147,18 @@ export function fileModelHandler(jsonPath: string): { load(): Promise<import("@t
         weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
       };
     },
+  };
+}
+
+/**
+ * Runs `task` after every task queued before it. The shared TensorFlow.js engine and human's model
+ * state are not meant for interleaved inference, and on a single WASM thread nothing is lost.
+ */
+export function serial(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>) => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
   };
 }

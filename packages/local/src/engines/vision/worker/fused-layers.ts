@@ -10,7 +10,7 @@ import type { Tf } from "./tfjs.js";
  * make a separate pass over their feature map: on the WASM backend that was 40 % of nsfwjs's time per
  * frame. Folding is exact up to float rounding: BN(conv(x, W) + b) = conv(x, W·s) + (b − mean)·s + beta
  * with s = gamma / √(variance + ε), per output channel. The result is checked against the model's own
- * `predict` when built (see nsfw-moderation.ts, which also checks nsfwjs's `classify`).
+ * `predict` when built (see nsfw-model.ts, which also checks nsfwjs's `classify`).
  *
  * Layers it does not know make it return undefined, and the caller keeps the model's own `predict`.
  */

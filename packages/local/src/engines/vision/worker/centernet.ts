@@ -1,7 +1,8 @@
 import type { GraphModel, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from "@tensorflow/tfjs";
 import { NonRetryableError } from "@media-pipeline/core";
-import { COCO_TAXONOMY } from "./coco-taxonomy.js";
-import { imageTensor, type RgbImage } from "./frames.js";
+import { COCO_TAXONOMY } from "../coco-taxonomy.js";
+import { HUMAN_INPUT_SIDE } from "../label-settings.js";
+import { imageTensor, type RgbImage } from "./frame-image.js";
 import { fileModelHandler, type Tf } from "./tfjs.js";
 
 /**
@@ -27,8 +28,8 @@ import { fileModelHandler, type Tf } from "./tfjs.js";
  * scores against the letterboxed square's.
  */
 
-/** The longer side the model works at (its converted input size). */
-export const CENTERNET_SIDE = 512;
+/** The longer side the model works at (its converted input size; the frame source scales streamed frames to it). */
+export const CENTERNET_SIDE = HUMAN_INPUT_SIDE;
 /** Output stride of both heads. */
 const STRIDE = 4;
 /** Peaks decoded per frame, as in the graph (`TopKV2/k`). */
