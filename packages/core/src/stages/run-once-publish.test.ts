@@ -41,7 +41,8 @@ function harness() {
   const record = async (stage = "detect-shots") => (await state.list(mediaId)).find((r) => r.stage === stage)!;
   /** The bus refuses the next `n` publishes, as if the publisher stopped before reaching it. */
   const stopPublisher = (n = 1) => void (refuse = n);
-  return { state, published, tried, publish, args, failing, record, stopPublisher, calls: () => calls };
+  // No wait for a publisher that might still be at work: here the one that settled the stage has stopped.
+  return { state, publishWaitMs: 0, published, tried, publish, args, failing, record, stopPublisher, calls: () => calls };
 }
 
 /** The stored events as the bus should receive them. */
@@ -197,6 +198,52 @@ describe("startOnce and completeOnce publishing a settled stage", () => {
     await completeOnce(h, h.args());
     expect(starts).toBe(1);
     expect(h.calls()).toBe(1);
+    expect(h.published.map((p) => p.key)).toEqual([shotsKey]);
+  });
+});
+
+describe("a delivery that finds its stage settled moments ago but not yet published", () => {
+  it("waits for the delivery that settled it to publish, and publishes nothing itself", async () => {
+    const h = harness();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The first delivery's publish is slow: the second trigger arrives between its state write and its publish.
+    const slow: Publish = async (type, detail, options) => {
+      await gate;
+      await h.publish(type, detail, options);
+    };
+    const first = runOnce({ ...h, publish: slow, publishWaitMs: 5_000 }, h.args());
+    while ((await h.state.list(mediaId)).every((r) => r.status !== "done")) await new Promise((r) => setTimeout(r, 5));
+    const second = runOnce({ ...h, publishWaitMs: 5_000 }, h.args());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.published).toEqual([]);
+    open();
+    await Promise.all([first, second]);
+    expect(h.calls()).toBe(1);
+    expect(h.published.map((p) => p.key)).toEqual([shotsKey]);
+    expect(await h.record()).toMatchObject({ status: "done", published: true });
+  });
+
+  it("publishes the stored events itself once the wait passes without a publish", async () => {
+    const h = harness();
+    h.stopPublisher();
+    await expect(runOnce(h, h.args())).rejects.toThrow("bus unreachable");
+    const started = Date.now();
+    await runOnce({ ...h, publishWaitMs: 400 }, h.args());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(h.published.map((p) => p.key)).toEqual([shotsKey]);
+    expect(await h.record()).toMatchObject({ published: true });
+  });
+
+  it("does not wait for a stage settled longer ago than the wait", async () => {
+    const clock = { t: Date.now() - 60_000 };
+    const h = harness();
+    const state = new MemoryStateStore(() => clock.t);
+    h.stopPublisher();
+    await expect(runOnce({ ...h, state }, h.args())).rejects.toThrow("bus unreachable");
+    const started = Date.now();
+    await runOnce({ ...h, state, publishWaitMs: 30_000 }, h.args());
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(h.published.map((p) => p.key)).toEqual([shotsKey]);
   });
 });

@@ -47,6 +47,11 @@ export interface StageDeps {
   leaseMs?: number;
   /** The stage's deadline (ms) when a delivery brings none (`StageContext.timeoutMs`); absent: none. */
   timeoutMs?: number;
+  /**
+   * How long a delivery that finds its stage just settled but not yet published waits for the
+   * delivery that settled it to record its publish, before publishing the stored events itself (ms).
+   */
+  publishWaitMs?: number;
 }
 
 /** An event a stage wants published, before version/mediaId/correlationId are filled in. */
@@ -109,9 +114,33 @@ async function publishAll(deps: StageDeps, mediaId: string, stage: StageName, ou
  * and PutEvents). Otherwise a trigger delivered twice, a retried invocation, or a join's second
  * trigger would put every event on the bus again for consumers to see twice.
  */
-async function mendUnpublished(deps: StageDeps, mediaId: string, stage: StageName, settled: { output: StageOutput; published: boolean }): Promise<void> {
+async function mendUnpublished(deps: StageDeps, args: Omit<RunOnceArgs, "work">, settled: { output: StageOutput; published: boolean }): Promise<void> {
+  const { mediaId, stage, ctx } = args;
   if (settled.published) return;
+  // Never longer than half the delivery's own deadline: a Lambda must still have time to publish.
+  const waitMs = Math.min(deps.publishWaitMs ?? DEFAULT_PUBLISH_WAIT_MS, ctx.timeoutMs && ctx.timeoutMs > 0 ? ctx.timeoutMs / 2 : Number.POSITIVE_INFINITY);
+  if (await publishedMeanwhile(deps, mediaId, stage, waitMs)) return;
   await publishAll(deps, mediaId, stage, settled.output);
+}
+
+const DEFAULT_PUBLISH_WAIT_MS = 10_000;
+const PUBLISH_POLL_MS = 200;
+
+/**
+ * Whether the delivery that settled the stage records its publish within the wait. A stage settled
+ * moments ago and not yet published is most often being published right now (a join's two last
+ * triggers arrive together; EventBridge delivers an event twice at once): publishing too would put
+ * every event on the bus twice. A stage settled longer ago than the wait has lost its publisher.
+ */
+async function publishedMeanwhile(deps: StageDeps, mediaId: string, stage: StageName, waitMs: number): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const record = (await deps.state.list(mediaId)).find((r) => r.stage === stage);
+    if (!record || record.published) return record?.published === true;
+    const settledAt = record.finishedAt ? Date.parse(record.finishedAt) : Number.NaN;
+    if (!(Math.abs(Date.now() - settledAt) < waitMs) || Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, PUBLISH_POLL_MS));
+  }
 }
 
 function fill(e: Emit, mediaId: string, correlationId: string): StageOutput["events"][number] {
@@ -166,7 +195,7 @@ function deadlineOf(deps: StageDeps, ctx: StageContext): Deadline {
 export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
   const claim = await deps.state.begin(args.mediaId, args.stage, leaseFor(deps, args.ctx));
   if (claim.status === "done" || claim.status === "failed") {
-    await mendUnpublished(deps, args.mediaId, args.stage, claim);
+    await mendUnpublished(deps, args, claim);
     return;
   }
   // Another delivery holds the lease and will publish; doing the work twice is what we avoid.
@@ -183,7 +212,7 @@ export async function runOnce(deps: StageDeps, args: RunOnceArgs): Promise<void>
 export async function completeOnce(deps: StageDeps, args: RunOnceArgs): Promise<void> {
   const record = (await deps.state.list(args.mediaId)).find((r) => r.stage === args.stage);
   if (record && (record.status === "done" || record.status === "failed") && record.output) {
-    await mendUnpublished(deps, args.mediaId, args.stage, { output: record.output, published: record.published === true });
+    await mendUnpublished(deps, args, { output: record.output, published: record.published === true });
     return;
   }
   await execute(deps, args, record?.attempts ?? 1);
@@ -198,7 +227,7 @@ export async function completeOnce(deps: StageDeps, args: RunOnceArgs): Promise<
 export async function startOnce(deps: StageDeps, args: Omit<RunOnceArgs, "work"> & { start: () => Promise<void> }): Promise<void> {
   const claim = await deps.state.begin(args.mediaId, args.stage, deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (claim.status === "done" || claim.status === "failed") {
-    await mendUnpublished(deps, args.mediaId, args.stage, claim);
+    await mendUnpublished(deps, args, claim);
     return;
   }
   if (claim.status === "busy") return;
