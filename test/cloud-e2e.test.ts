@@ -138,8 +138,17 @@ describe("the cloud app on generated media", () => {
     expect(Report.parse(cloud.report).shots).toHaveLength(2);
   });
 
+  it("refuses an empty file at the upload API, before any event", async () => {
+    const file = await media.makeEmptyFile(await tempDir("cloud-bad"), "empty.mp4");
+    const cloud = await analyzeInCloud(app, file, { out: path.join(dir, "out-bad-empty") });
+    // The API validates the declared size: no media id is issued, so nothing reaches the bus.
+    expect(cloud.status).toBe("rejected");
+    expect(cloud.mediaId).toBeUndefined();
+    expect(cloud.events).toEqual([]);
+    expect(cloud.reason).toMatch(/size.*at least 1 byte/);
+  });
+
   it.each([
-    ["empty", (d: string) => media.makeEmptyFile(d, "empty.mp4")],
     ["truncated", (d: string) => media.makeTruncatedMp4(d)],
     ["not media", (d: string) => media.makeTextAsMp4(d)],
   ])("rejects %s input with a reason a person understands", async (_, make) => {

@@ -32,6 +32,15 @@ describe("the tests stand on the repository alone", () => {
     expect(statSync("/usr").isDirectory()).toBe(true);
   });
 
+  it("lets tools look upward from the repository, but not into a sibling", () => {
+    const parent = path.dirname(REPOSITORY_ROOT);
+    // SST checks that the directory above the app exists; resolvers probe each ancestor for package.json.
+    expect(() => statSync(parent)).not.toThrow();
+    expect(() => readFileSync(path.join(parent, "package.json"))).not.toThrow(OutsideRepositoryReadError);
+    expect(() => readdirSync(path.join(parent, "shared"))).toThrow(OutsideRepositoryReadError);
+    expect(() => readFileSync(path.join(parent, "shared", "package.json"))).toThrow(OutsideRepositoryReadError);
+  });
+
   it("has no test source that names a path beside the repository", () => {
     const sources = testSources();
     expect(sources.length).toBeGreaterThan(50);

@@ -25,15 +25,24 @@ export class OutsideRepositoryReadError extends Error {
 
 const inside = (p: string, dir: string) => p === dir || p.startsWith(dir + path.sep);
 
+/*
+ * Tools walk upward from the repository looking for their settings (SST checks that the directory
+ * above exists; resolvers and bundlers probe every ancestor for package.json, tsconfig.json,
+ * .browserslistrc…). A file directly in an ancestor directory is such a look-up, not a test input;
+ * anything deeper beside the repository (../shared/…) is, and so is listing a sibling directory.
+ */
+const isAncestorLookup = (full: string, listing: boolean) =>
+  inside(REPOSITORY_ROOT, full) || (!listing && inside(REPOSITORY_ROOT, path.dirname(full)));
+
 /** Whether reading `target` would reach outside the repository into its surroundings. */
-export function readsBesideRepository(target: unknown): boolean {
+export function readsBesideRepository(target: unknown, listing = false): boolean {
   let p: string;
   if (typeof target === "string") p = target;
   else if (target instanceof URL && target.protocol === "file:") p = fileURLToPath(target);
   else if (Buffer.isBuffer(target)) p = target.toString();
   else return false;
   const full = path.resolve(p);
-  if (inside(full, REPOSITORY_ROOT) || inside(full, TEMP)) return false;
+  if (inside(full, REPOSITORY_ROOT) || inside(full, TEMP) || isAncestorLookup(full, listing)) return false;
   // A user's tool settings (~/.aws/config, which the SDK looks for, ~/.cache…) are not test inputs.
   if (inside(full, HOME) && path.relative(HOME, full).startsWith(".")) return false;
   return inside(full, PARENT) && PARENT !== path.parse(PARENT).root;
@@ -45,7 +54,7 @@ function refusal(name: string, target: unknown): OutsideRepositoryReadError {
 
 function guard<F extends (...args: any[]) => any>(name: string, original: F, promised = false): F {
   return function (this: unknown, target: unknown, ...rest: unknown[]) {
-    if (readsBesideRepository(target)) {
+    if (readsBesideRepository(target, /readdir|opendir/.test(name))) {
       if (promised) return Promise.reject(refusal(name, target));
       throw refusal(name, target);
     }
