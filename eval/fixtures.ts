@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { skimageDataDir } from "../packages/local/src/engines/vision/test-frames.js";
+import { skimageDataDir } from "../packages/local/test-support/test-frames.js";
 import { FEMALE, speak, type SpeechFixture, type Voice } from "../test/helpers/speech.js";
 
 /**

@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { catalog, compilePattern, makeEvent, routes } from "@media-pipeline/core";
 import { DurableBus, loadConfig, openLocalRuntime } from "@media-pipeline/local";
-import { openDb } from "../packages/local/dist/runtime/db.js";
+import { openDb } from "../packages/local/dist/store/db.js";
 import { writeResults } from "./bench-results.mjs";
 
 const args = new Set(process.argv.slice(2));

@@ -8,7 +8,7 @@ import { ApiStack, readApiAuth } from "../stacks/api.js";
 import { HANDLERS } from "../stacks/handlers.js";
 import { Storage } from "../stacks/storage.js";
 
-// Offline synthesis as in stacks.test.ts, of the API and the storage it uses only.
+// Offline synthesis as in helpers/stack-templates.ts, of the API and the storage it uses only.
 process.env.NODE_ENV = "test";
 
 type Resource = { Type: string; Properties: Record<string, any> };

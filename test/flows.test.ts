@@ -5,7 +5,7 @@ import { Report, type AnyPipelineEvent } from "@media-pipeline/core";
 import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
 import * as media from "./helpers/media.js";
 import { oneVoice } from "./helpers/speech.js";
-import { before, makeTalkingVideo, tempDir, typesOf } from "./helpers/flow.js";
+import { makeTalkingVideo, precedes, tempDir, typesOf } from "./helpers/flow.js";
 
 let dir: string;
 let runtime: LocalRuntime;
@@ -44,9 +44,9 @@ describe("local pipeline flows", () => {
     expect(once(types)).toEqual([]);
     expect(types).not.toContain("Stage Failed");
     expect(types).not.toContain("Media Rejected");
-    for (const t of ["Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed"]) expect(before(types, "Media Probed", t), t).toBe(true);
-    expect(before(types, "Audio Extracted", "Transcript Ready")).toBe(true);
-    for (const t of ["Shots Detected", "Labels Detected", "Transcript Ready"]) expect(before(types, t, "Scenes Summarized"), t).toBe(true);
+    for (const t of ["Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed"]) expect(precedes(types, "Media Probed", t), t).toBe(true);
+    expect(precedes(types, "Audio Extracted", "Transcript Ready")).toBe(true);
+    for (const t of ["Shots Detected", "Labels Detected", "Transcript Ready"]) expect(precedes(types, t, "Scenes Summarized"), t).toBe(true);
     expect(types[types.length - 1] === "Analysis Completed" || types.includes("Review Requested")).toBe(true);
     // Every event carries the same correlation id and the EventBridge envelope.
     for (const e of events) expect(e).toMatchObject({ version: "0", source: "media-pipeline", detail: { correlationId: events[0]!.detail.correlationId } });

@@ -19,7 +19,7 @@ import { A2I_RESOURCE_TYPES, flowDefinitionName, Review, reviewNames, TASK_TEMPL
  * under a new name, and CloudFormation refuses to change an export another stack imports. So the
  * consumers (Bus, Pipeline) build the flow definition's ARN from its name, known at synthesis, and
  * loops still running on the replaced flow definition are still delivered. Offline synthesis as in
- * stacks.test.ts, twice: with the default work team and with another one.
+ * helpers/stack-templates.ts, twice: with the default work team and with another one.
  */
 process.env.NODE_ENV = "test";
 

@@ -13,7 +13,7 @@ import { makeCutVideo } from "./helpers/media.js";
 /*
  * The security properties issue 7 asks for, each checked against the running thing: signed URLs,
  * authentication on every route the server really mounts, path traversal, shell injection through
- * file names, secrets in logs. (Least privilege in the cloud is in stacks.test.ts; upload URL signing
+ * file names, secrets in logs. (Least privilege in the cloud is in stacks/app.test.ts; upload URL signing
  * in packages/local/src/server/signing.test.ts, server.test.ts and packages/functions/src/api/uploads.test.ts.)
  */
 

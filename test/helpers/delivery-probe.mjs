@@ -11,7 +11,7 @@ import { appendFileSync } from "node:fs";
 
 const out = process.env.MEDIA_PIPELINE_DELIVERY_PROBE;
 if (out) {
-  const { DurableBus } = await import(new URL("../../packages/local/dist/runtime/bus.js", import.meta.url).href);
+  const { DurableBus } = await import(new URL("../../packages/local/dist/runtime/bus/index.js", import.meta.url).href);
   const emit = DurableBus.prototype.emit;
   const running = new Set();
   DurableBus.prototype.emit = function probedEmit(name, ...args) {

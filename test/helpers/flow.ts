@@ -33,7 +33,7 @@ export function typesOf(events: AnyPipelineEvent[]): string[] {
 }
 
 /** Asserts `a` comes before `b` in the flow. */
-export function before(types: string[], a: string, b: string): boolean {
+export function precedes(types: string[], a: string, b: string): boolean {
   const i = types.indexOf(a);
   const j = types.indexOf(b);
   return i >= 0 && j >= 0 && i < j;

@@ -7,7 +7,7 @@ import { initProject, useProject } from "sst/project.js";
 import sstConfig from "../../sst.config.js";
 
 /**
- * One offline synthesis of the whole app to a cloud assembly on disk, as test/stacks.test.ts does it
+ * One offline synthesis of the whole app to a cloud assembly on disk, as helpers/stack-templates.ts does it
  * (NODE_ENV=test keeps app.finish() from looking up bootstrap resources; a stage keeps initProject
  * from prompting), plus `app.synth()` so that the staged assets exist. About as costly as the
  * templates alone (the bundles are built either way): synthesize once per test file.

@@ -2,33 +2,28 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
-  GetContentModerationCommand, GetLabelDetectionCommand, GetSegmentDetectionCommand, RekognitionClient, StartContentModerationCommand,
+  GetContentModerationCommand, GetLabelDetectionCommand, GetSegmentDetectionCommand, StartContentModerationCommand,
   StartLabelDetectionCommand, StartSegmentDetectionCommand,
 } from "@aws-sdk/client-rekognition";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GetTranscriptionJobCommand, StartTranscriptionJobCommand, TranscribeClient } from "@aws-sdk/client-transcribe";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetTranscriptionJobCommand, StartTranscriptionJobCommand } from "@aws-sdk/client-transcribe";
 import {
-  catalog, makeEvent, MemoryStateStore, parseEvent,
+  catalog, makeEvent, parseEvent,
   type AnyPipelineEvent, type DetailType, type LabelsDocument, type ModerationDocument, type ObjectRef, type ProbeResult,
   type ScenesDocument, type ShotsDocument, type StageName, type TranscriptDocument,
 } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUCKET, ENV, MEDIA_ID as mediaId, useMockedCloud } from "../test-support/mocked-cloud.js";
 import { createEventBridgePublish } from "./adapters/eventbridge-publish.js";
-import { createS3Workspace } from "./adapters/s3-workspace.js";
-import { createCloud, type Cloud } from "./cloud.js";
+import type { Cloud } from "./cloud.js";
 import { createRekognitionCompletion, createTranscribeCompletion } from "./completions.js";
 import { createIngestHandler } from "./ingest.js";
 import { createStageHandler } from "./stage-handler.js";
-import { startObjectServer, type ObjectServer } from "./test-support/object-server.js";
 
 /*
  * Idempotency of the cloud handlers under EventBridge's at-least-once delivery: each stage Lambda
@@ -43,50 +38,17 @@ import { startObjectServer, type ObjectServer } from "./test-support/object-serv
  * the local runtime's counterparts in test/idempotency.test.ts.
  */
 
-const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const rekognition = mockClient(RekognitionClient);
-const transcribe = mockClient(TranscribeClient);
-const bedrock = mockClient(BedrockRuntimeClient);
-const a2i = mockClient(SageMakerA2IRuntimeClient);
-const sqs = mockClient(SQSClient);
-const dynamo = mockClient(DynamoDBClient);
-
-const BUCKET = "media-bucket";
-const env = {
-  EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: BUCKET, STATE_TABLE: "state",
-  REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
-  REKOGNITION_ROLE_ARN: "arn:aws:iam::111122223333:role/rekognition-publish",
-  FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review",
-  BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "false",
-  TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
-  TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
-};
-const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
+const env = { ...ENV.base, ...ENV.rekognition, ...ENV.a2i, ...ENV.transcribe, BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "false" };
+const aws = useMockedCloud({ env, objectServer: true });
+const { s3, events, rekognition, transcribe, bedrock, a2i, sqs, objects, store } = aws;
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
 const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
 const fixture = (p: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, p), "utf8"));
 const engine = (name: string) => ({ name, version: "test" });
 
-const objects = new Map<string, { body: Buffer; contentType?: string }>();
-async function bytesOf(body: unknown): Promise<Buffer> {
-  if (typeof body === "string") return Buffer.from(body);
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
-const store = (at: ObjectRef, value: unknown) => objects.set(`${at.bucket}/${at.key}`, { body: Buffer.from(JSON.stringify(value)), contentType: "application/json" });
-
-let workdir: string;
 let clip: Buffer;
-/** The bucket over HTTP, for the presigned URLs ffmpeg and ffprobe read. */
-let server: ObjectServer;
-afterAll(() => server.close());
 beforeAll(async () => {
-  server = await startObjectServer(objects);
-  workdir = mkdtempSync(path.join(os.tmpdir(), "duplicate-delivery-"));
-  const file = path.join(workdir, "clip.mp4");
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "duplicate-delivery-")), "clip.mp4");
   execFileSync("ffmpeg", [
     "-v", "error", "-nostdin", "-y",
     "-f", "lavfi", "-t", "1.5", "-i", "testsrc2=s=160x90:r=10", "-f", "lavfi", "-t", "1.5", "-i", "smptebars=s=160x90:r=10",
@@ -98,46 +60,14 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [s3, events, rekognition, transcribe, bedrock, a2i, sqs, dynamo]) m.reset();
-  objects.clear();
   objects.set(`${source.bucket}/${source.key}`, { body: clip, contentType: "video/mp4" });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
-  dynamo.on(QueryCommand).resolves({ Items: [] });
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    objects.set(`${input.Bucket}/${input.Key}`, { body: await bytesOf(input.Body), contentType: input.ContentType });
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    // The probe reads box headers by range.
-    const range = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? "");
-    const body = range ? found.body.subarray(Number(range[1]), Number(range[2]) + 1) : found.body;
-    return { Body: sdkStreamMixin(Readable.from([body])), ContentLength: body.length, ContentType: found.contentType };
-  });
-  s3.on(HeadObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: found.body.length, ContentType: found.contentType };
-  });
 });
 
-/** Mocked clients, state in memory (on a clock the test may move), a workspace of its own. */
-function cloud(now?: () => number): Cloud {
-  const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
-  const c = createCloud(env, {
-    // Presigned URLs name the object server; every S3 call still goes to the mock.
-    s3: new S3Client({ ...clientConfig, endpoint: server.endpoint, forcePathStyle: true }), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
-    transcribe: new TranscribeClient(clientConfig), bedrock: new BedrockRuntimeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
-    sqs: new SQSClient(clientConfig), dynamo: new DynamoDBClient(clientConfig),
-  });
-  return { ...c, state: new MemoryStateStore(now), workspace: createS3Workspace({ s3: c.clients.s3, root: mkdtempSync(path.join(workdir, "ws-")) }) };
-}
+/** The cloud on the mocked clients (test-support/mocked-cloud.ts), state on a clock the test may move. */
+const cloud = (now?: () => number): Cloud => aws.cloud({}, { now });
 
 /** What the handlers put on the bus: detail-type and detail (the envelope is EventBridge's to make). */
-function published(): Array<{ type: string; detail: unknown }> {
-  return events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).map((e) => ({ type: e.DetailType!, detail: JSON.parse(e.Detail!) }));
-}
+const published = aws.sent;
 const puts = (suffix: string) => s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.endsWith(suffix));
 const gets = (key: string) => s3.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Key === key).length;
 
@@ -256,7 +186,7 @@ describe("cloud stage Lambdas given the same event twice, and once more as an ar
     const reads: number[] = [];
     for (const [i, r] of received.entries()) {
       await probe(makeEvent("Media Received", r.detail, { id: `received-${i}`, time: new Date(), account: "111122223333", region: "us-east-1" }));
-      reads.push(gets(key) + (server.requests.get(`${notice.detail.bucket.name}/${key}`) ?? 0));
+      reads.push(gets(key) + (aws.server.requests.get(`${notice.detail.bucket.name}/${key}`) ?? 0));
     }
     // The first delivery read the upload (ranges, and ffprobe over its URL); the duplicates read nothing.
     expect(reads[0]).toBeGreaterThan(0);
@@ -272,7 +202,7 @@ describe("cloud stage Lambdas given the same event twice, and once more as an ar
     const reads: number[] = [];
     const rounds = await deliverThrice(async (raw) => {
       await handler(raw);
-      reads.push(server.requests.get(`${BUCKET}/${source.key}`) ?? 0);
+      reads.push(aws.server.requests.get(`${BUCKET}/${source.key}`) ?? 0);
     }, probed());
     // ffmpeg read the upload over its URL once; the duplicates read nothing.
     expect(reads[0]).toBeGreaterThan(0);

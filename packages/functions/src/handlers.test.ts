@@ -18,7 +18,7 @@ import { createRekognitionCompletion, createReviewCompletion, createTranscribeCo
 import { ConfigurationError } from "./errors.js";
 import { IngestConfig, readConfig } from "./config.js";
 import { createStageHandler } from "./stage-handler.js";
-import { s3ClientConfig, startMediaBucket } from "./test-support/media-bucket.js";
+import { s3ClientConfig, startMediaBucket } from "../test-support/media-bucket.js";
 
 const fixture = (p: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "adapters", p), "utf8"));
 const s3 = mockClient(S3Client);

@@ -15,7 +15,7 @@ import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion } from "./completions.js";
 import { settleMarginMs, stageContext } from "./lambda-deadline.js";
-import { installObjects, type StoredObjects } from "./test-support/media-bucket.js";
+import { installObjects, type StoredObjects } from "../test-support/media-bucket.js";
 import { createStageHandler } from "./stage-handler.js";
 
 /*

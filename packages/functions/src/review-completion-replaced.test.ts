@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createCloud } from "./cloud.js";
 import { createReviewCompletion } from "./completions.js";
 import { ConfigurationError } from "./errors.js";
-import { installObjects, type StoredObjects } from "./test-support/media-bucket.js";
+import { installObjects, type StoredObjects } from "../test-support/media-bucket.js";
 
 /*
  * The review completion across a deploy that replaced the flow definition (a new template or work

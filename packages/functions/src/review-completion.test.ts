@@ -1,20 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
-  ConflictException, SageMakerA2IRuntimeClient, StartHumanLoopCommand, ThrottlingException, ValidationException,
+  ConflictException, StartHumanLoopCommand, ThrottlingException, ValidationException,
 } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import {
-  buildReviewTask, catalog, makeEvent, MemoryStateStore, parseEvent, reviewTaskId, ReviewOutcome, ReviewTask,
+  buildReviewTask, catalog, makeEvent, reviewTaskId, ReviewOutcome, ReviewTask,
   type ModerationDocument, type ObjectRef, type Publish, type StageName,
 } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
-import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { BUCKET, ENV, MEDIA_ID as mediaId, useMockedCloud } from "../test-support/mocked-cloud.js";
 import { ReviewTaskInput } from "./adapters/a2i/index.js";
-import { createCloud, type Cloud } from "./cloud.js";
+import type { Cloud } from "./cloud.js";
 import { StoredReviewTaskError } from "./cloud-review.js";
 import { createReviewCompletion, UnknownHumanLoopError } from "./completions.js";
 import { ConfigurationError } from "./errors.js";
@@ -27,14 +23,9 @@ import { createStageHandler } from "./stage-handler.js";
  * completion reads back; HeadObject answers 404 for a missing key, as S3 does with s3:ListBucket.
  */
 
-const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const a2i = mockClient(SageMakerA2IRuntimeClient);
-
-const BUCKET = "media-bucket";
-const FLOW = "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review";
-const env = { EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: BUCKET, STATE_TABLE: "state", FLOW_DEFINITION_ARN: FLOW };
-const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
+const FLOW = ENV.a2i.FLOW_DEFINITION_ARN;
+const aws = useMockedCloud({ env: { ...ENV.base, ...ENV.a2i } });
+const { events, a2i, objects, store, stored, published } = aws;
 const taskId = reviewTaskId(mediaId);
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
 const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
@@ -64,42 +55,10 @@ const outputRef: ObjectRef = (() => {
   return { bucket: m[1]!, key: m[2]! };
 })();
 
-const objects = new Map<string, Buffer>();
 /** S3 writes and bus publishes in the order they happened. */
-let order: string[];
-
-function store(at: ObjectRef, value: unknown): void {
-  objects.set(`${at.bucket}/${at.key}`, Buffer.from(JSON.stringify(value)));
-}
-function stored(at: ObjectRef): unknown {
-  const body = objects.get(`${at.bucket}/${at.key}`);
-  return body ? JSON.parse(body.toString()) : undefined;
-}
-const notFound = () => Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
+const order = aws.writes;
 
 beforeEach(() => {
-  for (const m of [s3, events, a2i]) m.reset();
-  objects.clear();
-  order = [];
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    objects.set(`${input.Bucket}/${input.Key}`, Buffer.from(input.Body as string));
-    order.push(`put ${input.Key}`);
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found])), ContentLength: found.length };
-  });
-  s3.on(HeadObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw notFound();
-    return { ContentLength: found.length };
-  });
-  events.on(PutEventsCommand).callsFake((input) => {
-    order.push(...(input.Entries ?? []).map((e: { DetailType?: string }) => `publish ${e.DetailType}`));
-    return { FailedEntryCount: 0, Entries: [{ EventId: "1" }] };
-  });
   a2i.on(StartHumanLoopCommand).resolves({ HumanLoopArn: "arn:aws:sagemaker:us-east-1:111122223333:human-loop/x" });
   store(ref("moderation.json"), moderation);
   store(ref("review-task.json"), storedTask);
@@ -110,25 +69,15 @@ beforeEach(() => {
 let keys: Array<string | undefined>;
 
 function cloud(overrides: Record<string, string> = {}): Cloud {
-  const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
-  const c = createCloud({ ...env, ...overrides }, {
-    s3: new S3Client(clientConfig), events: new EventBridgeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
-  });
+  const c = aws.cloud(overrides);
   keys = [];
   const publish: Publish = async (type, detail, options) => {
     keys.push(options?.dedupeKey);
     await c.publish(type, detail, options);
   };
-  return { ...c, publish, state: new MemoryStateStore() };
+  return { ...c, publish };
 }
 
-/** The events put on the bus, validated against the catalog. */
-function published() {
-  return events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).map((e) => {
-    expect(e).toMatchObject({ EventBusName: "media-bus", Source: "media-pipeline" });
-    return parseEvent({ version: "0", id: "x", "detail-type": e.DetailType, source: e.Source, account: "1", time: "2026-11-20T10:00:00Z", region: "r", resources: [], detail: JSON.parse(e.Detail!) });
-  });
-}
 const loops = () => a2i.commandCalls(StartHumanLoopCommand).map((c) => c.args[0].input);
 const outcome = () => ReviewOutcome.parse(stored(ref("review.json")));
 /** A task input without its presigned URLs, which differ with the signing time. */
@@ -212,7 +161,7 @@ describe("review completion: the re-queue policy", () => {
     expect(ReviewTask.parse(stored(ref("review-task.json")))).toMatchObject({ taskId, mediaId, source });
     expect(loops().map((l) => l.HumanLoopName)).toEqual([taskId]);
     events.resetHistory();
-    order = [];
+    order.length = 0;
 
     await createReviewCompletion(c)(statusEvent("Failed"));
 

@@ -2,28 +2,22 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { GetSegmentDetectionCommand, RekognitionClient, StartContentModerationCommand, StartSegmentDetectionCommand } from "@aws-sdk/client-rekognition";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SageMakerA2IRuntimeClient, StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { StartTranscriptionJobCommand, TranscribeClient } from "@aws-sdk/client-transcribe";
+import { ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import { GetSegmentDetectionCommand, StartContentModerationCommand, StartSegmentDetectionCommand } from "@aws-sdk/client-rekognition";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { StartHumanLoopCommand } from "@aws-sdk/client-sagemaker-a2i-runtime";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { StartTranscriptionJobCommand } from "@aws-sdk/client-transcribe";
 import {
-  buildReviewTask, catalog, makeEvent, MemoryStateStore, parseEvent, recordReviewDecision, recordReviewFailure, Report, ReviewTask, ScenesDocument, ShotsDocument,
-  type DetailType, type LabelsDocument, type ModerationDocument, type ObjectRef, type ProbeResult, type StageName, type TranscriptDocument,
+  buildReviewTask, recordReviewDecision, recordReviewFailure, Report, ReviewTask, ScenesDocument, ShotsDocument,
+  type LabelsDocument, type ModerationDocument, type ObjectRef, type ProbeResult, type StageName, type TranscriptDocument,
 } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUCKET, ENV, exampleEvent, MEDIA_ID as mediaId, useMockedCloud } from "../test-support/mocked-cloud.js";
 import { humanLoopNameFor, ReviewTaskInput } from "./adapters/a2i/index.js";
-import { createS3Workspace } from "./adapters/s3-workspace.js";
-import { createCloud, type Cloud } from "./cloud.js";
+import type { Cloud } from "./cloud.js";
 import { createRekognitionCompletion, createReviewCompletion } from "./completions.js";
 import { createStageHandler } from "./stage-handler.js";
-import { startObjectServer, type ObjectServer } from "./test-support/object-server.js";
 
 /*
  * The stage Lambdas end to end with mocked AWS clients: documented events in, the AWS calls and the
@@ -31,59 +25,21 @@ import { startObjectServer, type ObjectServer } from "./test-support/object-serv
  * in-memory bucket behind the mock, so what one stage writes the next one reads.
  */
 
-const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const rekognition = mockClient(RekognitionClient);
-const transcribe = mockClient(TranscribeClient);
-const bedrock = mockClient(BedrockRuntimeClient);
-const a2i = mockClient(SageMakerA2IRuntimeClient);
-const sqs = mockClient(SQSClient);
-const dynamo = mockClient(DynamoDBClient);
-
-const BUCKET = "media-bucket";
 const env = {
-  EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: BUCKET, STATE_TABLE: "state",
-  REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
-  REKOGNITION_ROLE_ARN: "arn:aws:iam::111122223333:role/rekognition-publish",
-  FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review",
-  BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "true",
-  MAX_SPEAKERS: "3", LANGUAGE: "en-US",
-  TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
-  TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
+  ...ENV.base, ...ENV.rekognition, ...ENV.a2i, ...ENV.transcribe,
+  BEDROCK_MODEL_ID: "amazon.nova-lite-v1:0", BEDROCK_ACCEPTS_IMAGES: "true", MAX_SPEAKERS: "3", LANGUAGE: "en-US",
 };
-const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
+const aws = useMockedCloud({ env, objectServer: true });
+const { s3, events, rekognition, transcribe, bedrock, a2i, sqs, objects, store, published } = aws;
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
 const ref = (name: string): ObjectRef => ({ bucket: BUCKET, key: `derived/${mediaId}/${name}` });
-const envelope = { id: "e1", time: new Date("2026-11-20T10:00:00Z"), account: "111122223333", region: "us-east-1" };
 const fixture = (p: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, "adapters", p), "utf8"));
 
-/** The bucket behind the S3 mock: PutObject stores the body (string, bytes or stream), GetObject streams it back. */
-const objects = new Map<string, { body: Buffer; contentType?: string }>();
-
-async function bytesOf(body: unknown): Promise<Buffer> {
-  if (typeof body === "string") return Buffer.from(body);
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
-
-function store(at: ObjectRef, value: unknown): void {
-  objects.set(`${at.bucket}/${at.key}`, { body: Buffer.from(JSON.stringify(value)), contentType: "application/json" });
-}
-
-let workdir: string;
 /** A 4 s MP4 with one hard cut at 2 s (two unlike test patterns) and a sine track. */
 let clip: Buffer;
-/** The bucket over HTTP, for the presigned URLs ffmpeg reads. */
-let server: ObjectServer;
-
-afterAll(() => server.close());
 
 beforeAll(async () => {
-  server = await startObjectServer(objects);
-  workdir = mkdtempSync(path.join(os.tmpdir(), "stage-handlers-"));
-  const file = path.join(workdir, "clip.mp4");
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "stage-handlers-")), "clip.mp4");
   execFileSync("ffmpeg", [
     "-v", "error", "-nostdin", "-y",
     "-f", "lavfi", "-t", "2", "-i", "testsrc2=s=160x90:r=25",
@@ -96,57 +52,15 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  for (const m of [s3, events, rekognition, transcribe, bedrock, a2i, sqs, dynamo]) m.reset();
-  dynamo.on(QueryCommand).resolves({ Items: [] }); // an empty Rekognition backlog
-  objects.clear();
   objects.set(`${source.bucket}/${source.key}`, { body: clip, contentType: "video/mp4" });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    objects.set(`${input.Bucket}/${input.Key}`, { body: await bytesOf(input.Body), contentType: input.ContentType });
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found.body])), ContentLength: found.body.length, ContentType: found.contentType };
-  });
-  // A missing key is a 404, as S3 answers a caller with s3:ListBucket (stacks/access.ts, `probe`).
-  s3.on(HeadObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("Not Found"), { name: "NotFound", $metadata: { httpStatusCode: 404 } });
-    return { ContentLength: found.body.length, ContentType: found.contentType };
-  });
 });
 
-/**
- * The cloud with mocked AWS clients, state in memory, and a workspace of its own under the OS temp
- * directory (the default /tmp/media-pipeline is shared with other test files running in parallel).
- */
-function cloud(overrides: Record<string, string> = {}): Cloud {
-  const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
-  const c = createCloud({ ...env, ...overrides }, {
-    // Presigned URLs name the object server; every S3 call still goes to the mock.
-    s3: new S3Client({ ...clientConfig, endpoint: server.endpoint, forcePathStyle: true }), dynamo: new DynamoDBClient(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
-    transcribe: new TranscribeClient(clientConfig), bedrock: new BedrockRuntimeClient(clientConfig), a2i: new SageMakerA2IRuntimeClient(clientConfig),
-    sqs: new SQSClient(clientConfig),
-  });
-  const workspace = createS3Workspace({ s3: c.clients.s3, root: mkdtempSync(path.join(workdir, "ws-")) });
-  return { ...c, state: new MemoryStateStore(), workspace };
-}
-
-/** The events the handler put on the bus, validated against the catalog. */
-function published() {
-  return events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).map((e) => {
-    expect(e).toMatchObject({ EventBusName: "media-bus", Source: "media-pipeline" });
-    return parseEvent({ version: "0", id: "x", "detail-type": e.DetailType, source: e.Source, account: "1", time: "2026-11-20T10:00:00Z", region: "r", resources: [], detail: JSON.parse(e.Detail!) });
-  });
-}
+/** The cloud on the mocked clients (test-support/mocked-cloud.ts). */
+const cloud = (overrides: Record<string, string> = {}): Cloud => aws.cloud(overrides);
 
 const PLAN: StageName[] = ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes", "request-review", "complete-analysis"];
 
-function event<T extends DetailType>(type: T, detail: Record<string, unknown> = {}) {
-  return makeEvent(type, { ...catalog[type].example, mediaId, correlationId: mediaId, ...detail }, envelope);
-}
+const event = exampleEvent;
 
 const probed = () => event("Media Probed", { source, durationMs: 4000, plan: PLAN });
 
@@ -246,12 +160,12 @@ function wavFormat(bytes: Buffer): { channels: number; sampleRate: number; bitsP
 describe("stage Lambdas with mocked AWS clients", () => {
   it("extract-audio: streams the upload from its presigned URL (no copy in /tmp), writes derived/<mediaId>/audio.wav (16 kHz mono WAV) and emits Audio Extracted", async () => {
     const c = cloud();
-    server.served.clear();
+    aws.server.served.clear();
     await createStageHandler(c, "extract-audio")(probed());
 
     // ffmpeg read the object over HTTP; the SDK never fetched it into the workspace.
     expect(getKeys()).toEqual([]);
-    expect(server.served.get(`${BUCKET}/${source.key}`)).toBeGreaterThan(0);
+    expect(aws.server.served.get(`${BUCKET}/${source.key}`)).toBeGreaterThan(0);
     const put = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     expect(put).toHaveLength(1);
     expect(put[0]).toMatchObject({ Bucket: BUCKET, Key: `derived/${mediaId}/audio.wav`, ContentType: "audio/wav" });

@@ -15,7 +15,7 @@ import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion } from "./completions.js";
 import { createStageHandler } from "./stage-handler.js";
-import { s3ClientConfig, startMediaBucket, type MediaBucket } from "./test-support/media-bucket.js";
+import { s3ClientConfig, startMediaBucket, type MediaBucket } from "../test-support/media-bucket.js";
 
 /*
  * A stage settled in the state store whose events never reached the bus: the delivery wrote the state,

@@ -17,7 +17,7 @@ import { createS3Workspace } from "./adapters/s3-workspace.js";
 import { createCloud, type Cloud } from "./cloud.js";
 import { createRekognitionCompletion } from "./completions.js";
 import { createStageHandler } from "./stage-handler.js";
-import { s3ClientConfig, startMediaBucket, type MediaBucket } from "./test-support/media-bucket.js";
+import { s3ClientConfig, startMediaBucket, type MediaBucket } from "../test-support/media-bucket.js";
 
 /*
  * Video Rekognition Video cannot read (VP9 in WebM, HEVC in MP4, H.264 in Matroska), end to end in

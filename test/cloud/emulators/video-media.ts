@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { skimageDataDir } from "../../../packages/local/src/engines/vision/test-frames.js";
+import { skimageDataDir } from "../../../packages/local/test-support/test-frames.js";
 
 const run = promisify(execFile);
 

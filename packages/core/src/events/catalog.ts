@@ -1,12 +1,18 @@
 import { z } from "zod";
-import { EngineInfo, ObjectRef, RejectionReason, TimeMs, Confidence } from "../results/common.js";
-import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds, VideoReadiness } from "../results/documents.js";
+import { EngineInfo, ObjectRef, Rejection, TimeMs } from "../results/common.js";
+import {
+  AnalysisInput, AudioResult, Label, ModerationDecision, ModerationLabel, ModerationSegment, ModerationThresholds, ProbeResult,
+} from "../results/documents.js";
+import { AnalysisStatus, StageReportStatus } from "../results/report.js";
+import { DecidedBy, ReviewDecision, ReviewSegment, ReviewSummary, ReviewTask, ReviewTaskId, SegmentVerdict } from "../review/contract.js";
 import { StageName } from "../stage-names.js";
 
 /**
  * The event catalog: the only source of event types. Every detail-type has a zod schema, an integer
  * version and an example. Within a version, changes are additive only; a breaking change is a new
- * version published beside the old one.
+ * version published beside the old one. A detail that carries a contract declared elsewhere (a stage
+ * result, the review decision) is built from that contract's schema (spread, pick, omit), so the two
+ * cannot drift apart; only the bounds that keep a detail small are added here.
  */
 
 export const EVENT_SOURCE = "media-pipeline";
@@ -15,15 +21,9 @@ export const EVENT_SOURCE = "media-pipeline";
 export const MediaId = z.string().regex(/^[0-9a-z]{26}$/, "mediaId is a 26-character lower-case ULID");
 export type MediaId = z.infer<typeof MediaId>;
 
-/** A review segment as events carry it (the task document has the keyframes too). */
-const ReviewSegmentSummary = z.object({
-  index: z.number().int().nonnegative(),
-  startMs: TimeMs,
-  endMs: TimeMs,
-  category: z.string(),
-  name: z.string(),
-  confidence: Confidence,
-  decision: ModerationDecision,
+/** A review segment as events carry it (the task document has the parent and keyframe too). */
+const ReviewSegmentSummary = ReviewSegment.pick({
+  index: true, startMs: true, endMs: true, category: true, name: true, confidence: true, decision: true,
 });
 
 const base = { mediaId: MediaId, correlationId: z.string().min(1).max(128) };
@@ -77,21 +77,15 @@ export const catalog = {
     detail: z.object({
       ...v1,
       source: ObjectRef,
-      kind: z.enum(["video", "audio"]),
-      durationMs: TimeMs,
-      sizeBytes: z.number().int().nonnegative(),
-      container: z.string(),
-      hasVideo: z.boolean(),
-      hasAudio: z.boolean(),
-      streams: z.array(MediaStream).max(64),
+      ...ProbeResult.pick({ kind: true, durationMs: true, sizeBytes: true, container: true, hasVideo: true, hasAudio: true }).shape,
+      streams: ProbeResult.shape.streams.max(64),
       plan: z.array(StageName),
-      engine: EngineInfo,
       /**
-       * Video only: whether Rekognition Video reads it as uploaded (H.264 in MP4, MOV or AVI), and if
-       * not, what the rendition prepare-video makes takes (a remux or a transcode). Absent on events
-       * published before it was added.
+       * `video`, video only: whether Rekognition Video reads it as uploaded (H.264 in MP4, MOV or AVI),
+       * and if not, what the rendition prepare-video makes takes (a remux or a transcode). Absent on
+       * events published before it was added.
        */
-      video: VideoReadiness.optional(),
+      ...ProbeResult.pick({ engine: true, video: true }).shape,
     }),
     example: {
       version: 1, ...example, kind: "video", durationMs: 12000, sizeBytes: 472565, container: "mov,mp4,m4a,3gp,3g2,mj2",
@@ -146,8 +140,7 @@ export const catalog = {
     detail: z.object({
       ...v1,
       source: ObjectRef,
-      reason: RejectionReason,
-      message: z.string().min(1).max(2000),
+      ...Rejection.shape,
       filename: z.string().optional(),
     }),
     example: { version: 1, ...example, reason: "empty", message: "The file is empty (0 bytes): nothing to analyse.", filename: "talk.mp4" },
@@ -160,15 +153,7 @@ export const catalog = {
   "Audio Extracted": entry({
     version: 1,
     description: "The audio track was extracted as 16 kHz mono for speech engines.",
-    detail: z.object({
-      ...v1,
-      audio: ObjectRef,
-      format: z.enum(["wav", "flac"]),
-      sampleRate: z.number().int().positive(),
-      channels: z.number().int().positive(),
-      durationMs: TimeMs,
-      engine: EngineInfo,
-    }),
+    detail: z.object({ ...v1, ...AudioResult.shape }),
     example: {
       version: 1, ...example, audio: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/audio.wav" },
       format: "wav", sampleRate: 16000, channels: 1, durationMs: 12000, engine: { name: "ffmpeg", version: "5.1.6" },
@@ -208,7 +193,7 @@ export const catalog = {
       ...v1,
       labels: ObjectRef,
       labelCount: z.number().int().nonnegative(),
-      topLabels: z.array(z.object({ name: z.string(), confidence: Confidence })).max(10),
+      topLabels: z.array(Label.pick({ name: true, confidence: true })).max(10),
       framesAnalyzed: z.number().int().nonnegative(),
       engine: EngineInfo,
       /** What was analysed, and why: the upload, a rendition or sampled frames. Absent on events published before it was added. */
@@ -233,18 +218,12 @@ export const catalog = {
       moderation: ObjectRef,
       decision: ModerationDecision,
       segmentCount: z.number().int().nonnegative(),
-      topCategories: z.array(z.object({ name: z.string(), parent: z.string(), confidence: Confidence })).max(10),
-      /** The evidence: the first 100 segments in document order, with their keyframes (segmentCount says how many in all). */
-      segments: z.array(z.object({
-        index: z.number().int().nonnegative(),
-        name: z.string(),
-        parent: z.string(),
-        confidence: Confidence,
-        startMs: TimeMs,
-        endMs: TimeMs,
-        decision: ModerationDecision,
-        keyframe: ObjectRef.optional(),
-      })).max(100),
+      topCategories: z.array(ModerationLabel).max(10),
+      /**
+       * The evidence: the first 100 segments in document order (`index` is the position there), with
+       * their keyframes (segmentCount says how many in all).
+       */
+      segments: z.array(z.object({ index: z.number().int().nonnegative(), ...ModerationSegment.omit({ frames: true }).shape })).max(100),
       thresholds: ModerationThresholds,
       engine: EngineInfo,
       /** What was analysed, and why: the upload, a rendition or sampled frames. Absent on events published before it was added. */
@@ -315,14 +294,14 @@ export const catalog = {
     description: "A human review task was opened for uncertain moderation results.",
     detail: z.object({
       ...v1,
-      taskId: z.string().min(1).max(63),
+      taskId: ReviewTaskId,
       moderation: ObjectRef,
       /** The whole task (the review contract), for consumers that want every segment and keyframe. */
       task: ObjectRef,
       segmentCount: z.number().int().nonnegative(),
       /** The segments the reviewer decides on, first 100 (segmentCount says how many in all). */
       segments: z.array(ReviewSegmentSummary).max(100),
-      modelDecision: ModerationDecision,
+      modelDecision: ReviewTask.shape.modelDecision,
     }),
     example: {
       version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review",
@@ -343,23 +322,14 @@ export const catalog = {
     description: "A reviewer decided the task.",
     detail: z.object({
       ...v1,
-      taskId: z.string().min(1).max(63),
-      verdict: z.enum(["approved", "rejected"]),
-      reviewer: z.string().min(1),
-      decidedAt: z.string().datetime(),
+      ...ReviewDecision.pick({ taskId: true, verdict: true, reviewer: true, decidedAt: true }).shape,
       /** The reviewer's first 100 answers (segmentCount says how many in all). */
-      segments: z.array(
-        z.object({
-          index: z.number().int().nonnegative(),
-          outcome: z.enum(["confirmed", "false-positive", "wrong-category"]),
-          category: z.string().optional(),
-        }),
-      ).max(100),
+      segments: z.array(SegmentVerdict).max(100),
       /** How many segments the reviewer answered; absent on events published before it was added. */
       segmentCount: z.number().int().nonnegative().optional(),
       /** The recorded outcome (review.json) with every answer; absent on events published before it was added. */
       outcome: ObjectRef.optional(),
-      comment: z.string().max(4000).optional(),
+      ...ReviewDecision.pick({ comment: true }).shape,
     }),
     example: {
       version: 1, ...example, taskId: "01jd8x7k2m4n6p8q0r2s4t6v8w-review", verdict: "approved", reviewer: "alice",
@@ -378,25 +348,20 @@ export const catalog = {
     detail: z.object({
       ...v1,
       report: ObjectRef,
-      status: z.enum(["completed", "completed-with-failures"]),
+      status: AnalysisStatus,
       /** The media's decision: the reviewer's verdict when there is one (approved → clean, rejected → flagged), else the model's. */
       decision: ModerationDecision.nullable(),
       /** Who decided: `reviewer` once a verdict overrides the model. */
-      decidedBy: z.enum(["model", "reviewer"]),
+      decidedBy: DecidedBy,
       /** Moderation's own decision, whatever the reviewer said. */
       modelDecision: ModerationDecision.nullable(),
-      review: z.object({
-        status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]),
-        taskId: z.string().optional(),
-        reviewer: z.string().optional(),
-        decidedAt: z.string().datetime().optional(),
-      }),
+      review: ReviewSummary,
       /**
        * False while a review is pending: one more `Analysis Completed` follows when it ends, with the
        * verdict. True on the last one for this media.
        */
       final: z.boolean(),
-      stages: z.record(z.string(), z.enum(["done", "failed", "skipped", "pending"])),
+      stages: z.record(z.string(), StageReportStatus),
       durationMs: TimeMs,
     }),
     example: {

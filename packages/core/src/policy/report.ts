@@ -9,7 +9,7 @@ import type {
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
 import { frameSpacingMs } from "../stages/frame-spacing.js";
-import { finalDecision } from "../review/contract.js";
+import { finalDecision, type SegmentVerdict } from "../review/contract.js";
 import { faceRanges, facesPerShot } from "./faces.js";
 
 export interface ReportInput {
@@ -24,7 +24,7 @@ export interface ReportInput {
   scenes?: ScenesDocument;
   review: Report["review"];
   /** The reviewer's answer per moderation segment index, once decided. */
-  segmentVerdicts?: ReadonlyArray<{ index: number; outcome: "confirmed" | "false-positive" | "wrong-category"; category?: string }>;
+  segmentVerdicts?: ReadonlyArray<Pick<SegmentVerdict, "index" | "outcome" | "category">>;
   stages: Report["stages"];
   /** How a keyframe is referred to from the report (a relative path locally, an S3 URI in the cloud). */
   keyframeUri: (ref: ObjectRef) => string;

@@ -51,3 +51,7 @@ export type TimeRange = z.infer<typeof TimeRange>;
  */
 export const RejectionReason = z.enum(["empty", "truncated", "not-media", "no-usable-stream", "too-large", "too-long", "unsupported"]);
 export type RejectionReason = z.infer<typeof RejectionReason>;
+
+/** Why media was refused, in a closed reason and in words: `Media Rejected` and the rejected report carry it. */
+export const Rejection = z.object({ reason: RejectionReason, message: z.string().min(1).max(2000) });
+export type Rejection = z.infer<typeof Rejection>;

@@ -150,24 +150,30 @@ export const FrameDetections = z.object({
 });
 export type FrameDetections = z.infer<typeof FrameDetections>;
 
+/** Faces counted in one analysed frame (counts only: nobody is identified). */
+export const FaceCount = z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() });
+export type FaceCount = z.infer<typeof FaceCount>;
+
 /** The labels document (`Labels Detected` points at it). */
 export const LabelsDocument = z.object({
   framesAnalyzed: z.number().int().nonnegative(),
   labels: z.array(Label),
-  faces: z
-    .array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() }))
-    .optional(),
+  faces: z.array(FaceCount).optional(),
   engine: EngineInfo,
   /** What the engine analysed, and why. */
   analysis: AnalysisInput.optional(),
 });
 export type LabelsDocument = z.infer<typeof LabelsDocument>;
 
+/** A moderation label in our two-level taxonomy: `parent` is "" for a top-level category. */
+export const ModerationLabel = z.object({ name: z.string(), parent: z.string(), confidence: Confidence });
+export type ModerationLabel = z.infer<typeof ModerationLabel>;
+
 /** Per-frame moderation scores from an engine, already in our two-level taxonomy. */
 export const FrameModeration = z.object({
   timestampMs: TimeMs,
   frame: ObjectRef.optional(),
-  labels: z.array(z.object({ name: z.string(), parent: z.string(), confidence: Confidence })),
+  labels: z.array(ModerationLabel),
 });
 export type FrameModeration = z.infer<typeof FrameModeration>;
 
@@ -186,10 +192,7 @@ export const ModerationThresholds = z.object({
 export type ModerationThresholds = z.infer<typeof ModerationThresholds>;
 
 /** A run of frames over which one moderation label held. */
-export const ModerationSegment = z.object({
-  name: z.string(),
-  parent: z.string(),
-  confidence: Confidence,
+export const ModerationSegment = ModerationLabel.extend({
   startMs: TimeMs,
   endMs: TimeMs,
   frames: z.number().int().positive(),

@@ -1,101 +1,71 @@
 import { z } from "zod";
-import { Confidence, EngineInfo, RejectionReason, TimeMs } from "./common.js";
-import { AnalysisInput, MediaStream, ModerationDecision, ModerationThresholds } from "./documents.js";
+import { DecidedBy, ReviewSummary, SegmentVerdict } from "../review/contract.js";
+import { EngineInfo, Rejection, TimeMs } from "./common.js";
+import {
+  AnalysisInput, FaceCount, Label, ModerationDecision, ModerationSegment, ModerationThresholds, ProbeResult, SceneSummary, Shot,
+  TranscriptDocument, TranscriptSegment,
+} from "./documents.js";
+
+/** How an analysis ended: every stage done, or some failed (their sections are empty). */
+export const AnalysisStatus = z.enum(["completed", "completed-with-failures"]);
+export type AnalysisStatus = z.infer<typeof AnalysisStatus>;
+
+/** Where one stage of one media item stands, in the report and in `Analysis Completed`. */
+export const StageReportStatus = z.enum(["done", "failed", "skipped", "pending"]);
+export type StageReportStatus = z.infer<typeof StageReportStatus>;
 
 /**
  * The report a person opens at the end (report.json; report.html renders it). Sections that do not
  * apply (no audio, no video) are present and empty, never missing. Confidences are 0–100, times ms.
+ * Each section is its stage document's schema, cut to what a person reads.
  */
 export const Report = z.object({
   mediaId: z.string(),
   filename: z.string().optional(),
   generatedAt: z.string(),
-  status: z.enum(["completed", "completed-with-failures"]),
-  media: z.object({
-    kind: z.enum(["video", "audio"]),
-    durationMs: TimeMs,
-    sizeBytes: z.number().int().nonnegative(),
-    container: z.string(),
-    streams: z.array(MediaStream),
-  }),
+  status: AnalysisStatus,
+  media: ProbeResult.pick({ kind: true, durationMs: true, sizeBytes: true, container: true, streams: true }),
   shots: z.array(
-    z.object({
-      index: z.number().int().nonnegative(),
-      startMs: TimeMs,
-      endMs: TimeMs,
+    Shot.pick({ index: true, startMs: true, endMs: true }).extend({
       /** Relative path or URI of the keyframe JPEG. */
       keyframe: z.string(),
       /** The most faces seen at once in the shot (counts only, nobody identified); absent without vision. */
       faces: z.number().int().nonnegative().optional(),
     }),
   ),
-  labels: z.array(
-    z.object({
-      name: z.string(),
-      confidence: Confidence,
-      meanConfidence: Confidence,
-      count: z.number().int().nonnegative(),
-      parents: z.array(z.string()),
-      occurrences: z.array(z.object({ startMs: TimeMs, endMs: TimeMs, confidence: Confidence })),
-    }),
-  ),
+  /** Labels without their per-frame instances; parents by name. */
+  labels: z.array(Label.omit({ instances: true }).extend({ parents: z.array(z.string()) })),
   /** Faces counted per analysed frame. */
-  faces: z.array(z.object({ timestampMs: TimeMs, count: z.number().int().nonnegative() })),
+  faces: z.array(FaceCount),
   /** When faces were on screen, with the most seen at once. */
   faceRanges: z.array(z.object({ startMs: TimeMs, endMs: TimeMs, maxFaces: z.number().int().positive() })).default([]),
   moderation: z.object({
     decision: ModerationDecision.nullable(),
     thresholds: ModerationThresholds.nullable(),
     labels: z.array(
-      z.object({
-        name: z.string(),
-        parent: z.string(),
-        confidence: Confidence,
-        startMs: TimeMs,
-        endMs: TimeMs,
-        decision: ModerationDecision,
+      ModerationSegment.omit({ frames: true, keyframe: true }).extend({
         /** The reviewer's answer for this segment, once there is one. */
-        review: z.object({
-          outcome: z.enum(["confirmed", "false-positive", "wrong-category"]),
-          category: z.string().optional(),
-        }).optional(),
+        review: SegmentVerdict.pick({ outcome: true, category: true }).optional(),
       }),
     ),
   }),
-  transcript: z.object({
+  transcript: TranscriptDocument.pick({ language: true, hasWords: true, notes: true, speakers: true }).extend({
+    /** Null without an audio track. */
     language: z.string().nullable(),
-    hasWords: z.boolean(),
-    notes: z.array(z.string()),
-    speakers: z.array(z.object({ id: z.string(), label: z.string(), speechMs: TimeMs })),
-    segments: z.array(z.object({ speaker: z.string(), startMs: TimeMs, endMs: TimeMs, text: z.string() })),
+    segments: z.array(TranscriptSegment.omit({ words: true })),
   }),
-  scenes: z.array(
-    z.object({
-      index: z.number().int().nonnegative(),
-      startMs: TimeMs,
-      endMs: TimeMs,
-      summary: z.string(),
-      labels: z.array(z.string()),
-      moderation: z.array(z.string()),
-      speakers: z.array(z.string()),
-      summarizer: z.enum(["extractive", "llm"]),
-    }),
-  ),
-  review: z.object({
-    status: z.enum(["not-required", "pending", "approved", "rejected", "failed"]),
-    taskId: z.string().optional(),
-    reviewer: z.string().optional(),
-    decidedAt: z.string().optional(),
+  scenes: z.array(SceneSummary.omit({ shotIndexes: true })),
+  review: ReviewSummary.extend({
     comment: z.string().optional(),
     /** Why a review ended without a verdict. */
     reason: z.string().optional(),
   }),
   /** The media's decision: the reviewer's verdict overrides the model's (approved → clean, rejected → flagged). */
-  decision: z.object({ value: ModerationDecision.nullable(), by: z.enum(["model", "reviewer"]) }),
+  decision: z.object({ value: ModerationDecision.nullable(), by: DecidedBy }),
   stages: z.record(
     z.string(),
     z.object({
-      status: z.enum(["done", "failed", "skipped", "pending"]),
+      status: StageReportStatus,
       durationMs: TimeMs.nullable(),
       engine: EngineInfo.nullable(),
       error: z.string().optional(),
@@ -115,6 +85,6 @@ export const RejectedReport = z.object({
   filename: z.string().optional(),
   generatedAt: z.string(),
   status: z.literal("rejected"),
-  rejection: z.object({ reason: RejectionReason, message: z.string().min(1) }),
+  rejection: Rejection,
 });
 export type RejectedReport = z.infer<typeof RejectedReport>;

@@ -26,10 +26,13 @@ export const ReviewSegment = z.object({
 });
 export type ReviewSegment = z.infer<typeof ReviewSegment>;
 
+/** The deterministic task id (see `reviewTaskId`): it names the A2I human loop, so A2I's 63 characters bound it. */
+export const ReviewTaskId = z.string().min(1).max(63);
+
 /** What a reviewer is asked to decide. Stored as `derived/<mediaId>/review-task.json` by request-review. */
 export const ReviewTask = z.object({
   version: z.literal(1),
-  taskId: z.string().min(1).max(63),
+  taskId: ReviewTaskId,
   mediaId: z.string().min(1),
   source: ObjectRef,
   moderation: ObjectRef,
@@ -44,11 +47,18 @@ export const ReviewTask = z.object({
 export type ReviewTask = z.infer<typeof ReviewTask>;
 
 export const SEGMENT_OUTCOMES = ["confirmed", "false-positive", "wrong-category"] as const;
+/** A reviewer's answer for one segment; the review event, review.json and the report all take it from here. */
+export const SegmentOutcome = z.enum(SEGMENT_OUTCOMES);
+export type SegmentOutcome = z.infer<typeof SegmentOutcome>;
+
 export const VERDICTS = ["approved", "rejected"] as const;
+/** `approved`: the media may be published; `rejected`: it may not. */
+export const Verdict = z.enum(VERDICTS);
+export type Verdict = z.infer<typeof Verdict>;
 
 export const SegmentVerdict = z.object({
   index: z.number().int().nonnegative(),
-  outcome: z.enum(SEGMENT_OUTCOMES),
+  outcome: SegmentOutcome,
   /** With `wrong-category`: the category it really is. */
   category: z.string().trim().min(1).max(200).optional(),
 });
@@ -56,17 +66,19 @@ export type SegmentVerdict = z.infer<typeof SegmentVerdict>;
 
 /** What a reviewer submits (the API body, the CLI flags and the A2I form all reduce to this). */
 export const ReviewVerdict = z.object({
-  /** `approved`: the media may be published; `rejected`: it may not. */
-  verdict: z.enum(VERDICTS),
+  verdict: Verdict,
   segments: z.array(SegmentVerdict).max(10_000).optional(),
   comment: z.string().max(4000).optional(),
 });
 export type ReviewVerdict = z.infer<typeof ReviewVerdict>;
 
-/** A decided review: the verdict with who decided and when. These are `Review Completed`'s fields. */
+/**
+ * A decided review: the verdict with who decided and when. `Review Completed` is built from it (events
+ * carry the first 100 answers), and review.json stores it whole.
+ */
 export const ReviewDecision = z.object({
-  taskId: z.string().min(1).max(63),
-  verdict: z.enum(VERDICTS),
+  taskId: ReviewTaskId,
+  verdict: Verdict,
   reviewer: z.string().min(1).max(200),
   decidedAt: z.string().datetime(),
   segments: z.array(SegmentVerdict),
@@ -86,6 +98,23 @@ export const ReviewOutcome = z.discriminatedUnion("status", [
   }),
 ]);
 export type ReviewOutcome = z.infer<typeof ReviewOutcome>;
+
+/** Where a media item's review stands: not asked for, open, decided either way, or ended without a verdict. */
+export const ReviewStatus = z.enum(["not-required", "pending", "approved", "rejected", "failed"]);
+export type ReviewStatus = z.infer<typeof ReviewStatus>;
+
+/** Who made the media's decision: the model, or a reviewer whose verdict overrides it. */
+export const DecidedBy = z.enum(["model", "reviewer"]);
+export type DecidedBy = z.infer<typeof DecidedBy>;
+
+/** The review as `Analysis Completed` carries it; the report adds the comment and a failure's reason. */
+export const ReviewSummary = z.object({
+  status: ReviewStatus,
+  taskId: z.string().optional(),
+  reviewer: z.string().optional(),
+  decidedAt: z.string().datetime().optional(),
+});
+export type ReviewSummary = z.infer<typeof ReviewSummary>;
 
 /** A verdict that does not fit its task; the message lists every problem. */
 export class ReviewVerdictError extends NonRetryableError {
@@ -153,8 +182,8 @@ export function checkVerdict(task: Pick<ReviewTask, "segments">, verdict: Review
  */
 export function finalDecision(
   modelDecision: ModerationDecision | null,
-  review: { status: "not-required" | "pending" | "approved" | "rejected" | "failed" },
-): { decision: ModerationDecision | null; decidedBy: "model" | "reviewer" } {
+  review: { status: ReviewStatus },
+): { decision: ModerationDecision | null; decidedBy: DecidedBy } {
   if (review.status === "approved") return { decision: "clean", decidedBy: "reviewer" };
   if (review.status === "rejected") return { decision: "flagged", decidedBy: "reviewer" };
   return { decision: modelDecision, decidedBy: "model" };

@@ -104,6 +104,6 @@ function readError(error: unknown, ref: ObjectRef): Error {
 
 function writeError(error: unknown, ref: ObjectRef): Error {
   const e = error as { name?: string; message?: string };
-  // Like the workspace's pushes: a write that failed is worth another attempt of the stage.
-  return new RetryableError(`Could not write s3://${ref.bucket}/${ref.key}: ${e?.name ?? "Error"} ${e?.message ?? ""}`.trim(), { cause: error });
+  const what = `Could not write s3://${ref.bucket}/${ref.key}: ${e?.name ?? "Error"} ${e?.message ?? ""}`.trim();
+  return isTransientAwsError(error) ? new RetryableError(what, { cause: error }) : new BlobStoreError(what, ref, { cause: error });
 }

@@ -5,12 +5,22 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { NonRetryableError, RetryableError, type ObjectRef } from "@media-pipeline/core";
+import { isTransientAwsError } from "./aws-errors.js";
 
 /** A key that would name a file outside the workspace. */
 export class UnsafeWorkspaceKeyError extends NonRetryableError {}
 
-/** S3 could not be read or written; worth another attempt. */
+/** S3 could not be read or written for a passing reason (throttling, a 5xx, the network); worth another attempt. */
 export class WorkspaceTransferError extends RetryableError {}
+
+/** S3 refused a transfer (access denied, no such key, a bad request): another attempt would get the same answer. */
+export class WorkspaceRefusedError extends NonRetryableError {}
+
+/** Retryable or not as the one AWS error classifier says (aws-errors.ts). */
+function transferError(cause: unknown, what: string): Error {
+  const message = `${what}: ${(cause as Error).message}`;
+  return isTransientAwsError(cause) ? new WorkspaceTransferError(message, { cause }) : new WorkspaceRefusedError(message, { cause });
+}
 
 /**
  * The ffmpeg stages work on files. In Lambda, a workspace under /tmp mirrors the S3 keys they touch:
@@ -37,7 +47,7 @@ export function createS3Workspace(options: { s3: S3Client; root?: string }) {
       const res = await options.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
       await pipeline(res.Body as Readable, createWriteStream(file));
     } catch (cause) {
-      throw new WorkspaceTransferError(`Could not read s3://${ref.bucket}/${ref.key}: ${(cause as Error).message}`, { cause });
+      throw transferError(cause, `Could not read s3://${ref.bucket}/${ref.key}`);
     }
     return file;
   }
@@ -51,7 +61,7 @@ export function createS3Workspace(options: { s3: S3Client; root?: string }) {
         ...(contentType ? { ContentType: contentType } : {}),
       }));
     } catch (cause) {
-      throw new WorkspaceTransferError(`Could not write s3://${ref.bucket}/${ref.key}: ${(cause as Error).message}`, { cause });
+      throw transferError(cause, `Could not write s3://${ref.bucket}/${ref.key}`);
     }
   }
 

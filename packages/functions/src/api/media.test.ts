@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createCloudApi } from "./cloud-api.js";
 import { createRoutes } from "./routes.js";
-import { apiEvent, fakeTable, presigningS3 } from "./test-support.js";
+import { apiEvent, fakeTable, presigningS3 } from "../../test-support/api.js";
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBClient);

@@ -1,7 +1,7 @@
-import { renderReportHtml } from "@media-pipeline/local/report";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { derivedKey, DERIVED_PREFIX, Report, type StageRecord, type StateStore } from "@media-pipeline/core";
+import { renderReportHtml } from "@media-pipeline/web";
 import { HttpError, notFound } from "./http.js";
 import type { UploadRecord, UploadRecords } from "./upload-records.js";
 

@@ -13,7 +13,7 @@ import { createCloudApi } from "./cloud-api.js";
 import { newMediaId } from "./ids.js";
 import { createRoutes } from "./routes.js";
 import { planParts, readUploadSettings } from "./settings.js";
-import { apiEvent, fakeTable, presigningS3 } from "./test-support.js";
+import { apiEvent, fakeTable, presigningS3 } from "../../test-support/api.js";
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBClient);

@@ -1,12 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import { DeadLetterNotFoundError, listDeadLetters, type DeadLetter, type DeliveryNotice, type Redriven } from "../runtime/bus/index.js";
 import { loadConfig, type ConfigFlags } from "../runtime/config.js";
-import type { DeliveryNotice } from "../runtime/bus.js";
-import {
-  DeadLetterNotFoundError, listDeadLetters, openLocalRuntime, RuntimeLockedError,
-  type DeadLetter, type LocalRuntime, type Outcome, type Redriven,
-} from "../runtime/runtime.js";
+import { openLocalRuntime, RuntimeLockedError, type LocalRuntime, type Outcome } from "../runtime/runtime.js";
+import { openStoreReadOnly } from "../store/index.js";
 import { exportReport } from "./export.js";
 import { clean } from "./review-format.js";
 
@@ -70,23 +67,21 @@ export async function runDlqList(o: DlqListOptions): Promise<number> {
     return EXIT.ok;
   }
   // Read-only, beside whatever process may be writing: WAL lets a reader in without taking the lock.
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const store = openStoreReadOnly(file);
   try {
-    db.pragma("busy_timeout = 5000");
-    const letters = listDeadLetters(db, { all: Boolean(o.all) });
+    const letters = listDeadLetters(store, { all: Boolean(o.all) });
     process.stdout.write(o.json ? `${JSON.stringify(letters)}\n` : formatDeadLetters(letters, Boolean(o.all)));
     return EXIT.ok;
   } finally {
-    db.close();
+    store.close();
   }
 }
 
 /** Resolves once every redriven delivery has left `pending` and its media items owe no deliveries. */
 function settled(runtime: LocalRuntime, redriven: Redriven[]): Promise<void> {
-  const status = runtime.db.prepare("SELECT status FROM deliveries WHERE event_seq = ? AND route = ?");
   const media = [...new Set(redriven.map((r) => r.mediaId).filter((m): m is string => m !== null))];
   const done = () =>
-    redriven.every((r) => (status.get(r.eventSeq, r.route) as { status: string } | undefined)?.status !== "pending") &&
+    redriven.every((r) => runtime.store.deliveries.status(r.eventSeq, r.route)?.status !== "pending") &&
     media.every((m) => runtime.bus.pendingCount(m) === 0);
   return new Promise((resolve) => {
     const check = () => {
@@ -131,9 +126,8 @@ export async function runDlqRedrive(id: string | undefined, o: DlqRedriveOptions
   };
   try {
     // A media item whose report already exists keeps it: the redriven stage runs, the report is not rewritten.
-    const reportedBefore = (mediaId: string) =>
-      runtime.db.prepare("SELECT 1 FROM events WHERE media_id = ? AND detail_type = 'Analysis Completed'").get(mediaId) !== undefined;
-    const letters = listDeadLetters(runtime.db, { all: true });
+    const reportedBefore = (mediaId: string) => runtime.store.events.latest(mediaId, ["Analysis Completed"]) !== undefined;
+    const letters = runtime.bus.deadLetters({ all: true });
     const before = new Set(letters.filter((l) => l.mediaId && reportedBefore(l.mediaId)).map((l) => l.mediaId!));
     let redriven: Redriven[];
     try {
@@ -153,10 +147,9 @@ export async function runDlqRedrive(id: string | undefined, o: DlqRedriveOptions
     await settled(runtime, redriven);
     runtime.bus.off("delivery", log);
 
-    const status = runtime.db.prepare("SELECT status, last_error FROM deliveries WHERE event_seq = ? AND route = ?");
     const deliveries: DeliveryResult[] = redriven.map((r) => {
-      const row = status.get(r.eventSeq, r.route) as { status: string; last_error: string | null };
-      return { id: r.id, route: r.route, stage: r.stage, mediaId: r.mediaId, status: row.status, ...(row.status === "dead" && row.last_error ? { error: row.last_error } : {}) };
+      const row = runtime.store.deliveries.status(r.eventSeq, r.route)!;
+      return { id: r.id, route: r.route, stage: r.stage, mediaId: r.mediaId, status: row.status, ...(row.status === "dead" && row.lastError ? { error: row.lastError } : {}) };
     });
     const media: MediaResult[] = [];
     for (const mediaId of new Set(redriven.map((r) => r.mediaId).filter((m): m is string => m !== null))) {

@@ -31,7 +31,7 @@ export async function loadReport(runtime: LocalRuntime, mediaId: string, reportR
 export async function renderReport({ report, keyframes }: LoadedReport): Promise<string> {
   const images = new Map<string, string>();
   for (const [name, file] of keyframes) images.set(name, `data:image/jpeg;base64,${(await readFile(file)).toString("base64")}`);
-  const { renderReportHtml } = await import("../report/index.js");
+  const { renderReportHtml } = await import("@media-pipeline/web");
   return renderReportHtml(report, { embedImage: (p) => images.get(p) });
 }
 

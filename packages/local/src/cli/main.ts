@@ -242,7 +242,7 @@ export function buildProgram(): Command {
     .requiredOption("--event <json|file>", "the event")
     .action(async (o: { pattern: string; event: string }) => {
       const { compilePattern, InvalidPatternError } = await import("@media-pipeline/core");
-      let compiled;
+      let compiled: ReturnType<typeof compilePattern>;
       try {
         compiled = compilePattern(jsonArg(o.pattern, "--pattern"));
       } catch (error) {

@@ -1,5 +1,5 @@
 import type { AnyPipelineEvent } from "@media-pipeline/core";
-import type { DeliveryNotice } from "../runtime/bus.js";
+import type { DeliveryNotice } from "../runtime/bus/index.js";
 import type { LocalRuntime } from "../runtime/runtime.js";
 
 export type ProgressMode = "pretty" | "json" | "quiet";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { compilePattern, routes, type AnyPipelineEvent, type ObjectRef } from "@media-pipeline/core";
-import type { DeliveryNotice } from "../runtime/bus.js";
+import type { DeliveryNotice } from "../runtime/bus/index.js";
 import { loadConfig, type ConfigFlags } from "../runtime/config.js";
 import { openLocalRuntime, RuntimeLockedError, type LocalRuntime } from "../runtime/runtime.js";
 import { clean } from "./review-format.js";
@@ -51,14 +51,14 @@ export class UnknownMediaError extends Error {
 }
 
 function stageRows(runtime: LocalRuntime, mediaId: string): Map<string, string> {
-  const rows = runtime.db.prepare("SELECT stage, status, attempts, started_at, finished_at, output, error FROM stage_state WHERE media_id = ?").all(mediaId) as Array<Record<string, unknown>>;
+  const rows = runtime.store.stages.snapshot(mediaId);
   return new Map(rows.map((r) => [String(r.stage), JSON.stringify(r)]));
 }
 
 function reportOf(runtime: LocalRuntime, mediaId: string): { ref: ObjectRef; sha256: string | null } | null {
-  const row = runtime.db.prepare("SELECT body FROM events WHERE media_id = ? AND detail_type = 'Analysis Completed' ORDER BY seq DESC LIMIT 1").get(mediaId) as { body: string } | undefined;
-  if (!row) return null;
-  const ref = (JSON.parse(row.body) as { detail: { report: ObjectRef } }).detail.report;
+  const event = runtime.store.events.latest(mediaId, ["Analysis Completed"]);
+  if (!event) return null;
+  const ref = (event.detail as { report: ObjectRef }).report;
   try {
     return { ref, sha256: createHash("sha256").update(readFileSync(runtime.objects.pathOf(ref))).digest("hex") };
   } catch {
@@ -76,43 +76,37 @@ export async function replayMedia(
   mediaId: string,
   options: { timeoutMs?: number; onDelivery?: (n: DeliveryNotice) => void } = {},
 ): Promise<ReplayReport> {
-  const { db, bus } = runtime;
-  const rows = db.prepare("SELECT seq, body FROM events WHERE media_id = ? ORDER BY seq").all(mediaId) as Array<{ seq: number; body: string }>;
+  const { store, bus } = runtime;
+  const rows = store.events.ofMedia(mediaId);
   if (rows.length === 0) throw new UnknownMediaError(`No events of media ${mediaId} in this data dir`);
   const compiled = routes.map((route) => ({ route, pattern: compilePattern(route.pattern) }));
   const stagesBefore = stageRows(runtime, mediaId);
   const reportBefore = reportOf(runtime, mediaId);
-  const lastSeq = (db.prepare("SELECT max(seq) s FROM events").get() as { s: number }).s;
+  const lastSeq = store.events.lastSeq();
 
   const targets: Array<{ seq: number; type: string; route: string; stage: string }> = [];
   const skippedDead: ReplayReport["skippedDead"] = [];
-  const statusOf = db.prepare("SELECT status FROM deliveries WHERE event_seq = ? AND route = ?");
+  const statusOf = (seq: number, route: string) => store.deliveries.status(seq, route)?.status;
   // One transaction: the bus sees all of them pending at once, and dispatches them in log order.
-  db.transaction(() => {
+  store.atomically(() => {
     const now = Date.now();
-    const upsert = db.prepare(
-      `INSERT INTO deliveries (event_seq, route, status, attempts, next_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?)
-       ON CONFLICT (event_seq, route) DO UPDATE SET status = 'pending', attempts = 0, next_at = excluded.next_at, last_error = NULL,
-         updated_at = excluded.updated_at WHERE deliveries.status = 'done'`,
-    );
     for (const row of rows) {
       const event = JSON.parse(row.body) as AnyPipelineEvent;
       for (const { route, pattern } of compiled) {
         if (!pattern.match(event)) continue;
-        const current = statusOf.get(row.seq, route.name) as { status: string } | undefined;
-        if (current?.status === "dead") {
+        const current = statusOf(row.seq, route.name);
+        if (current === "dead") {
           skippedDead.push({ seq: row.seq, route: route.name });
           continue;
         }
         // A delivery still pending is owed already; it runs once, as it would have.
-        if (current?.status !== "pending") upsert.run(row.seq, route.name, now, now);
+        if (current !== "pending") store.deliveries.replay(row.seq, route.name, now);
         targets.push({ seq: row.seq, type: event["detail-type"], route: route.name, stage: route.stage });
       }
     }
-  }).immediate();
+  });
 
-  const isSettled = () =>
-    targets.every((t) => (statusOf.get(t.seq, t.route) as { status: string } | undefined)?.status !== "pending") && bus.pendingCount(mediaId) === 0;
+  const isSettled = () => targets.every((t) => statusOf(t.seq, t.route) !== "pending") && bus.pendingCount(mediaId) === 0;
   const settled = await new Promise<boolean>((resolve) => {
     const finish = (ok: boolean) => {
       clearInterval(poll);
@@ -133,10 +127,10 @@ export async function replayMedia(
   });
 
   const replayed = targets.map((t) => {
-    const row = db.prepare("SELECT status, last_error FROM deliveries WHERE event_seq = ? AND route = ?").get(t.seq, t.route) as { status: string; last_error: string | null };
-    return { ...t, status: row.status, ...(row.status !== "done" && row.last_error ? { error: row.last_error } : {}) };
+    const row = store.deliveries.status(t.seq, t.route)!;
+    return { ...t, status: row.status, ...(row.status !== "done" && row.lastError ? { error: row.lastError } : {}) };
   });
-  const produced = (db.prepare("SELECT seq, detail_type type FROM events WHERE media_id = ? AND seq > ? ORDER BY seq").all(mediaId, lastSeq) as Array<{ seq: number; type: string }>);
+  const produced = store.events.typesAfter(mediaId, lastSeq);
   const stagesAfter = stageRows(runtime, mediaId);
   const stagesChanged: ReplayReport["stagesChanged"] = [];
   for (const stage of new Set([...stagesBefore.keys(), ...stagesAfter.keys()])) {

@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { MediaPipelineError, ReviewVerdictError, type ReviewDecision, type ReviewVerdict } from "@media-pipeline/core";
 import type { LocalConfig } from "../runtime/config.js";
-import { openDb } from "../runtime/db.js";
+import { lockHolder } from "../runtime/lock.js";
 import { LocalObjectStore } from "../runtime/object-store.js";
 import { openLocalRuntime, RuntimeLockedError, type LocalRuntime } from "../runtime/runtime.js";
 import { ReviewConflictError, ReviewNotFoundError, ReviewService, type AuditEntry, type ReviewTaskView } from "../review/service.js";
+import { openStore } from "../store/index.js";
 import type { FinalAnalysis, ListJson, TaskJson } from "./review-format.js";
 
 /*
@@ -61,19 +62,11 @@ function fromService(error: unknown, where: string): unknown {
 // ---------------------------------------------------------------------------------------------
 // The data directory
 
-function lockHolder(dataDir: string): string {
-  try {
-    const pid = Number(readFileSync(path.join(dataDir, "runtime.lock"), "utf8"));
-    return pid ? ` (pid ${pid})` : "";
-  } catch {
-    return "";
-  }
-}
-
 /** Only one process runs a data dir's stages; when that is a server, the verdict has to go through it. */
 function lockedMessage(dataDir: string): string {
+  const pid = lockHolder(dataDir);
   return (
-    `Another media-pipeline process${lockHolder(dataDir)} is using ${dataDir}, most likely \`media-pipeline serve\`. ` +
+    `Another media-pipeline process${pid ? ` (pid ${pid})` : ""} is using ${dataDir}, most likely \`media-pipeline serve\`. ` +
     "Decide through that server instead: set MEDIA_PIPELINE_REVIEWER_TOKEN to your reviewer token and pass " +
     "--server <its URL> (or set MEDIA_PIPELINE_SERVER), e.g. --server http://127.0.0.1:8787. Or stop it and run this again."
   );
@@ -108,18 +101,13 @@ function settled(runtime: LocalRuntime, mediaId: string): Promise<void> {
 
 /** The media's last `Analysis Completed`, and why it is not final when it is not. */
 function finalAnalysis(runtime: LocalRuntime, mediaId: string): { detail: FinalAnalysis; report: { bucket: string; key: string } } | { problem: string } {
-  const row = runtime.db
-    .prepare("SELECT body FROM events WHERE media_id = ? AND detail_type = 'Analysis Completed' ORDER BY seq DESC LIMIT 1")
-    .get(mediaId) as { body: string } | undefined;
-  const detail = row ? (JSON.parse(row.body) as { detail: FinalAnalysis & { report: { bucket: string; key: string } } }).detail : undefined;
+  const event = runtime.store.events.latest(mediaId, ["Analysis Completed"]);
+  const detail = event ? (event.detail as unknown as FinalAnalysis & { report: { bucket: string; key: string } }) : undefined;
   if (detail?.final) {
     return { detail: { decision: detail.decision, decidedBy: detail.decidedBy, status: detail.status, final: true }, report: detail.report };
   }
-  const dead = runtime.db.prepare(
-    `SELECT d.route, d.last_error FROM deliveries d JOIN events e ON e.seq = d.event_seq
-       WHERE e.media_id = ? AND d.status = 'dead' ORDER BY d.updated_at DESC LIMIT 1`,
-  ).get(mediaId) as { route: string; last_error: string } | undefined;
-  return { problem: dead ? `delivery to ${dead.route} failed: ${dead.last_error}` : "no final Analysis Completed was published" };
+  const dead = runtime.store.deliveries.latestDead(mediaId);
+  return { problem: dead ? `delivery to ${dead.route} failed: ${dead.lastError}` : "no final Analysis Completed was published" };
 }
 
 /** Reads and decides on the data directory: reads beside a running server (WAL), decides only when no other process holds it. */
@@ -140,14 +128,14 @@ export function dataDirBackend(config: LocalConfig): ReviewBackend {
   const read = () => {
     if (reader) return reader.service;
     requireData();
-    const db = openDb(path.join(config.dataDir, "pipeline.db"));
+    const store = openStore(path.join(config.dataDir, "pipeline.db"));
     const service = new ReviewService({
-      db, blobs: objects,
+      store, blobs: objects,
       publish: async () => {
         throw new Error("review list/show never publish");
       },
     });
-    reader = { service, close: () => db.close() };
+    reader = { service, close: () => store.close() };
     return service;
   };
 

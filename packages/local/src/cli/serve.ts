@@ -26,7 +26,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
     return 2;
   }
   if (!LOOPBACK.has(o.host)) process.stderr.write(`warning: listening on ${o.host}, not loopback: anyone who can reach it and knows the token can use it\n`);
-  let reviewers;
+  let reviewers: ReturnType<typeof parseReviewerTokens>;
   try {
     reviewers = parseReviewerTokens(env[REVIEWER_TOKENS_ENV], given ? { apiToken: given } : {});
   } catch (error) {
@@ -36,7 +36,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
   }
   const config = loadConfig(o.flags, env);
   const runtime = await openLocalRuntime(config);
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ runtime, config, port: o.port, host: o.host, ...(given ? { token: given } : {}), reviewers, modules: [eventsStream, webhooks] });
   } catch (error) {

@@ -4,10 +4,10 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildReviewTask, ReviewVerdictError, type ModerationDocument, type Publish } from "@media-pipeline/core";
 import { loadConfig } from "../runtime/config.js";
-import { openDb, type Db } from "../runtime/db.js";
 import { LocalObjectStore } from "../runtime/object-store.js";
 import { createSqliteReviewQueue } from "../runtime/review-queue.js";
 import { openLocalRuntime } from "../runtime/runtime.js";
+import { openStore, type Store } from "../store/index.js";
 import { parseReviewerTokens, ReviewerConfigError } from "./reviewers.js";
 import { ReviewConflictError, ReviewNotFoundError, ReviewService } from "./service.js";
 
@@ -25,27 +25,27 @@ const task = (id = taskId, media = mediaId, createdAt = new Date("2026-11-23T10:
   buildReviewTask({ taskId: id, mediaId: media, source, moderationRef: { bucket: "media", key: `derived/${media}/moderation.json` }, moderation, createdAt });
 
 let dir: string;
-let db: Db;
+let store: Store;
 let clock: number;
 let published: Array<{ type: string; detail: Record<string, unknown>; key?: string }>;
 let service: ReviewService;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "mp-review-"));
-  db = openDb(path.join(dir, "pipeline.db"));
+  store = openStore(path.join(dir, "pipeline.db"));
   clock = Date.parse("2026-11-23T12:00:00Z");
   published = [];
   const publish: Publish = async (type, detail, o) => void published.push({ type, detail: detail as Record<string, unknown>, ...(o?.dedupeKey ? { key: o.dedupeKey } : {}) });
-  service = new ReviewService({ db, blobs: new LocalObjectStore(dir), publish, now: () => new Date(clock), claimMs: 60_000 });
-  await createSqliteReviewQueue(db).open(task());
+  service = new ReviewService({ store, blobs: new LocalObjectStore(dir), publish, now: () => new Date(clock), claimMs: 60_000 });
+  await createSqliteReviewQueue(store).open(task());
 });
-afterEach(() => db.close());
+afterEach(() => store.close());
 
 describe("ReviewService", () => {
   it("queues open tasks oldest first with counts, and opening a task twice keeps one", async () => {
     const other = "01jd8x7k2m4n6p8q0r2s4t6v8x";
-    await createSqliteReviewQueue(db).open(task(`${other}-review`, other, new Date("2026-11-23T09:00:00Z")));
-    await createSqliteReviewQueue(db).open(task());
+    await createSqliteReviewQueue(store).open(task(`${other}-review`, other, new Date("2026-11-23T09:00:00Z")));
+    await createSqliteReviewQueue(store).open(task());
     const { tasks, counts } = service.list();
     expect(tasks.map((t) => t.taskId)).toEqual([`${other}-review`, taskId]);
     expect(counts).toEqual({ open: 2, claimed: 0, decided: 0 });
@@ -119,12 +119,12 @@ describe("a verdict committed just before a crash", () => {
   it("is announced when the runtime opens again, exactly once", async () => {
     const config = loadConfig({ dataDir: path.join(dir, "data"), words: false }, {}, dir);
     let runtime = await openLocalRuntime(config);
-    await createSqliteReviewQueue(runtime.db).open(task());
+    await createSqliteReviewQueue(runtime.store).open(task());
     // What decide() leaves behind when the process dies between its commit and the publish.
     const decision = { taskId, reviewer: "alice", decidedAt: "2026-11-23T12:00:00.000Z", verdict: "approved", segments: [] };
-    runtime.db.prepare("UPDATE review_tasks SET status = 'decided', decision = ?, decided_by = 'alice', decided_at = 1 WHERE task_id = ?").run(JSON.stringify(decision), taskId);
+    runtime.store.reviews.decide(taskId, JSON.stringify(decision), "alice", 1);
     await runtime.close();
-    const count = (rt: typeof runtime) => (rt.db.prepare("SELECT COUNT(*) AS n FROM events WHERE detail_type = 'Review Completed'").get() as { n: number }).n;
+    const count = (rt: typeof runtime) => rt.bus.eventsOf(mediaId).filter((e) => e["detail-type"] === "Review Completed").length;
     runtime = await openLocalRuntime(config);
     expect(count(runtime)).toBe(1);
     await runtime.close();

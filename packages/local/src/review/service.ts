@@ -2,7 +2,7 @@ import {
   checkVerdict, MediaPipelineError, recordReviewDecision, ReviewDecision, ReviewTask, ReviewVerdict, ReviewVerdictError,
   type BlobStore, type Publish,
 } from "@media-pipeline/core";
-import type { Db } from "../runtime/db.js";
+import type { ReviewTaskRow, Store } from "../store/index.js";
 
 /*
  * Local human review: the tasks request-review opened (review_tasks), claimed and decided by named
@@ -45,20 +45,8 @@ export interface AuditEntry {
   detail: Record<string, unknown> | null;
 }
 
-interface TaskRow {
-  task_id: string;
-  media_id: string;
-  status: string;
-  input: string;
-  created_at: number;
-  claimed_by: string | null;
-  claim_expires_at: number | null;
-  decision: string | null;
-  filename: string | null;
-}
-
 export interface ReviewServiceOptions {
-  db: Db;
+  store: Store;
   blobs: BlobStore;
   publish: Publish;
   now?: () => Date;
@@ -70,48 +58,19 @@ export interface ReviewServiceOptions {
 
 export const DEFAULT_CLAIM_MS = 30 * 60_000;
 
-/** Adds the claim, decision and audit columns to a database made before reviews could be decided. */
-export function migrateReviewTables(db: Db): void {
-  const cols = new Set((db.prepare("PRAGMA table_info(review_tasks)").all() as Array<{ name: string }>).map((c) => c.name));
-  const add = (name: string, type: string) => {
-    if (!cols.has(name)) db.exec(`ALTER TABLE review_tasks ADD COLUMN ${name} ${type}`);
-  };
-  add("claimed_by", "TEXT");
-  add("claim_expires_at", "INTEGER");
-  add("decided_by", "TEXT");
-  add("decided_at", "INTEGER");
-  add("decision", "TEXT");
-  db.exec(`
-    CREATE INDEX IF NOT EXISTS review_tasks_queue ON review_tasks(status, created_at);
-    CREATE TABLE IF NOT EXISTS review_audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      task_id TEXT NOT NULL REFERENCES review_tasks(task_id),
-      at INTEGER NOT NULL,
-      reviewer TEXT NOT NULL,
-      action TEXT NOT NULL CHECK (action IN ('claim','release','decide')),
-      detail TEXT
-    );
-    CREATE INDEX IF NOT EXISTS review_audit_task ON review_audit(task_id, id);
-  `);
-}
-
-const SELECT = `SELECT t.task_id, t.media_id, t.status, t.input, t.created_at, t.claimed_by, t.claim_expires_at, t.decision, m.filename
-  FROM review_tasks t LEFT JOIN media m ON m.media_id = t.media_id`;
-
 export class ReviewService {
-  private readonly db: Db;
+  private readonly store: Store;
   private readonly now: () => Date;
   private readonly claimMs: number;
 
   constructor(private readonly options: ReviewServiceOptions) {
-    this.db = options.db;
+    this.store = options.store;
     this.now = options.now ?? (() => new Date());
     this.claimMs = options.claimMs ?? DEFAULT_CLAIM_MS;
     this.options.onError ??= (error) => process.stderr.write(`${error.message}: ${String((error.cause as Error | undefined)?.message ?? "")}\n`);
-    migrateReviewTables(this.db);
   }
 
-  private view(row: TaskRow, nowMs = this.now().getTime()): ReviewTaskView {
+  private view(row: ReviewTaskRow, nowMs = this.now().getTime()): ReviewTaskView {
     const task = ReviewTask.parse(JSON.parse(row.input));
     const claimLive = row.status === "open" && row.claimed_by !== null && (row.claim_expires_at ?? 0) > nowMs;
     return {
@@ -124,8 +83,8 @@ export class ReviewService {
     };
   }
 
-  private row(taskId: string): TaskRow {
-    const row = this.db.prepare(`${SELECT} WHERE t.task_id = ?`).get(taskId) as TaskRow | undefined;
+  private row(taskId: string): ReviewTaskRow {
+    const row = this.store.reviews.get(taskId);
     if (!row) throw new ReviewNotFoundError(`No review task ${taskId}`);
     return row;
   }
@@ -136,11 +95,7 @@ export class ReviewService {
    */
   list(filter: { status?: TaskStatus | "all" } = {}): { tasks: ReviewTaskView[]; counts: Record<TaskStatus, number> } {
     const status = filter.status ?? "open";
-    const rows = (status === "decided"
-      ? this.db.prepare(`${SELECT} WHERE t.status = 'decided' ORDER BY t.decided_at DESC, t.task_id`).all()
-      : status === "all"
-        ? this.db.prepare(`${SELECT} ORDER BY t.created_at, t.task_id`).all()
-        : this.db.prepare(`${SELECT} WHERE t.status = 'open' ORDER BY t.created_at, t.task_id`).all()) as TaskRow[];
+    const rows = this.store.reviews.list(status === "decided" || status === "all" ? status : "open");
     const nowMs = this.now().getTime();
     // A row that no longer parses (written by an older version) is left out rather than failing the queue.
     const all = rows.flatMap((r) => {
@@ -152,11 +107,7 @@ export class ReviewService {
     });
     const tasks = status === "claimed" ? all.filter((t) => t.status === "claimed") : all;
     const counts = { open: 0, claimed: 0, decided: 0 };
-    const tally = this.db.prepare(
-      `SELECT CASE WHEN status = 'decided' THEN 'decided' WHEN claimed_by IS NOT NULL AND claim_expires_at > ? THEN 'claimed' ELSE 'open' END AS s,
-         COUNT(*) AS n FROM review_tasks GROUP BY s`,
-    ).all(nowMs) as Array<{ s: TaskStatus; n: number }>;
-    for (const { s, n } of tally) counts[s] = n;
+    for (const { s, n } of this.store.reviews.counts(nowMs)) counts[s] = n;
     return { tasks, counts };
   }
 
@@ -166,19 +117,15 @@ export class ReviewService {
 
   audit(taskId: string): AuditEntry[] {
     this.row(taskId);
-    const rows = this.db.prepare("SELECT at, reviewer, action, detail FROM review_audit WHERE task_id = ? ORDER BY id").all(taskId) as Array<{
-      at: number; reviewer: string; action: AuditEntry["action"]; detail: string | null;
-    }>;
-    return rows.map((r) => ({ at: new Date(r.at).toISOString(), reviewer: r.reviewer, action: r.action, detail: r.detail ? JSON.parse(r.detail) : null }));
+    return this.store.reviews.audit(taskId).map((r) => ({ at: new Date(r.at).toISOString(), reviewer: r.reviewer, action: r.action, detail: r.detail ? JSON.parse(r.detail) : null }));
   }
 
   private record(taskId: string, reviewer: string, action: AuditEntry["action"], atMs: number, detail?: unknown): void {
-    this.db.prepare("INSERT INTO review_audit (task_id, at, reviewer, action, detail) VALUES (?, ?, ?, ?, ?)")
-      .run(taskId, atMs, reviewer, action, detail === undefined ? null : JSON.stringify(detail));
+    this.store.reviews.recordAudit(taskId, reviewer, action, atMs, detail === undefined ? null : JSON.stringify(detail));
   }
 
   /** Throws the conflict that keeps `reviewer` from acting on the task, if any. */
-  private checkFree(row: TaskRow, reviewer: string, nowMs: number): void {
+  private checkFree(row: ReviewTaskRow, reviewer: string, nowMs: number): void {
     if (row.status === "decided") {
       const d = row.decision ? (JSON.parse(row.decision) as ReviewDecision) : undefined;
       throw new ReviewConflictError("decided", `Task ${row.task_id} was already decided${d ? ` (${d.verdict} by ${d.reviewer})` : ""}`, d?.reviewer);
@@ -193,30 +140,30 @@ export class ReviewService {
    * the check and the update in one transaction, so of two racing reviewers exactly one wins.
    */
   claim(taskId: string, reviewer: string): ReviewTaskView {
-    return this.db.transaction(() => {
+    return this.store.atomically(() => {
       const nowMs = this.now().getTime();
       const row = this.row(taskId);
       this.checkFree(row, reviewer, nowMs);
       const renewal = row.claimed_by === reviewer && (row.claim_expires_at ?? 0) > nowMs;
-      this.db.prepare("UPDATE review_tasks SET claimed_by = ?, claim_expires_at = ? WHERE task_id = ?").run(reviewer, nowMs + this.claimMs, taskId);
+      this.store.reviews.setClaim(taskId, reviewer, nowMs + this.claimMs);
       // A renewal (the page renews while it is open) extends the claim without filling the audit log.
       if (!renewal) this.record(taskId, reviewer, "claim", nowMs, { until: new Date(nowMs + this.claimMs).toISOString() });
       return this.view(this.row(taskId), nowMs);
-    }).immediate();
+    });
   }
 
   /** Gives a claim back so another reviewer can take the task. */
   release(taskId: string, reviewer: string): ReviewTaskView {
-    return this.db.transaction(() => {
+    return this.store.atomically(() => {
       const nowMs = this.now().getTime();
       const row = this.row(taskId);
       this.checkFree(row, reviewer, nowMs);
       if (row.claimed_by === reviewer) {
-        this.db.prepare("UPDATE review_tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE task_id = ?").run(taskId);
+        this.store.reviews.clearClaim(taskId);
         this.record(taskId, reviewer, "release", nowMs);
       }
       return this.view(this.row(taskId), nowMs);
-    }).immediate();
+    });
   }
 
   /**
@@ -233,21 +180,19 @@ export class ReviewService {
     }
     if (!/^\S.{0,199}$/.test(reviewer)) throw new ReviewVerdictError("The reviewer name must be 1–200 characters", ["reviewer"]);
     verdict = shape.data;
-    const decision = this.db.transaction(() => {
+    const decision = this.store.atomically(() => {
       const now = this.now();
       const row = this.row(taskId);
       this.checkFree(row, reviewer, now.getTime());
       const task = ReviewTask.parse(JSON.parse(row.input));
       const checked = checkVerdict(task, verdict);
       const decision: ReviewDecision = { taskId, reviewer, decidedAt: now.toISOString(), ...checked, segments: checked.segments ?? [] };
-      this.db.prepare(
-        "UPDATE review_tasks SET status = 'decided', decision = ?, decided_by = ?, decided_at = ?, claimed_by = ?, claim_expires_at = NULL WHERE task_id = ?",
-      ).run(JSON.stringify(decision), reviewer, now.getTime(), reviewer, taskId);
+      this.store.reviews.decide(taskId, JSON.stringify(decision), reviewer, now.getTime());
       this.record(taskId, reviewer, "decide", now.getTime(), {
         verdict: decision.verdict, segments: decision.segments, ...(decision.comment ? { comment: decision.comment } : {}),
       });
       return { decision, task };
-    }).immediate();
+    });
     await this.announce(decision.task, decision.decision);
     return decision.decision;
   }
@@ -258,10 +203,7 @@ export class ReviewService {
 
   /** Publishes `Review Completed` for decided tasks whose event never made it out (a crash after the commit). */
   async announceDecided(): Promise<number> {
-    const rows = this.db.prepare(
-      `SELECT t.input, t.decision, t.media_id FROM review_tasks t WHERE t.status = 'decided'
-         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key = t.media_id || '/review/Review Completed')`,
-    ).all() as Array<{ input: string; decision: string; media_id: string }>;
+    const rows = this.store.reviews.unannounced();
     let announced = 0;
     for (const r of rows) {
       // One unreadable row must not keep the runtime from opening: it is reported and skipped.

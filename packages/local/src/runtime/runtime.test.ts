@@ -74,7 +74,7 @@ describe("local runtime", () => {
     const failed = rt.bus.eventsOf(id).filter((e) => e["detail-type"] === "Stage Failed");
     expect(failed).toHaveLength(1);
     expect(failed[0]!.detail).toMatchObject({ stage: "moderate", error: { message: "engine crashed" }, attempts: 3 });
-    const dead = rt.db.prepare("SELECT route, attempts, error FROM dead_letters").all();
+    const dead = rt.bus.deadLetters({ all: true }).map(({ route, attempts, error }) => ({ route, attempts, error }));
     expect(dead).toEqual([{ route: "moderate-content", attempts: 3, error: "Error: engine crashed" }]);
   });
 

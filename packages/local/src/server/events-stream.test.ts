@@ -6,9 +6,9 @@ import { compilePattern, type ProbeResult, type TranscriptDocument } from "@medi
 import type { LocalEngines } from "../engines/index.js";
 import { loadConfig } from "../runtime/config.js";
 import { newMediaId } from "../runtime/ids.js";
-import { openLocalRuntime, type LocalRuntime } from "../runtime/runtime.js";
+import { openLocalRuntime, } from "../runtime/runtime.js";
 import { eventsModule, type EventsStreamOptions } from "./events-stream.js";
-import { mount, TOKEN, type Mounted } from "./test-mount.js";
+import { mount, TOKEN, } from "../../test-support/test-mount.js";
 
 
 // ---- fakes: the stream is under test, not the engines ----
@@ -55,7 +55,7 @@ interface Message { id?: string; data?: string; retry?: string; comment?: string
 function sse(baseUrl: string, query: string, headers: Record<string, string> = {}) {
   const abort = new AbortController();
   const messages: Message[] = [];
-  let waiters: Array<() => void> = [];
+  const waiters: Array<() => void> = [];
   let ended = false;
   const response = fetch(`${baseUrl}/events${query}`, { headers: { authorization: `Bearer ${TOKEN}`, ...headers }, signal: abort.signal });
   const pump = (async () => {
@@ -129,10 +129,10 @@ describe("GET /events", () => {
     const lastId = String(before.at(-1)!.seq);
     const matcher = compilePattern(PATTERN);
     const matchingAfter = (seq: number) =>
-      (rt.db.prepare("SELECT body FROM events WHERE seq > ?").all(seq) as Array<{ body: string }>).filter((r) => matcher.match(JSON.parse(r.body))).length;
+      rt.store.events.page(seq, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((r) => matcher.match(JSON.parse(r.body))).length;
     // Let the flow run on while no one listens, so the reconnect has a backlog to replay.
     while (matchingAfter(Number(lastId)) < 2) await new Promise((r) => setTimeout(r, 5));
-    const logEndAtReconnect = (rt.db.prepare("SELECT max(seq) m FROM events").get() as { m: number }).m;
+    const logEndAtReconnect = rt.store.events.lastSeq();
 
     const second = sse(server.baseUrl, q(PATTERN), { "last-event-id": lastId });
     await second.until(() => second.events().some((e) => e.event["detail-type"] === "Analysis Completed"));
@@ -141,7 +141,7 @@ describe("GET /events", () => {
     expect(second.events()[0]!.seq).toBeLessThanOrEqual(logEndAtReconnect);
     expect(second.events().at(-1)!.seq).toBeGreaterThan(logEndAtReconnect);
 
-    const all = rt.db.prepare("SELECT seq, body FROM events ORDER BY seq").all() as Array<{ seq: number; body: string }>;
+    const all = rt.store.events.page(0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     const expected = all.filter((r) => matcher.match(JSON.parse(r.body)));
     expect(received.map((r) => r.seq)).toEqual(expected.map((r) => r.seq));
     expect(received.map((r) => r.event)).toEqual(expected.map((r) => JSON.parse(r.body)));

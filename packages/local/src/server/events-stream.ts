@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { compilePattern, InvalidPatternError, type AnyPipelineEvent, type CompiledPattern } from "@media-pipeline/core";
+import type { EventRow } from "../store/index.js";
 import type { RouteDef, RouteModule, RouteRequest, ServerContext } from "./types.js";
 
 export interface EventsStreamOptions {
@@ -68,8 +69,7 @@ async function streamEvents(request: RouteRequest, ctx: ServerContext, opts: Req
   const from = startAfter(request);
   if (from instanceof Error) return sendError(res, 400, "invalid_last_event_id", from.message);
 
-  const { db, bus } = ctx.runtime;
-  const page = db.prepare("SELECT seq, body FROM events WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?");
+  const { store, bus } = ctx.runtime;
   const matches = (event: unknown) => matcher === undefined || matcher.match(event);
 
   return new Promise<void>((resolve) => {
@@ -100,10 +100,10 @@ async function streamEvents(request: RouteRequest, ctx: ServerContext, opts: Req
 
     /** Sends the log's events in (cursor, before) synchronously: the catch-up's last page, and any gap. */
     const drainLog = (before: number): number => {
-      let rows: Array<{ seq: number; body: string }>;
+      let rows: EventRow[];
       let n = 0;
       do {
-        rows = page.all(cursor, before, opts.pageSize) as Array<{ seq: number; body: string }>;
+        rows = store.events.page(cursor, before, opts.pageSize);
         for (const row of rows) {
           if (ended) return n;
           if (matches(JSON.parse(row.body))) send(row.seq, row.body);
@@ -155,7 +155,7 @@ async function streamEvents(request: RouteRequest, ctx: ServerContext, opts: Req
       for (const { event, seq } of buffered.splice(0)) sendLive(event, seq);
     };
 
-    const logEnd = (db.prepare("SELECT coalesce(max(seq), 0) AS m FROM events").get() as { m: number }).m;
+    const logEnd = store.events.lastSeq();
     // An id beyond the log's end (a client of a data directory since reset) would hide new events.
     cursor = Math.min(from ?? logEnd, logEnd);
     if (cursor === logEnd) return goLive();

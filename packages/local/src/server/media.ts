@@ -1,27 +1,18 @@
-import { StageName, type AnyPipelineEvent, type PipelineEvent } from "@media-pipeline/core";
+import { StageName, type PipelineEvent } from "@media-pipeline/core";
 import { loadReport, renderReport } from "../cli/export.js";
 import { HttpError, sendJson } from "./router.js";
 import type { RouteDef, RouteModule, ServerContext } from "./types.js";
-import type { UploadRow } from "./upload-store.js";
 
 const MEDIA_ID = /^[0-9a-z]{26}$/;
 
-interface MediaRow { media_id: string; filename: string; source_key: string; created_at: number }
-
 /** Where a media item stands, derived from the durable log and state (nothing kept in memory). */
 function describe(ctx: ServerContext, mediaId: string) {
-  const { db } = ctx.runtime;
-  const media = db.prepare("SELECT * FROM media WHERE media_id = ?").get(mediaId) as MediaRow | undefined;
-  const hasUploads = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'server_uploads'").get();
-  const upload = hasUploads
-    ? (db.prepare("SELECT * FROM server_uploads WHERE media_id = ?").get(mediaId) as UploadRow | undefined)
-    : undefined;
+  const { store } = ctx.runtime;
+  const media = store.media.get(mediaId);
+  const upload = store.uploads.get(mediaId);
   if (!media && !upload) return undefined;
-  const terminal = db
-    .prepare("SELECT body FROM events WHERE media_id = ? AND detail_type IN ('Analysis Completed', 'Media Rejected') ORDER BY seq DESC LIMIT 1")
-    .get(mediaId) as { body: string } | undefined;
   // The latest: after a review, a second, final Analysis Completed supersedes the first.
-  const end = terminal ? (JSON.parse(terminal.body) as AnyPipelineEvent) : undefined;
+  const end = store.events.latest(mediaId, ["Analysis Completed", "Media Rejected"]);
   return { media, upload, end };
 }
 

@@ -30,8 +30,7 @@ function call(p: string, token: string | null, init: RequestInit & { json?: unkn
 }
 
 function events(type: string): AnyPipelineEvent[] {
-  return (runtime.db.prepare("SELECT body FROM events WHERE media_id = ? AND detail_type = ? ORDER BY seq").all(mediaId, type) as Array<{ body: string }>)
-    .map((r) => JSON.parse(r.body) as AnyPipelineEvent);
+  return runtime.bus.eventsOf(mediaId).filter((e) => e["detail-type"] === type);
 }
 
 async function until<T>(what: () => T | undefined, label: string, ms = 20_000): Promise<T> {

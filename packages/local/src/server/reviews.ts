@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import send from "send";
 import { ReviewVerdict, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
-import { renderReviewPage } from "../review/page.js";
+import { renderReviewPage } from "@media-pipeline/web";
 import { ReviewConflictError, ReviewNotFoundError, type ReviewTaskView } from "../review/service.js";
 import { HttpError, readJson, sendJson } from "./router.js";
 import type { RouteDef, RouteModule, ServerContext } from "./types.js";

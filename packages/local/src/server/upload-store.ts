@@ -6,45 +6,8 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { LocalRuntime } from "../runtime/runtime.js";
+import type { PartRow, UploadRow } from "../store/index.js";
 import { HttpError } from "./router.js";
-
-/** An upload the server has handed out URLs for; `receiving`/`completing` are claims that stop a second writer. */
-export interface UploadRow {
-  media_id: string;
-  upload_id: string;
-  key: string;
-  filename: string;
-  content_type: string;
-  size: number;
-  part_size: number | null;
-  part_count: number | null;
-  status: "pending" | "receiving" | "completing" | "completed" | "aborted";
-  created_at: number;
-}
-
-export interface PartRow { part_number: number; etag: string; size: number }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS server_uploads (
-  media_id TEXT PRIMARY KEY,
-  upload_id TEXT NOT NULL UNIQUE,
-  key TEXT NOT NULL UNIQUE,
-  filename TEXT NOT NULL,
-  content_type TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  part_size INTEGER,
-  part_count INTEGER,
-  status TEXT NOT NULL CHECK (status IN ('pending','receiving','completing','completed','aborted')),
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS server_upload_parts (
-  media_id TEXT NOT NULL REFERENCES server_uploads(media_id),
-  part_number INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  PRIMARY KEY (media_id, part_number)
-);
-`;
 
 /**
  * Upload sessions in the runtime's database (so a restart keeps them) and their bytes under
@@ -53,9 +16,8 @@ CREATE TABLE IF NOT EXISTS server_upload_parts (
  */
 export class UploadStore {
   constructor(private readonly runtime: LocalRuntime) {
-    runtime.db.exec(SCHEMA);
     // Claims left by a process that died mid-upload would block the upload forever.
-    runtime.db.prepare("UPDATE server_uploads SET status = 'pending' WHERE status IN ('receiving', 'completing')").run();
+    runtime.store.uploads.releaseClaims();
   }
 
   dirOf(mediaId: string): string {
@@ -64,39 +26,33 @@ export class UploadStore {
 
   create(row: Omit<UploadRow, "upload_id" | "status" | "created_at">): UploadRow {
     const full: UploadRow = { ...row, upload_id: randomBytes(16).toString("hex"), status: "pending", created_at: Date.now() };
-    this.runtime.db.prepare(
-      `INSERT INTO server_uploads (media_id, upload_id, key, filename, content_type, size, part_size, part_count, status, created_at)
-       VALUES (@media_id, @upload_id, @key, @filename, @content_type, @size, @part_size, @part_count, @status, @created_at)`,
-    ).run(full);
+    this.runtime.store.uploads.create(full);
     return full;
   }
 
   get(mediaId: string): UploadRow | undefined {
-    return this.runtime.db.prepare("SELECT * FROM server_uploads WHERE media_id = ?").get(mediaId) as UploadRow | undefined;
+    return this.runtime.store.uploads.get(mediaId);
   }
 
   byKey(key: string): UploadRow | undefined {
-    return this.runtime.db.prepare("SELECT * FROM server_uploads WHERE key = ?").get(key) as UploadRow | undefined;
+    return this.runtime.store.uploads.byKey(key);
   }
 
   /** Moves `from` → `to` only if the row is still in `from`: the loser of a race learns it here. */
   transition(mediaId: string, from: UploadRow["status"][], to: UploadRow["status"]): boolean {
-    const marks = from.map(() => "?").join(", ");
-    return this.runtime.db.prepare(`UPDATE server_uploads SET status = ? WHERE media_id = ? AND status IN (${marks})`).run(to, mediaId, ...from).changes === 1;
+    return this.runtime.store.uploads.transition(mediaId, from, to);
   }
 
   parts(mediaId: string): PartRow[] {
-    return this.runtime.db.prepare("SELECT part_number, etag, size FROM server_upload_parts WHERE media_id = ? ORDER BY part_number").all(mediaId) as PartRow[];
+    return this.runtime.store.uploads.parts(mediaId);
   }
 
   putPart(mediaId: string, part: PartRow): void {
-    this.runtime.db.prepare(
-      "INSERT INTO server_upload_parts (media_id, part_number, etag, size) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET etag = excluded.etag, size = excluded.size",
-    ).run(mediaId, part.part_number, part.etag, part.size);
+    this.runtime.store.uploads.putPart(mediaId, part);
   }
 
   async discard(mediaId: string): Promise<void> {
-    this.runtime.db.prepare("DELETE FROM server_upload_parts WHERE media_id = ?").run(mediaId);
+    this.runtime.store.uploads.deleteParts(mediaId);
     await rm(this.dirOf(mediaId), { recursive: true, force: true });
   }
 
@@ -162,11 +118,11 @@ export class UploadStore {
 
   /** The upload is in the object store: record the media item and start the pipeline as an S3 event would. */
   async received(row: UploadRow, sizeBytes: number): Promise<void> {
-    const { db, bus, config } = this.runtime;
-    db.transaction(() => {
-      db.prepare("INSERT OR IGNORE INTO media (media_id, filename, source_key, created_at) VALUES (?, ?, ?, ?)").run(row.media_id, row.filename, row.key, Date.now());
-      db.prepare("UPDATE server_uploads SET status = 'completed' WHERE media_id = ?").run(row.media_id);
-    })();
+    const { store, bus, config } = this.runtime;
+    store.atomically(() => {
+      store.media.insertIfAbsent(row.media_id, row.filename, row.key);
+      store.uploads.markCompleted(row.media_id);
+    });
     await bus.publish(
       "Media Received",
       {

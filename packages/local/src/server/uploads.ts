@@ -2,10 +2,11 @@ import { rename, rm } from "node:fs/promises";
 import { z } from "zod";
 import { parseUploadKey, uploadKey } from "@media-pipeline/core";
 import { newMediaId } from "../runtime/ids.js";
+import type { UploadRow } from "../store/index.js";
 import { HttpError, readJson, sendJson } from "./router.js";
 import { keyPath, signedQuery, verifyGrant, type UploadGrant } from "./signing.js";
 import type { RouteDef, RouteModule, ServerContext } from "./types.js";
-import { UploadStore, type UploadRow } from "./upload-store.js";
+import { UploadStore } from "./upload-store.js";
 
 /** Media types the pipeline can probe; anything else is refused before a byte is sent. */
 export const ALLOWED_CONTENT_TYPES: readonly string[] = [

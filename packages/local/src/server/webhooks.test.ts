@@ -8,7 +8,7 @@ import { compilePattern, type ProbeResult, type TranscriptDocument } from "@medi
 import type { LocalEngines } from "../engines/index.js";
 import { loadConfig } from "../runtime/config.js";
 import { openLocalRuntime, type LocalRuntime } from "../runtime/runtime.js";
-import { mount, TOKEN, type Mounted } from "./test-mount.js";
+import { mount, TOKEN, type Mounted } from "../../test-support/test-mount.js";
 import { webhooksModule, signWebhook, verifyWebhookSignature, type WebhookOptions } from "./webhooks.js";
 
 
@@ -99,7 +99,7 @@ async function until(test: () => boolean, ms = 10_000) {
 const PATTERN = { "detail-type": ["Media Probed", "Labels Detected", "Analysis Completed"] };
 const matchingSeqs = (rt: LocalRuntime, pattern: unknown = PATTERN) => {
   const m = compilePattern(pattern);
-  return (rt.db.prepare("SELECT seq, body FROM events ORDER BY seq").all() as Array<{ seq: number; body: string }>)
+  return rt.store.events.page(0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
     .filter((r) => m.match(JSON.parse(r.body))).map((r) => r.seq);
 };
 const delivered = (rs: Received[]) => rs.filter((r) => r.status === 200).map((r) => Number(r.headers["x-media-pipeline-seq"]));
@@ -185,7 +185,7 @@ describe("webhooks", () => {
     expect((await api(server, "DELETE", `/subscriptions/${fails.body.id}`)).status).toBe(204);
     expect((await api(server, "DELETE", `/subscriptions/${fails.body.id}`)).status).toBe(404);
     expect((await api(server, "GET", `/subscriptions/${fails.body.id}/dead-letters`)).status).toBe(404);
-    expect((rt.db.prepare("SELECT count(*) n FROM webhook_deliveries WHERE subscription_id = ?").get(fails.body.id) as { n: number }).n).toBe(0);
+    expect(rt.store.webhooks.counts(fails.body.id)).toEqual({ pending: 0, done: 0, dead: 0 });
   });
 
   it("refuses a bad URL or pattern with the reason, and needs the token", async () => {

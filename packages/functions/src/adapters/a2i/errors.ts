@@ -1,8 +1,8 @@
 import { NonRetryableError, RetryableError } from "@media-pipeline/core";
 
 /**
- * A2I is busy or over a quota (ThrottlingException, ServiceQuotaExceededException,
- * InternalServerException): the platform retries the stage later.
+ * A2I is busy, over a quota or out of reach (ThrottlingException, ServiceQuotaExceededException,
+ * InternalServerException, a network fault): the platform retries the stage later.
  * https://docs.aws.amazon.com/augmented-ai/2019-11-07/APIReference/API_StartHumanLoop.html
  */
 export class HumanLoopBusyError extends RetryableError {
@@ -13,7 +13,7 @@ export class HumanLoopBusyError extends RetryableError {
   }
 }
 
-/** A2I refused the request itself (ValidationException, a missing flow definition): retrying will not help. */
+/** A2I refused the request itself (ValidationException, a missing flow definition, access denied): retrying will not help. */
 export class HumanLoopRequestError extends NonRetryableError {
   readonly code: string;
   constructor(code: string, message: string, options: { cause?: unknown } = {}) {

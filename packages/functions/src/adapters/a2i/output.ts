@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ReviewDecision } from "@media-pipeline/core";
+import { SEGMENT_OUTCOMES, SegmentOutcome, Verdict, VERDICTS, type ReviewDecision } from "@media-pipeline/core";
 import { ReviewOutputError } from "./errors.js";
 
 /**
@@ -20,8 +20,8 @@ export const REVIEW_ANSWER_FIELDS = {
   segmentCategory: (index: number) => `segment-${index}-category`,
   /** Matches a segment field name; group 1 is the index, group 2 the part. */
   segmentPattern: /^segment-(\d+)-(outcome|category)$/,
-  verdicts: ["approved", "rejected"],
-  outcomes: ["confirmed", "false-positive", "wrong-category"],
+  verdicts: VERDICTS,
+  outcomes: SEGMENT_OUTCOMES,
 } as const;
 
 /** One entry of `humanAnswers[]` in the A2I output document. */
@@ -51,9 +51,6 @@ const AnsweredInput = z.looseObject({
   segments: z.array(z.looseObject({ index: z.number().int().nonnegative() })),
 });
 
-const Verdict = z.enum(REVIEW_ANSWER_FIELDS.verdicts);
-const Outcome = z.enum(REVIEW_ANSWER_FIELDS.outcomes);
-
 /** A form value as a string: a plain value, or a crowd element's `{ label }`. */
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value.trim() || undefined;
@@ -82,7 +79,7 @@ function readAnswer(answer: z.infer<typeof A2iHumanAnswer>, known: Set<number> |
     const index = Number(m[1]);
     const raw = text(content[key]);
     if (raw === undefined) continue; // left unanswered
-    const outcome = Outcome.safeParse(raw);
+    const outcome = SegmentOutcome.safeParse(raw);
     if (!outcome.success) issues.push(`${key}: "${raw}" is not one of ${REVIEW_ANSWER_FIELDS.outcomes.join(", ")}`);
     else if (known && !known.has(index)) issues.push(`${key}: segment ${index} was not in the task`);
     else {

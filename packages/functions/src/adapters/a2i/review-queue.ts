@@ -1,6 +1,7 @@
 import { StartHumanLoopCommand, type StartHumanLoopCommandOutput } from "@aws-sdk/client-sagemaker-a2i-runtime";
 import { NonRetryableError, ReviewTask, type ObjectRef, type ReviewQueue } from "@media-pipeline/core";
 import { ConfigurationError } from "../../errors.js";
+import { isTransientAwsError } from "../aws-errors.js";
 import { HumanLoopBusyError, HumanLoopRequestError } from "./errors.js";
 import { humanLoopNameFor } from "./human-loop-name.js";
 import { buildTaskInput } from "./task-input.js";
@@ -31,8 +32,6 @@ export interface HumanLoopStart {
 const OPTION_KEYS = new Set(["client", "flowDefinitionArn", "mediaUrl", "keyframeUrl", "maxInputChars"]);
 /** StartHumanLoop's documented pattern for FlowDefinitionArn. */
 const FLOW_DEFINITION_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:flow-definition\/.+$/;
-const BUSY = new Set(["ThrottlingException", "ServiceQuotaExceededException", "InternalServerException"]);
-const REFUSED = new Set(["ValidationException", "ResourceNotFoundException", "AccessDeniedException"]);
 
 function validate(o: A2iReviewQueueOptions): void {
   const issues: string[] = [];
@@ -59,8 +58,8 @@ function validate(o: A2iReviewQueueOptions): void {
  *
  * Idempotent on (task id, attempt): a second start gets `ConflictException` ("same name as another
  * active human loop but different input data"), which always happens here because presigned URLs
- * differ on every call, and is taken as "already started". Throttling, quota and internal errors are
- * `HumanLoopBusyError` (retryable); a refused request is `HumanLoopRequestError`.
+ * differ on every call, and is taken as "already started". Throttling, quota, internal and network
+ * errors are `HumanLoopBusyError` (retryable); a refused request is `HumanLoopRequestError`.
  * https://docs.aws.amazon.com/augmented-ai/2019-11-07/APIReference/API_StartHumanLoop.html
  *
  * @example
@@ -119,9 +118,9 @@ export function createA2iReviewQueue(options: A2iReviewQueueOptions): ReviewQueu
       const code = (error as { name?: string }).name ?? "";
       if (code === "ConflictException") return { humanLoopName: name, started: false }; // already started
       const message = `StartHumanLoop ${name} for ${task.mediaId}: ${code} ${(error as Error).message}`;
-      if (BUSY.has(code)) throw new HumanLoopBusyError(code, message, { cause: error });
-      if (REFUSED.has(code)) throw new HumanLoopRequestError(code, message, { cause: error });
-      throw error;
+      // Busy or refused as the one AWS error classifier says (aws-errors.ts).
+      if (isTransientAwsError(error)) throw new HumanLoopBusyError(code, message, { cause: error });
+      throw new HumanLoopRequestError(code, message, { cause: error });
     }
   }
 

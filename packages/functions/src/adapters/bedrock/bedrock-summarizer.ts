@@ -1,6 +1,7 @@
 import { ConverseCommand, type ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
 import { fallbackPicker, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigurationError } from "../../errors.js";
+import { awsErrorKind } from "../aws-errors.js";
 import {
   buildConverseInput, isJpeg, MalformedAnswer, MAX_IMAGE_BYTES, MAX_IMAGES_PER_SCENE, readAnswer, type AnswerMode,
   type RequestSettings,
@@ -44,10 +45,6 @@ const OPTION_KEYS = new Set([
   "concurrency", "baseDelayMs", "maxDelayMs", "sleep", "random",
 ]);
 
-/** Passing faults: worth the same request again after a wait. ModelNotReady is retried by the SDK too. */
-const TRANSIENT = new Set([
-  "ThrottlingException", "ServiceUnavailableException", "InternalServerException", "ModelNotReadyException", "ModelTimeoutException",
-]);
 /** Every scene would fail alike: stop calling and let the rest fall back. */
 const ENDPOINT_WIDE = new Set(["AccessDeniedException", "ResourceNotFoundException", "UnrecognizedClientException"]);
 const NOTE_REASON_LIMIT = 6;
@@ -143,9 +140,11 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
         output = await options.client.send(new ConverseCommand(buildConverseInput(scene, images, settings)));
       } catch (error) {
         const name = (error as { name?: string }).name ?? "";
-        const service = typeof error === "object" && error !== null && "$metadata" in error;
+        // Passing faults (throttling, quotas, 5xx, model not ready or slow) are worth the same request
+        // after a wait, as the one AWS error classifier (aws-errors.ts) decides for every adapter.
+        const kind = awsErrorKind(error);
         const message = `${name}: ${(error as Error).message}`;
-        if (TRANSIENT.has(name)) {
+        if (kind === "throttling" || kind === "transient") {
           if (transient < options.maxRetries) {
             await sleep(backoff(transient++));
             continue;
@@ -163,7 +162,7 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
           continue;
         }
         if (ENDPOINT_WIDE.has(name)) return { reason: message, endpointWide: true };
-        if (service || name === "ValidationException" || name === "ModelErrorException") return { reason: message };
+        if (kind === "refused") return { reason: message };
         throw error; // not an AWS answer (a bug, a network fault past the SDK's retries): let the stage retry
       }
       usage.inputTokens += output.usage?.inputTokens ?? 0;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+
 import type { ContentBlock, ConverseCommandInput, ConverseCommandOutput, ToolInputSchema } from "@aws-sdk/client-bedrock-runtime";
 import { MAX_SUMMARY_CHARS, SceneSummaryAnswer as SummaryAnswer, SUMMARY_JSON_SCHEMA, sceneForModel, type SceneInput } from "@media-pipeline/core";
 

@@ -1,4 +1,5 @@
 import { NonRetryableError, RetryableError } from "@media-pipeline/core";
+import { isTransientAwsError } from "../aws-errors.js";
 
 /**
  * Rekognition's errors, sorted by what the pipeline does with them. The SDK already retries
@@ -74,42 +75,19 @@ export class ForeignJobTagError extends NonRetryableError {
   }
 }
 
-const LIMIT = new Set(["LimitExceededException"]);
-// Documented for the Start/Get video operations as "try your call again".
-const TRANSIENT = new Set([
-  "ThrottlingException",
-  "ProvisionedThroughputExceededException",
-  "InternalServerError",
-  "ServiceUnavailableException",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-]);
-
-interface SdkErrorLike {
-  name?: unknown;
-  message?: unknown;
-  $fault?: unknown;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
 /**
- * Maps whatever a Rekognition call threw onto the pipeline's error classes, keeping the original
- * as `cause`. Unknown client faults are not retried (they are requests Rekognition refused);
- * anything that is not an AWS service error at all (sockets, DNS) is.
+ * Maps whatever a Rekognition call threw onto the pipeline's error classes, keeping the original as
+ * `cause`. The concurrent-job limit (`LimitExceededException`) is Rekognition's own case: the start
+ * waits in the backlog. Everything else is retried or not as the one AWS error classifier decides
+ * (aws-errors.ts): throttling, server faults and no answer at all are; a refused request is not.
  */
 export function classifyRekognitionError(error: unknown, operation: string): Error {
   if (error instanceof RetryableError || error instanceof NonRetryableError) return error;
-  const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorLike;
+  const e = (typeof error === "object" && error !== null ? error : {}) as { name?: unknown; message?: unknown };
   const code = typeof e.name === "string" ? e.name : "UnknownError";
   const detail = typeof e.message === "string" && e.message ? `: ${e.message}` : "";
   const message = `Rekognition ${operation} failed with ${code}${detail}`;
-  const status = e.$metadata?.httpStatusCode;
-  if (LIMIT.has(code)) return new RekognitionLimitError(message, { cause: error, code });
-  if (TRANSIENT.has(code) || e.$retryable !== undefined || e.$fault === "server" || status === 429 || (status !== undefined && status >= 500)) {
-    return new RekognitionUnavailableError(message, { cause: error, code });
-  }
-  if (e.$fault === "client") return new RekognitionRequestError(message, { cause: error, code });
-  return new RekognitionUnavailableError(message, { cause: error, code });
+  if (code === "LimitExceededException") return new RekognitionLimitError(message, { cause: error, code });
+  if (isTransientAwsError(error)) return new RekognitionUnavailableError(message, { cause: error, code });
+  return new RekognitionRequestError(message, { cause: error, code });
 }

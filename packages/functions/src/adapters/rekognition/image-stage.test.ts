@@ -2,25 +2,21 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
-  DetectLabelsCommand, DetectModerationLabelsCommand, RekognitionClient, StartContentModerationCommand, StartLabelDetectionCommand,
+  DetectLabelsCommand, DetectModerationLabelsCommand, StartContentModerationCommand, StartLabelDetectionCommand,
   type DetectLabelsCommandOutput, type DetectModerationLabelsCommandOutput,
 } from "@aws-sdk/client-rekognition";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
-  catalog, labelsResult, LabelsDocument, makeEvent, MemoryStateStore, ModerationDocument, moderationResult, parseEvent,
+  catalog, labelsResult, LabelsDocument, makeEvent, ModerationDocument, moderationResult,
   DEFAULT_THRESHOLDS, type BlobStore, type DetailType, type ObjectRef,
 } from "@media-pipeline/core";
-import { sdkStreamMixin } from "@smithy/util-stream";
-import { mockClient } from "aws-sdk-client-mock";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCloud, type Cloud } from "../../cloud.js";
+import { BUCKET, ENV, MEDIA_ID as mediaId, useMockedCloud } from "../../../test-support/mocked-cloud.js";
+import type { Cloud } from "../../cloud.js";
 import { FRAMES_MODE_MAX_DURATION_MS, VISION_FRAME_MAX_WIDTH, VISION_FRAMES_PREFIX } from "../../cloud-stages.js";
 import { ConfigurationError } from "../../errors.js";
 import { createStageHandler } from "../../stage-handler.js";
-import { createS3Workspace } from "../s3-workspace.js";
 import { REKOGNITION_IMAGE_ENGINE } from "./image.js";
 import { REKOGNITION_VIDEO_ENGINE } from "./results.js";
 
@@ -30,25 +26,17 @@ import { REKOGNITION_VIDEO_ENGINE } from "./results.js";
  * the document in S3 and the event on the bus, in the same shape a video job's collector produces.
  */
 
-const s3 = mockClient(S3Client);
-const events = mockClient(EventBridgeClient);
-const rekognition = mockClient(RekognitionClient);
-
-const BUCKET = "media-bucket";
-const mediaId = "01jd8x7k2m4n6p8q0r2s4t6v8w";
+const aws = useMockedCloud({ env: { ...ENV.base, VISION_MODE: "frames", FRAME_SAMPLE_SECONDS: "2" } });
+const { s3, rekognition, objects, published } = aws;
 const source: ObjectRef = { bucket: BUCKET, key: `media/${mediaId}/clip.mp4` };
-const env = { EVENT_BUS_NAME: "media-bus", MEDIA_BUCKET: BUCKET, STATE_TABLE: "state", VISION_MODE: "frames", FRAME_SAMPLE_SECONDS: "2" };
 const envelope = { id: "e1", time: new Date("2026-11-20T10:00:00Z"), account: "111122223333", region: "us-east-1" };
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), "utf8")) as T;
 
-const objects = new Map<string, Buffer>();
-let workdir: string;
 let clip: Buffer;
 
 beforeAll(() => {
   // 7 s at 1920×1080: a moving test pattern for 3 s, a hard cut, colour bars for 4 s.
-  workdir = mkdtempSync(path.join(os.tmpdir(), "frames-mode-"));
-  const file = path.join(workdir, "clip.mp4");
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "frames-mode-")), "clip.mp4");
   execFileSync("ffmpeg", [
     "-v", "error", "-nostdin", "-y",
     "-f", "lavfi", "-t", "3", "-i", "testsrc2=s=1920x1080:r=25",
@@ -60,37 +48,14 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
-  for (const m of [s3, events, rekognition]) m.reset();
-  objects.clear();
-  objects.set(`${source.bucket}/${source.key}`, clip);
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "1" }] });
-  s3.on(PutObjectCommand).callsFake(async (input) => {
-    objects.set(`${input.Bucket}/${input.Key}`, Buffer.from(input.Body as string));
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input) => {
-    const found = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!found) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-    return { Body: sdkStreamMixin(Readable.from([found])), ContentLength: found.length };
-  });
+  objects.set(`${source.bucket}/${source.key}`, { body: clip });
 });
 
-function cloud(overrides: Record<string, string> = {}): Cloud {
-  const clientConfig = { region: "us-east-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" } };
-  const c = createCloud({ ...env, ...overrides }, {
-    s3: new S3Client(clientConfig), events: new EventBridgeClient(clientConfig), rekognition: new RekognitionClient(clientConfig),
-  });
-  return { ...c, state: new MemoryStateStore(), workspace: createS3Workspace({ s3: c.clients.s3, root: mkdtempSync(path.join(workdir, "ws-")) }) };
-}
+/** The cloud on the mocked clients (test-support/mocked-cloud.ts). */
+const cloud = (overrides: Record<string, string> = {}): Cloud => aws.cloud(overrides);
 
 const probed = (durationMs = 7000) =>
   makeEvent("Media Probed", { ...catalog["Media Probed"].example, mediaId, correlationId: mediaId, source, durationMs }, envelope);
-
-function published() {
-  return events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).map((e) =>
-    parseEvent({ version: "0", id: "x", "detail-type": e.DetailType, source: e.Source, account: "1", time: "2026-11-20T10:00:00Z", region: "r", resources: [], detail: JSON.parse(e.Detail!) }),
-  );
-}
 
 /** Width and height from a JPEG's start-of-frame marker. */
 function jpegSize(data: Uint8Array): { width: number; height: number } {
@@ -138,7 +103,7 @@ describe("frames mode (MEDIA_VISION_MODE=frames) in the detect-labels and modera
       expect(input).toMatchObject({ MinConfidence: 50, Features: ["GENERAL_LABELS"] });
     }
 
-    const doc = LabelsDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/labels.json`)!.toString()));
+    const doc = LabelsDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/labels.json`)!.body.toString()));
     expect(doc.framesAnalyzed).toBe(calls.length);
     expect(doc.engine).toMatchObject({ name: REKOGNITION_IMAGE_ENGINE, version: "3.0", settings: { api: "DetectLabels", sampleEveryMs: 2000, maxWidth: VISION_FRAME_MAX_WIDTH, frames: calls.length } });
     const cat = doc.labels.find((l) => l.name === "Cat")!;
@@ -170,7 +135,7 @@ describe("frames mode (MEDIA_VISION_MODE=frames) in the detect-labels and modera
     // Every second inside each shot: more calls than at 2 s.
     const calls = rekognition.commandCalls(DetectModerationLabelsCommand);
     expect(calls.length).toBeGreaterThanOrEqual(7);
-    const doc = ModerationDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/moderation.json`)!.toString()));
+    const doc = ModerationDocument.parse(JSON.parse(objects.get(`${BUCKET}/derived/${mediaId}/moderation.json`)!.body.toString()));
     expect(doc.decision).toBe("flagged");
     expect(doc.engine).toMatchObject({ name: REKOGNITION_IMAGE_ENGINE, version: "7.0", settings: { api: "DetectModerationLabels", sampleEveryMs: 1000 } });
     expect(doc.segments.map((s) => s.name)).toEqual(expect.arrayContaining(["Suggestive", "Swimwear or Underwear", "Female Swimwear or Underwear"]));

@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetTranscriptionJobCommand, type TranscribeClient, type TranscriptionJob } from "@aws-sdk/client-transcribe";
 import type { ObjectRef, TranscriptDocument } from "@media-pipeline/core";
-import { classifyAwsError, TranscribeRequestError, TranscriptionJobNotFoundError, TranscriptUnreadableError } from "./errors.js";
+import { classifyTranscribeError, TranscribeRequestError, TranscriptionJobNotFoundError, TranscriptUnreadableError } from "./errors.js";
 import { parseTranscript } from "./parse-transcript.js";
 
 /*
@@ -84,7 +84,7 @@ async function getJob(client: CollectClients["transcribe"], jobName: string): Pr
     // BadRequestException "couldn't be found"; that is classified non-retryable anyway.)
     const name = (error as { name?: string })?.name;
     if (name === "NotFoundException") throw new TranscriptionJobNotFoundError(jobName, { cause: error });
-    throw classifyAwsError(error, `GetTranscriptionJob ${jobName}`);
+    throw classifyTranscribeError(error, `GetTranscriptionJob ${jobName}`);
   }
 }
 
@@ -100,7 +100,7 @@ async function readJson(s3: CollectClients["s3"], ref: ObjectRef, jobName: strin
     if (name === "NoSuchKey" || name === "NotFound" || name === "AccessDenied") {
       throw new TranscriptUnreadableError(`Transcript of ${jobName} at s3://${ref.bucket}/${ref.key} cannot be read: ${name}.`, { cause: error });
     }
-    throw classifyAwsError(error, `GetObject s3://${ref.bucket}/${ref.key}`);
+    throw classifyTranscribeError(error, `GetObject s3://${ref.bucket}/${ref.key}`);
   }
   try {
     return JSON.parse(text);

@@ -1,4 +1,5 @@
 import { EventValidationError, NonRetryableError, RetryableError, type MediaPipelineError } from "@media-pipeline/core";
+import { isTransientAwsError } from "../aws-errors.js";
 
 /**
  * Transcribe (or the S3 read of its output) is busy or briefly down: throttling,
@@ -34,45 +35,13 @@ export class ForeignTranscriptionJobError extends EventValidationError {
   }
 }
 
-/** Error names AWS uses for throttling and passing faults; anything with `$fault: "server"` also retries. */
-const RETRYABLE_NAMES = new Set([
-  "LimitExceededException",
-  "ThrottlingException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "SlowDown",
-  "InternalFailureException",
-  "InternalError",
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-]);
-
-interface AwsErrorLike {
-  name?: string;
-  message?: string;
-  $fault?: "client" | "server";
-  $retryable?: { throttling?: boolean };
-  $metadata?: { httpStatusCode?: number };
-}
-
 /**
- * Maps an SDK error to the pipeline's two kinds. Client faults (bad request, access denied, missing
- * object) are not worth retrying; throttling and server faults are. Errors that are not AWS service
- * errors at all (sockets reset, DNS) are treated as passing, as core's `isRetryable` does.
+ * Maps an SDK error from Transcribe (or the S3 read of its output) to the pipeline's two kinds, as the
+ * one AWS error classifier decides (aws-errors.ts): throttling (Transcribe's `LimitExceededException`
+ * included), server faults and no answer at all are retried; a request the service refused is not.
  */
-export function classifyAwsError(error: unknown, action: string): MediaPipelineError {
-  const e = (error ?? {}) as AwsErrorLike;
-  const status = e.$metadata?.httpStatusCode;
+export function classifyTranscribeError(error: unknown, action: string): MediaPipelineError {
+  const e = (error ?? {}) as { name?: string; message?: string };
   const message = `${action} failed: ${e.name ?? "Error"}: ${e.message ?? String(error)}`;
-  const retryable =
-    RETRYABLE_NAMES.has(e.name ?? "") ||
-    e.$fault === "server" ||
-    e.$retryable !== undefined ||
-    status === 429 ||
-    (status !== undefined && status >= 500) ||
-    (e.$fault === undefined && status === undefined);
-  return retryable ? new TranscribeUnavailableError(message, { cause: error }) : new TranscribeRequestError(message, { cause: error });
+  return isTransientAwsError(error) ? new TranscribeUnavailableError(message, { cause: error }) : new TranscribeRequestError(message, { cause: error });
 }

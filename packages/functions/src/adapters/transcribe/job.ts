@@ -6,7 +6,7 @@ import {
   type TranscribeClient,
 } from "@aws-sdk/client-transcribe";
 import { derivedKey, type ObjectRef } from "@media-pipeline/core";
-import { classifyAwsError, TranscribeRequestError } from "./errors.js";
+import { classifyTranscribeError, TranscribeRequestError } from "./errors.js";
 import { transcriptionJobName } from "./job-name.js";
 
 /*
@@ -102,7 +102,7 @@ export async function startTranscription(
     return { jobName, duplicate: false };
   } catch (error) {
     if ((error as { name?: string })?.name === "ConflictException") return { jobName, duplicate: true };
-    throw classifyAwsError(error, `StartTranscriptionJob ${jobName}`);
+    throw classifyTranscribeError(error, `StartTranscriptionJob ${jobName}`);
   }
 }
 

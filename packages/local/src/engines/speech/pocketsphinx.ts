@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { basename, delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import type { EngineInfo, TranscriptWord } from "@media-pipeline/core";
+import type { TranscriptWord } from "@media-pipeline/core";
 import { SpeechEngineError } from "./errors.js";
 
 const run = promisify(execFile);

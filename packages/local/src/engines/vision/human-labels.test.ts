@@ -5,7 +5,7 @@ import type { ProgressFn } from "@media-pipeline/core";
 import { createHumanLabelDetector } from "./human-labels.js";
 import { packageVersion } from "./worker/tfjs.js";
 import { visionPool } from "./worker-pool.js";
-import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "./test-frames.js";
+import { fakeFrameSource, makeTestFrames, skimageDataDir, type TestFrames } from "../../../test-support/test-frames.js";
 
 const dataDir = skimageDataDir();
 if (!dataDir) throw new Error("python3-skimage's photographs are missing: apt-get install python3-skimage (see .ci/run)");

@@ -1,12 +1,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from "@tensorflow/tfjs";
+import type { Tensor, Tensor1D, Tensor2D, } from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CENTERNET_CLASSES, loadCenterNet, type CenterNet } from "./centernet.js";
 import { readRgbFrame, type RgbImage } from "./frame-image.js";
 import { initTfjs, packageDir, type Tf } from "./tfjs.js";
-import { makeTestFrames, skimageDataDir, type TestFrames } from "../test-frames.js";
+import { makeTestFrames, skimageDataDir, type TestFrames } from "../../../../test-support/test-frames.js";
 
 const dataDir = skimageDataDir();
 if (!dataDir) throw new Error("python3-skimage's photographs are missing: apt-get install python3-skimage (see .ci/run)");

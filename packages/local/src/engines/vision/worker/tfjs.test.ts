@@ -3,7 +3,7 @@ import { sep } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createHumanLabelDetector } from "../human-labels.js";
 import { createNsfwModerationDetector } from "../nsfw-moderation.js";
-import { fakeFrameSource, makeTestFrames, skimageDataDir } from "../test-frames.js";
+import { fakeFrameSource, makeTestFrames, skimageDataDir } from "../../../../test-support/test-frames.js";
 import { visionPool } from "../worker-pool.js";
 import { initTfjs } from "./tfjs.js";
 

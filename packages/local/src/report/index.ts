@@ -1,1 +1,0 @@
-export { renderReportHtml, type RenderOptions } from "./html.js";
