@@ -107,7 +107,7 @@ describe("stageContext", () => {
     expect(settleMarginMs(1_500)).toBe(750);
     const ctx = stageContext({ getRemainingTimeInMillis: () => 300_000 });
     expect(ctx).toEqual({
-      attempt: 1, finalAttempt: false, timeoutMs: 270_000, deadlineIsFinal: true,
+      attempt: 1, finalAttempt: false, timeoutMs: 270_000, deadlineIsFinal: true, holdMs: 300_000,
       deadlineLabel: "its Lambda time (300 s were left in the invocation; 30 s kept to record this failure)",
     });
     expect(stageContext({ getRemainingTimeInMillis: () => 0 }).timeoutMs).toBe(1);

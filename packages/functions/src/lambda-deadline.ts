@@ -44,6 +44,8 @@ export function stageContext(context?: LambdaContext): StageContext {
     // At least 1 ms: 0 would mean "no deadline" to core, and this one has run out.
     timeoutMs: Math.max(1, Math.floor(remaining - margin)),
     deadlineIsFinal: true,
+    // The run cannot outlive the invocation: once Lambda has stopped it, a retry may take the stage over.
+    holdMs: Math.max(1, Math.ceil(remaining)),
     deadlineLabel: `its Lambda time (${formatSeconds(Math.max(0, remaining))} were left in the invocation; ${formatSeconds(margin)} kept to record this failure)`,
   };
 }

@@ -48,6 +48,31 @@ describe("runOnce", () => {
     expect(h.published).toHaveLength(1);
   });
 
+  it("holds the stage no longer than the delivery can live (holdMs): the retry of a killed run takes it over", async () => {
+    const clock = { t: Date.parse("2026-01-01T00:00:00Z") };
+    const h = harness();
+    const state = new MemoryStateStore(() => clock.t);
+    // The first invocation starts and is killed by the platform: its work never ends.
+    void runOnce({ ...h, state }, h.args({ ctx: { attempt: 1, finalAttempt: false, timeoutMs: 54_000, deadlineIsFinal: true, holdMs: 60_000 }, work: () => new Promise(() => {}) }));
+    await new Promise((r) => setTimeout(r, 10));
+    // Within its 60 s a duplicate leaves it alone; once they are over, the retry does the work.
+    clock.t += 30_000;
+    await runOnce({ ...h, state }, h.args());
+    expect(h.calls()).toBe(0);
+    clock.t += 31_000;
+    await runOnce({ ...h, state }, h.args());
+    expect(h.calls()).toBe(1);
+    expect((await state.list(mediaId))[0]).toMatchObject({ status: "done", attempts: 2 });
+    // Without holdMs the default lease (30 min) would have kept it busy.
+    const h2 = harness();
+    const state2 = new MemoryStateStore(() => clock.t);
+    void runOnce({ ...h2, state: state2 }, h2.args({ work: () => new Promise(() => {}) }));
+    await new Promise((r) => setTimeout(r, 10));
+    clock.t += 61_000;
+    await runOnce({ ...h2, state: state2 }, h2.args());
+    expect(h2.calls()).toBe(0);
+  });
+
   it("gives a retryable failure back and throws it, so the next attempt runs the work again", async () => {
     const h = harness();
     await expect(runOnce(h, h.args({ work: async () => { throw new RetryableError("busy"); } }))).rejects.toThrow("busy");

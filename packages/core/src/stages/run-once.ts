@@ -37,6 +37,13 @@ export interface StageContext {
    * @example "its Lambda time (60 s were left in the invocation; 6 s kept to record this failure)"
    */
   deadlineLabel?: string;
+  /**
+   * How long this delivery can hold the stage at most (ms): in Lambda, the invocation's remaining time,
+   * after which the platform has stopped the function. A run killed there must not keep the stage
+   * from the retry that follows (a join has no later trigger to try again), so the stage's lease ends
+   * with it instead of lasting the default half hour. Absent: the lease of `StageDeps`.
+   */
+  holdMs?: number;
 }
 
 /** The ports every stage needs. */
@@ -88,6 +95,7 @@ const DEFAULT_LEASE_MS = 30 * 60_000;
  * default lease stretches it, so a long but healthy run is never taken over while it still may finish.
  */
 function leaseFor(deps: StageDeps, ctx: StageContext): number {
+  if (ctx.holdMs !== undefined && ctx.holdMs > 0) return ctx.holdMs;
   const timeout = ctx.timeoutMs ?? deps.timeoutMs ?? 0;
   return Math.max(deps.leaseMs ?? DEFAULT_LEASE_MS, timeout > 0 ? timeout + 60_000 : 0);
 }
