@@ -22,13 +22,6 @@ const LAYERS: Record<string, readonly string[]> = {
   functions: ["core", "media", "web"],
 };
 
-/**
- * Imports of the local runtime by the cloud functions, allowed only until what they use has moved out
- * of packages/local (into packages/media and packages/web). "<importing file> -> <import>"; the list
- * only shrinks, and the test fails on an entry that no longer exists, so that it ends empty.
- */
-const KNOWN_FUNCTIONS_TO_LOCAL_IMPORTS: readonly string[] = [];
-
 /** What core may import besides its own modules: it is pure (no I/O, no AWS SDK, no other package). */
 const CORE_MAY_IMPORT = ["zod"];
 const CORE_TESTS_MAY_IMPORT = [...CORE_MAY_IMPORT, "vitest"];
@@ -112,9 +105,8 @@ describe("layers", () => {
     expect(bad.map((e) => `${show(e)} (${packageOf(e.from)} may import ${LAYERS[packageOf(e.from)!]?.join(", ") || "no package"})`)).toEqual([]);
   });
 
-  it("keeps functions off local, except the known imports still being moved out", () => {
-    const found = edges.filter((e) => packageOf(e.from) === "functions" && packageOf(e.to) === "local").map(show);
-    expect([...new Set(found)].sort(), "update KNOWN_FUNCTIONS_TO_LOCAL_IMPORTS only by removing entries").toEqual([...KNOWN_FUNCTIONS_TO_LOCAL_IMPORTS].sort());
+  it("keeps functions off local: the cloud bundles pull in no SQLite, TF.js or sherpa-onnx", () => {
+    expect(edges.filter((e) => packageOf(e.from) === "functions" && packageOf(e.to) === "local").map(show)).toEqual([]);
   });
 
   it("keeps local off functions", () => {

@@ -53,8 +53,9 @@ function refusal(name: string, target: unknown): OutsideRepositoryReadError {
 }
 
 function guard<F extends (...args: any[]) => any>(name: string, original: F, promised = false): F {
+  const listing = /readdir|opendir/.test(name);
   return function (this: unknown, target: unknown, ...rest: unknown[]) {
-    if (readsBesideRepository(target, /readdir|opendir/.test(name))) {
+    if (readsBesideRepository(target, listing)) {
       if (promised) return Promise.reject(refusal(name, target));
       throw refusal(name, target);
     }

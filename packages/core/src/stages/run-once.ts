@@ -144,7 +144,8 @@ async function publishedMeanwhile(deps: StageDeps, mediaId: string, stage: Stage
   const until = Date.now() + waitMs;
   for (;;) {
     const record = (await deps.state.list(mediaId)).find((r) => r.stage === stage);
-    if (!record || record.published) return record?.published === true;
+    if (!record) return false;
+    if (record.published) return true;
     const settledAt = record.finishedAt ? Date.parse(record.finishedAt) : Number.NaN;
     if (!(Math.abs(Date.now() - settledAt) < waitMs) || Date.now() >= until) return false;
     await new Promise((r) => setTimeout(r, PUBLISH_POLL_MS));
