@@ -40,7 +40,7 @@ async function openTaskId(target: string[], env: NodeJS.ProcessEnv = {}): Promis
   const list = JSON.parse(r.stdout) as { tasks: Array<{ taskId: string; mediaId: string; status: string; segmentCount: number }>; counts: Record<string, number> };
   expect(list.tasks).toHaveLength(1);
   expect(list.tasks[0]).toMatchObject({ status: "open", segmentCount: 2 });
-  expect(list.counts).toEqual({ open: 1, claimed: 0, decided: 0 });
+  expect(list.counts).toEqual({ open: 1, claimed: 0, decided: 0, expired: 0 });
   return list.tasks[0]!;
 }
 

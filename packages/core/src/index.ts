@@ -24,3 +24,4 @@ export * from "./policy/scene-for-model.js";
 export * from "./media-id.js";
 export * from "./review/contract.js";
 export * from "./review/record.js";
+export * from "./review/board.js";

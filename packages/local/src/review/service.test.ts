@@ -48,7 +48,7 @@ describe("ReviewService", () => {
     await createSqliteReviewQueue(store).open(task());
     const { tasks, counts } = service.list();
     expect(tasks.map((t) => t.taskId)).toEqual([`${other}-review`, taskId]);
-    expect(counts).toEqual({ open: 2, claimed: 0, decided: 0 });
+    expect(counts).toEqual({ open: 2, claimed: 0, decided: 0, expired: 0 });
     expect(tasks[1]).toMatchObject({ status: "open", claimedBy: null, decision: null, segments: [{ index: 0, confidence: 36.2 }, { index: 1, confidence: 12.6 }] });
   });
 

@@ -1,6 +1,7 @@
 import {
-  checkVerdict, MediaPipelineError, recordReviewDecision, ReviewDecision, ReviewTask, ReviewVerdict, ReviewVerdictError,
-  type BlobStore, type Publish,
+  checkVerdict, DEFAULT_CLAIM_MS, holdConflict, MediaPipelineError, recordReviewDecision, REVIEWER_NAME, ReviewDecision, ReviewNotFoundError,
+  ReviewTask, ReviewVerdict, ReviewVerdictError, taskView, type AuditEntry, type BlobStore, type Publish, type ReviewTaskView, type TaskHold,
+  type TaskStatus,
 } from "@media-pipeline/core";
 import type { ReviewTaskRow, Store } from "../store/index.js";
 
@@ -13,37 +14,8 @@ import type { ReviewTaskRow, Store } from "../store/index.js";
 /** A stored decision that could not be announced. */
 export class ReviewAnnounceError extends MediaPipelineError {}
 
-/** No task with that id. */
-export class ReviewNotFoundError extends MediaPipelineError {}
-
-/** The task is held by another reviewer, or already decided: the caller loses the race (HTTP 409). */
-export class ReviewConflictError extends MediaPipelineError {
-  constructor(
-    readonly code: "claimed" | "decided",
-    message: string,
-    readonly holder?: string,
-  ) {
-    super(message);
-  }
-}
-
-export type TaskStatus = "open" | "claimed" | "decided";
-
-/** A task as the page, API and CLI show it. */
-export interface ReviewTaskView extends ReviewTask {
-  status: TaskStatus;
-  filename: string | null;
-  claimedBy: string | null;
-  claimExpiresAt: string | null;
-  decision: ReviewDecision | null;
-}
-
-export interface AuditEntry {
-  at: string;
-  reviewer: string;
-  action: "claim" | "release" | "decide";
-  detail: Record<string, unknown> | null;
-}
+// The board's rules and shapes are core's (review/board.ts), shared with the cloud's review table.
+export { DEFAULT_CLAIM_MS, ReviewConflictError, ReviewNotFoundError, type AuditEntry, type ReviewTaskView, type TaskStatus } from "@media-pipeline/core";
 
 export interface ReviewServiceOptions {
   store: Store;
@@ -55,8 +27,6 @@ export interface ReviewServiceOptions {
   /** How long a claim holds without renewal (default 30 minutes): an abandoned claim frees itself. */
   claimMs?: number;
 }
-
-export const DEFAULT_CLAIM_MS = 30 * 60_000;
 
 export class ReviewService {
   private readonly store: Store;
@@ -71,16 +41,7 @@ export class ReviewService {
   }
 
   private view(row: ReviewTaskRow, nowMs = this.now().getTime()): ReviewTaskView {
-    const task = ReviewTask.parse(JSON.parse(row.input));
-    const claimLive = row.status === "open" && row.claimed_by !== null && (row.claim_expires_at ?? 0) > nowMs;
-    return {
-      ...task,
-      status: row.status === "decided" ? "decided" : claimLive ? "claimed" : "open",
-      filename: row.filename,
-      claimedBy: claimLive ? row.claimed_by : null,
-      claimExpiresAt: claimLive ? new Date(row.claim_expires_at!).toISOString() : null,
-      decision: row.decision ? ReviewDecision.parse(JSON.parse(row.decision)) : null,
-    };
+    return taskView(ReviewTask.parse(JSON.parse(row.input)), hold(row), row.filename, nowMs);
   }
 
   private row(taskId: string): ReviewTaskRow {
@@ -106,7 +67,7 @@ export class ReviewService {
       }
     });
     const tasks = status === "claimed" ? all.filter((t) => t.status === "claimed") : all;
-    const counts = { open: 0, claimed: 0, decided: 0 };
+    const counts: Record<TaskStatus, number> = { open: 0, claimed: 0, decided: 0, expired: 0 };
     for (const { s, n } of this.store.reviews.counts(nowMs)) counts[s] = n;
     return { tasks, counts };
   }
@@ -120,19 +81,14 @@ export class ReviewService {
     return this.store.reviews.audit(taskId).map((r) => ({ at: new Date(r.at).toISOString(), reviewer: r.reviewer, action: r.action, detail: r.detail ? JSON.parse(r.detail) : null }));
   }
 
-  private record(taskId: string, reviewer: string, action: AuditEntry["action"], atMs: number, detail?: unknown): void {
+  private record(taskId: string, reviewer: string, action: Exclude<AuditEntry["action"], "expire">, atMs: number, detail?: unknown): void {
     this.store.reviews.recordAudit(taskId, reviewer, action, atMs, detail === undefined ? null : JSON.stringify(detail));
   }
 
   /** Throws the conflict that keeps `reviewer` from acting on the task, if any. */
   private checkFree(row: ReviewTaskRow, reviewer: string, nowMs: number): void {
-    if (row.status === "decided") {
-      const d = row.decision ? (JSON.parse(row.decision) as ReviewDecision) : undefined;
-      throw new ReviewConflictError("decided", `Task ${row.task_id} was already decided${d ? ` (${d.verdict} by ${d.reviewer})` : ""}`, d?.reviewer);
-    }
-    if (row.claimed_by && row.claimed_by !== reviewer && (row.claim_expires_at ?? 0) > nowMs) {
-      throw new ReviewConflictError("claimed", `Task ${row.task_id} is claimed by ${row.claimed_by} until ${new Date(row.claim_expires_at!).toISOString()}`, row.claimed_by);
-    }
+    const conflict = holdConflict(hold(row), reviewer, nowMs);
+    if (conflict) throw conflict;
   }
 
   /**
@@ -178,7 +134,7 @@ export class ReviewService {
       const issues = shape.error.issues.map((i) => `${i.path.join(".") || "(verdict)"}: ${i.message}`);
       throw new ReviewVerdictError(`The verdict is malformed: ${issues.join("; ")}`, issues);
     }
-    if (!/^\S.{0,199}$/.test(reviewer)) throw new ReviewVerdictError("The reviewer name must be 1–200 characters", ["reviewer"]);
+    if (!REVIEWER_NAME.test(reviewer)) throw new ReviewVerdictError("The reviewer name must be 1–200 characters", ["reviewer"]);
     verdict = shape.data;
     const decision = this.store.atomically(() => {
       const now = this.now();
@@ -216,4 +172,15 @@ export class ReviewService {
     }
     return announced;
   }
+}
+
+/** A row as the board's rules read it. */
+function hold(row: ReviewTaskRow): TaskHold {
+  return {
+    taskId: row.task_id,
+    state: row.status === "decided" ? "decided" : "open",
+    claimedBy: row.claimed_by,
+    claimExpiresMs: row.claim_expires_at,
+    decision: row.decision ? ReviewDecision.parse(JSON.parse(row.decision)) : null,
+  };
 }

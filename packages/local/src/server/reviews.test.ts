@@ -75,7 +75,7 @@ describe("review API", () => {
     const res = await call("/reviews?status=open", ALICE);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { tasks: Array<Record<string, any>>; counts: Record<string, number> };
-    expect(body.counts).toEqual({ open: 1, claimed: 0, decided: 0 });
+    expect(body.counts).toEqual({ open: 1, claimed: 0, decided: 0, expired: 0 });
     expect(body.tasks).toHaveLength(1);
     const t = body.tasks[0]!;
     expect(t).toMatchObject({ taskId, mediaId, status: "open", filename: "sample.mp4", modelDecision: "review", thresholds: { reviewMin: 5, flagMin: 90 } });
@@ -132,7 +132,7 @@ describe("review API", () => {
     expect((await call(`/reviews/${taskId}/claim`, ALICE, { method: "POST" })).status).toBe(200);
     const listed = (await (await call("/reviews", BOB)).json()) as { tasks: Array<{ status: string; claimedBy: string }>; counts: Record<string, number> };
     expect(listed.tasks[0]).toMatchObject({ status: "claimed", claimedBy: "alice" });
-    expect(listed.counts).toEqual({ open: 0, claimed: 1, decided: 0 });
+    expect(listed.counts).toEqual({ open: 0, claimed: 1, decided: 0, expired: 0 });
   });
 
   it("refuses a verdict that does not fit, then takes alice's, and the final Analysis Completed follows it", async () => {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import send from "send";
-import { ReviewVerdict, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
+import { presentTask, ReviewVerdict, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
 import { renderReviewPage } from "@media-pipeline/web";
 import { ReviewConflictError, ReviewNotFoundError, type ReviewTaskView } from "../review/service.js";
 import { HttpError, readJson, sendJson } from "./router.js";
@@ -38,18 +38,10 @@ function checkLink(ctx: ServerContext, url: URL): void {
 
 const enc = encodeURIComponent;
 
-/** The task as the API answers it: the service's view, keyframe refs swapped for signed links. */
+/** The task as the API answers it: keyframe and media refs swapped for signed links (core's presentTask). */
 function present(ctx: ServerContext, task: ReviewTaskView) {
   const base = `/reviews/${enc(task.taskId)}`;
-  return {
-    ...task,
-    segmentCount: task.segments.length,
-    mediaUrl: signedLink(ctx, `${base}/media`),
-    segments: task.segments.map(({ keyframe, ...s }) => ({
-      ...s,
-      ...(keyframe ? { keyframeUrl: signedLink(ctx, `${base}/keyframes/${s.index}`) } : {}),
-    })),
-  };
+  return presentTask(task, { media: signedLink(ctx, `${base}/media`), keyframe: (index) => signedLink(ctx, `${base}/keyframes/${index}`) });
 }
 
 function service(ctx: ServerContext) {
