@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { RejectedReport } from "@media-pipeline/core";
 import type { CloudApp } from "./app.js";
+import { signedFetch } from "./sigv4.js";
 
 /** Content types by extension, for the upload request (the API checks them against its allow-list). */
 const TYPES: Record<string, string> = {
@@ -54,14 +55,15 @@ function describe(e: any): string {
 /**
  * Uploads a file through the deployed upload API (a presigned POST into the emulated bucket, or
  * multipart above the API's threshold), follows its events on the media bus and fetches the report
- * and the report page through the API, as a user of the deployed app would.
+ * and the report page through the API, as a user of the deployed app would: every call to the API
+ * SigV4-signed, as its IAM authorization requires; the presigned S3 URLs are plain requests.
  */
 export async function analyzeInCloud(app: CloudApp, file: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   const started = Date.now();
   const progress = options.progress ?? (() => {});
   const size = statSync(file).size;
   const contentType = TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
-  const requested = await fetch(`${app.apiUrl}/uploads`, {
+  const requested = await signedFetch(app, "/uploads", {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ filename: path.basename(file), contentType, size }),
   });
@@ -72,7 +74,7 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
   }
   const mediaId: string = answer.mediaId;
   progress(`${fmt(0).padStart(8)}  upload                ${mediaId} (${(size / 1e6).toFixed(2)} MB, ${answer.upload.mode})`);
-  await upload(file, answer.upload);
+  await upload(app, file, answer.upload);
 
   const mine = () => app.events.filter((e) => e.detail?.mediaId === mediaId);
   const deadline = started + (options.timeoutMs ?? 15 * 60_000);
@@ -97,10 +99,10 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
   const result: AnalyzeResult = { ...(outcome ?? { status: "failed", reason: "no report before the time-out" }), mediaId, events, seconds: (Date.now() - started) / 1000 };
 
   if (result.status === "completed") {
-    const report = await fetch(`${app.apiUrl}/media/${mediaId}/report`);
+    const report = await signedFetch(app, `/media/${mediaId}/report`);
     if (report.ok) result.report = await report.json();
     else result.reason = `GET /media/${mediaId}/report answered ${report.status}`;
-    const html = await fetch(`${app.apiUrl}/media/${mediaId}/report.html`);
+    const html = await signedFetch(app, `/media/${mediaId}/report.html`);
     if (html.ok) result.reportHtml = await html.text();
   }
   if (options.out) {
@@ -119,7 +121,7 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
   return result;
 }
 
-async function upload(file: string, instructions: any): Promise<void> {
+async function upload(app: CloudApp, file: string, instructions: any): Promise<void> {
   if (instructions.mode === "post") {
     const form = new FormData();
     for (const [k, v] of Object.entries(instructions.fields as Record<string, string>)) form.append(k, v);
@@ -129,7 +131,7 @@ async function upload(file: string, instructions: any): Promise<void> {
     return;
   }
   // Multipart: presigned part URLs from the API, the parts PUT, then completed through the API.
-  const parts: any = await (await fetch(instructions.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json();
+  const parts: any = await (await signedFetch(app, instructions.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json();
   const etags: { partNumber: number; etag: string }[] = [];
   for (const part of parts.parts) {
     const chunk = await readRange(file, part.offset, part.size);
@@ -137,7 +139,7 @@ async function upload(file: string, instructions: any): Promise<void> {
     if (!r.ok) throw new Error(`part ${part.partNumber} PUT answered ${r.status}`);
     etags.push({ partNumber: part.partNumber, etag: r.headers.get("etag")! });
   }
-  const complete = await fetch(instructions.multipart.complete, {
+  const complete = await signedFetch(app, instructions.multipart.complete, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parts: etags }),
   });
   if (!complete.ok) throw new Error(`completing the upload answered ${complete.status}: ${await complete.text()}`);

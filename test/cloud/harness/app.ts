@@ -3,11 +3,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readAssembly } from "./assembly.js";
-import { clientsFor, ebsdk, sqssdk, type HarnessClients } from "./clients.js";
+import { clientsFor, ebsdk, snssdk, sqssdk, type HarnessClients } from "./clients.js";
 import { asEventBridgeDelivers, Dispatcher } from "./dispatcher.js";
 import { HttpApi } from "./http-api.js";
-import { LambdaService } from "./lambda-service.js";
-import { provision, type Deployment } from "./provision.js";
+import { LambdaService, type InvokeOutcome } from "./lambda-service.js";
+import { harnessQueue, provision, shortHash, type Deployment } from "./provision.js";
 import { findBadModes } from "../../../stacks/asset-modes.js";
 import { startMoto, type Moto } from "../../helpers/moto.js";
 import { endpointEnv, startServiceEmulators, type ServiceEmulators } from "../emulators/index.js";
@@ -38,6 +38,14 @@ export interface CloudAppOptions {
   log?: (line: string) => void;
 }
 
+/** A message as an SQS subscriber of a topic receives it (raw delivery off): what an email would carry. */
+export interface TopicMessage {
+  MessageId: string;
+  Subject?: string;
+  Message: string;
+  Timestamp: string;
+}
+
 /** The whole cloud app, deployed into the emulators and running. */
 export interface CloudApp {
   deployment: Deployment;
@@ -53,6 +61,16 @@ export interface CloudApp {
   workDir: string;
   /** Every event on the media bus, in arrival order, as a catch-all consumer rule receives them. */
   events: any[];
+  /**
+   * Fires a schedule now, synchronously, with the "Scheduled Event" EventBridge sends at `at`; `match`
+   * is the target function's name, its handler's file name (`review-expire`) or the rule's name.
+   */
+  fireSchedule(match: string, at: Date): Promise<InvokeOutcome>;
+  /**
+   * Subscribes a queue of the harness to the topic (once per topic) and returns a reader of the
+   * messages published to it since: what a person subscribed by email would receive.
+   */
+  topicMessages(topicArn: string): Promise<() => Promise<TopicMessage[]>>;
   /** Waits until nothing is queued, running or emulated; resolves false on timeout. */
   settle(timeoutMs: number): Promise<boolean>;
   stop(options?: { keep?: boolean }): Promise<void>;
@@ -127,9 +145,12 @@ async function deploy(
   const unsupported = Object.keys(deployment.notEmulated).filter((t) => t.startsWith("UNSUPPORTED"));
   if (unsupported.length) throw new Error(`the templates use resource types the harness cannot stand in for: ${unsupported.join(", ")}`);
 
+  // The functions' credentials, as a role's are: temporary, with a session token.
+  const functionCredentials = { accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" };
   const platformEnv = {
     AWS_REGION: moto.region, AWS_DEFAULT_REGION: moto.region,
-    AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_SESSION_TOKEN: "testing",
+    AWS_ACCESS_KEY_ID: functionCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: functionCredentials.secretAccessKey,
+    AWS_SESSION_TOKEN: functionCredentials.sessionToken,
     // The only difference from a real deployment: the SDK's standard endpoint overrides.
     AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
     AWS_ENDPOINT_URL_SQS: moto.endpoint, AWS_ENDPOINT_URL_SNS: moto.endpoint, AWS_ENDPOINT_URL_SSM: moto.endpoint,
@@ -152,7 +173,11 @@ async function deploy(
   }
   dispatcher = new Dispatcher(deployment, clients, lambda, { duplicate: options.duplicate, log });
 
-  const api = new HttpApi(deployment.apiRoutes, lambda, moto.account);
+  // The IAM routes take the harness's own signature (its callers, signedFetch) and the functions'.
+  const api = new HttpApi(deployment.apiRoutes, lambda, {
+    account: moto.account, region: moto.region, motoEndpoint: moto.endpoint,
+    credentials: [moto.clientConfig.credentials, functionCredentials],
+  });
   const apiUrl = await api.start();
 
   // A consumer's catch-all rule on the media bus, as the README tells consumers to subscribe.
@@ -175,11 +200,22 @@ async function deploy(
     }
   })();
 
+  const topicReaders = new Map<string, Promise<() => Promise<TopicMessage[]>>>();
+  const topicMessages = (topicArn: string) => {
+    let reader = topicReaders.get(topicArn);
+    if (!reader) {
+      reader = topicReader(clients, topicArn);
+      topicReaders.set(topicArn, reader);
+    }
+    return reader;
+  };
+
   dispatcher.start();
   log(`deployed ${deployment.functions.length} functions, ${deployment.ruleTargets.length} rule targets, ${deployment.apiRoutes.length} API routes into moto at ${moto.endpoint}`);
 
   return {
-    deployment, clients, moto, emulators, lambda, dispatcher, api, apiUrl, busName, bucket, workDir, events,
+    deployment, clients, moto, emulators, lambda, dispatcher, api, apiUrl, busName, bucket, workDir, events, topicMessages,
+    fireSchedule: (match, at) => dispatcher.fireSchedule(match, at),
     async settle(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let quiet = 0;
@@ -206,6 +242,26 @@ async function deploy(
       }
       if (!keep && !options.workDir) rmSync(workDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A harness queue subscribed to the topic, and a reader that drains it into the messages seen so far. */
+async function topicReader(clients: HarnessClients, topicArn: string): Promise<() => Promise<TopicMessage[]>> {
+  const queue = await harnessQueue(clients, `topic-${shortHash(topicArn)}`);
+  await clients.sns.send(new snssdk.SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queue.arn, ReturnSubscriptionArn: true }));
+  const seen: TopicMessage[] = [];
+  return async () => {
+    for (;;) {
+      const { Messages = [] } = await clients.sqs.send(new sqssdk.ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!Messages.length) return [...seen];
+      for (const m of Messages) {
+        const { MessageId, Subject, Message, Timestamp } = JSON.parse(m.Body!);
+        seen.push({ MessageId, ...(Subject ? { Subject } : {}), Message, Timestamp });
+      }
+      await clients.sqs.send(new sqssdk.DeleteMessageBatchCommand({
+        QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }));
+    }
   };
 }
 

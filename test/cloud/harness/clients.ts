@@ -10,6 +10,8 @@ export const s3sdk = fromFunctions("@aws-sdk/client-s3") as typeof import("@aws-
 export const ebsdk = fromFunctions("@aws-sdk/client-eventbridge") as typeof import("@aws-sdk/client-eventbridge");
 export const sqssdk = fromFunctions("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs");
 export const ddbsdk = fromFunctions("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+export const snssdk = fromFunctions("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
+export const cognitosdk = fromFunctions("@aws-sdk/client-cognito-identity-provider") as typeof import("@aws-sdk/client-cognito-identity-provider");
 
 export interface AwsConfig {
   endpoint: string;
@@ -24,6 +26,8 @@ export function clientsFor(config: AwsConfig) {
     events: new ebsdk.EventBridgeClient(config),
     sqs: new sqssdk.SQSClient(config),
     dynamo: new ddbsdk.DynamoDBClient(config),
+    sns: new snssdk.SNSClient(config),
+    cognito: new cognitosdk.CognitoIdentityProviderClient(config),
   };
 }
 export type HarnessClients = ReturnType<typeof clientsFor>;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { sqssdk, type HarnessClients } from "./clients.js";
 import type { InvokeOutcome, LambdaService } from "./lambda-service.js";
-import type { Deployment } from "./provision.js";
+import type { Deployment, Schedule } from "./provision.js";
 
 /**
  * moto delivers events to targets without `account`, which EventBridge always sets (and our catalog
@@ -9,6 +10,14 @@ import type { Deployment } from "./provision.js";
  */
 export function asEventBridgeDelivers(event: any, account: string): any {
   return event && typeof event === "object" && event.account === undefined ? { ...event, account } : event;
+}
+
+/** The period of a `rate(…)` schedule expression in milliseconds; undefined for `cron(…)`. */
+function ratePeriodMs(expression: string): number | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!m) return undefined;
+  const unit = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[m[2]!.replace(/s$/, "") as "minute" | "hour" | "day"];
+  return Number(m[1]) * unit;
 }
 
 /** Lambda's limit on an asynchronous invocation's payload (EventBridge, SNS → Lambda). */
@@ -25,11 +34,14 @@ export interface DispatcherOptions {
  * and SNS subscriptions invoke asynchronously (the function's retries, then its dead-letter queue;
  * a delivery that fails outright goes to the rule's dead-letter queue); SQS event source mappings
  * invoke synchronously with a batch and delete what succeeded (partial batch responses honoured).
+ * Rate schedules fire on their period as the app runs (an asynchronous invocation, as EventBridge
+ * makes it); cron schedules, whose times a test cannot wait for, fire only through `fireSchedule`.
  */
 export class Dispatcher {
   private running = 0;
   private stopped = false;
   private loops: Promise<void>[] = [];
+  private timers: NodeJS.Timeout[] = [];
   readonly deadLettered: { queueArn: string; body: string; reason: string }[] = [];
 
   constructor(
@@ -60,10 +72,33 @@ export class Dispatcher {
     for (const q of this.deployment.queueSources) {
       this.loops.push(this.drain(q.queueUrl, q.batchSize, (messages) => this.deliverBatch(q, messages), true));
     }
+    for (const s of this.deployment.schedules) {
+      const period = ratePeriodMs(s.expression);
+      if (!s.enabled || period === undefined) continue;
+      this.timers.push(setInterval(() => this.track(this.deliverScheduled(s, new Date())), period));
+    }
+  }
+
+  /**
+   * Fires one schedule's target at once, synchronously, with the event EventBridge sends at `at`, and
+   * returns the function's outcome. `match` names the schedule by its function's name, its handler's
+   * file name (`review-expire`) or its rule's name, and must name exactly one.
+   */
+  async fireSchedule(match: string, at: Date): Promise<InvokeOutcome> {
+    const matching = this.deployment.schedules.filter((s) => {
+      const fn = this.lambda.get(s.functionArn);
+      return s.ruleName === match || fn.name === match || path.basename(fn.handler).replace(/\.[^.]+$/, "") === match;
+    });
+    if (matching.length !== 1) {
+      const known = this.deployment.schedules.map((s) => `${s.ruleName} → ${this.lambda.get(s.functionArn).handler} (${s.expression})`);
+      throw new Error(`"${match}" names ${matching.length} schedules; the deployment has: ${known.join("; ") || "none"}`);
+    }
+    return this.lambda.invoke(matching[0]!.functionArn, this.scheduledEvent(matching[0]!, at));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.timers.forEach(clearInterval);
     await Promise.allSettled(this.loops);
   }
 
@@ -121,6 +156,20 @@ export class Dispatcher {
       const outcome = await this.lambda.invokeAsync(t.functionArn, event);
       this.report(t.functionArn, outcome);
     }));
+  }
+
+  /** What a schedule's target receives: its constant input, or the "Scheduled Event". */
+  private scheduledEvent(s: Schedule, at: Date): unknown {
+    if (s.input !== undefined) return JSON.parse(s.input);
+    return {
+      version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", account: this.deployment.account,
+      time: at.toISOString().replace(/\.\d{3}Z$/, "Z"), region: this.deployment.region, resources: [s.ruleArn], detail: {},
+    };
+  }
+
+  private async deliverScheduled(s: Schedule, at: Date): Promise<void> {
+    const outcome = await this.lambda.invokeAsync(s.functionArn, this.scheduledEvent(s, at));
+    this.report(s.functionArn, outcome);
   }
 
   private async deliverSns(s: Deployment["snsTargets"][number], body: string): Promise<void> {

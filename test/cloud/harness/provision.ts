@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AssemblyStack, TemplateResource } from "./assembly.js";
-import { ddbsdk, ebsdk, s3sdk, sqssdk, type HarnessClients } from "./clients.js";
+import { cognitosdk, ddbsdk, ebsdk, s3sdk, snssdk, sqssdk, type HarnessClients } from "./clients.js";
 import { dependenciesOf, resolve, type Deployed, type Scope } from "./intrinsics.js";
 import type { FunctionSpec } from "./lambda-service.js";
 
@@ -15,8 +15,10 @@ export interface Deployment {
   snsTargets: { topicArn: string; functionArn: string; queueUrl: string; subscriptionArn: string; deadLetterArn?: string }[];
   /** SQS event source mappings. */
   queueSources: { queueUrl: string; queueArn: string; functionArn: string; batchSize: number; reportBatchItemFailures: boolean }[];
-  /** HTTP API routes (payload format 2.0). */
-  apiRoutes: { routeKey: string; functionArn: string; authorizationType: string }[];
+  /** HTTP API routes (payload format 2.0), with how API Gateway authorizes each. */
+  apiRoutes: ApiRoute[];
+  /** Scheduled rules (`rate(…)`, `cron(…)`) onto functions: moto stores them but never fires them. */
+  schedules: Schedule[];
   /** A2I flow definitions the stacks create (custom resources), for the A2I emulator. */
   flowDefinitions: { arn: string; name: string; outputS3Uri: string }[];
   /** Every stack's outputs, by stack name then output key. */
@@ -26,6 +28,37 @@ export interface Deployment {
   queueUrls: Map<string, string>;
   /** Resource types the templates use that the harness does not create, with their counts. */
   notEmulated: Record<string, number>;
+}
+
+export interface ApiRoute {
+  routeKey: string;
+  functionArn: string;
+  authorizationType: "NONE" | "AWS_IAM" | "JWT";
+  /** The route's JWT authorizer (authorizationType JWT). */
+  jwt?: JwtAuthorizerConfig;
+  /** With a JWT authorizer: the token must carry at least one of these scopes. */
+  authorizationScopes: string[];
+}
+
+/** An `AWS::ApiGatewayV2::Authorizer` of type JWT, as the template configures it. */
+export interface JwtAuthorizerConfig {
+  authorizerId: string;
+  name: string;
+  /** Where the token is, e.g. `$request.header.Authorization`. */
+  identitySource: string[];
+  issuer: string;
+  audience: string[];
+}
+
+export interface Schedule {
+  ruleName: string;
+  ruleArn: string;
+  /** `rate(5 minutes)` or `cron(0 3 * * ? *)`, as the template has it. */
+  expression: string;
+  enabled: boolean;
+  functionArn: string;
+  /** The target's constant `Input` (JSON text), which EventBridge sends instead of the event. */
+  input?: string;
 }
 
 export interface RuleTarget {
@@ -45,10 +78,34 @@ const DESCRIPTIVE = new Set([
   "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::SQS::QueuePolicy", "AWS::S3::BucketPolicy",
   "AWS::SNS::TopicPolicy", "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup", "Custom::LogRetention", "AWS::EventSchemas::Registry",
   "AWS::EventSchemas::Schema", "AWS::Events::Archive", "AWS::ApiGatewayV2::Stage", "AWS::CDK::Metadata", "AWS::SSM::Parameter",
-  "Custom::A2IHumanTaskUi",
+  "Custom::A2IHumanTaskUi", "AWS::Cognito::IdentityPoolRoleAttachment",
 ]);
 
-const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("/")).digest("hex").slice(0, 12).toUpperCase();
+/**
+ * The template properties that are also the create call's parameters, per Cognito resource type. A
+ * property outside its list is refused rather than dropped: a pool setting the harness silently left
+ * out (MFA, triggers) would change what signing in does.
+ */
+const USER_POOL_SETTINGS = [
+  "Policies", "DeletionProtection", "AutoVerifiedAttributes", "AliasAttributes", "UsernameAttributes", "SmsVerificationMessage",
+  "EmailVerificationMessage", "EmailVerificationSubject", "VerificationMessageTemplate", "SmsAuthenticationMessage", "MfaConfiguration",
+  "UserAttributeUpdateSettings", "DeviceConfiguration", "EmailConfiguration", "SmsConfiguration", "UserPoolTags", "AdminCreateUserConfig",
+  "Schema", "UserPoolAddOns", "UsernameConfiguration", "AccountRecoverySetting", "UserPoolTier",
+];
+const USER_POOL_CLIENT_SETTINGS = [
+  "UserPoolId", "GenerateSecret", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity", "TokenValidityUnits", "ReadAttributes",
+  "WriteAttributes", "ExplicitAuthFlows", "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs", "DefaultRedirectURI", "AllowedOAuthFlows",
+  "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient", "AnalyticsConfiguration", "PreventUserExistenceErrors", "EnableTokenRevocation",
+  "EnablePropagateAdditionalUserContextData", "AuthSessionValidity", "RefreshTokenRotation",
+];
+
+function settingsOf(logicalId: string, p: Record<string, any>, allowed: string[]): Record<string, any> {
+  const unknown = Object.keys(p).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new Error(`${logicalId}: the harness does not apply ${unknown.join(", ")}`);
+  return p;
+}
+
+export const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("/")).digest("hex").slice(0, 12).toUpperCase();
 
 /** A physical name as CloudFormation generates one: `<stack>-<logicalId>-<random>`, within the limit. */
 function physicalName(stackName: string, logicalId: string, max: number, lower = false): string {
@@ -68,7 +125,7 @@ export async function provision(
   aws: { endpoint: string; region: string; account: string },
 ): Promise<Deployment> {
   const deployment: Deployment = {
-    region: aws.region, account: aws.account, functions: [], ruleTargets: [], snsTargets: [], queueSources: [], apiRoutes: [],
+    region: aws.region, account: aws.account, functions: [], ruleTargets: [], snsTargets: [], queueSources: [], apiRoutes: [], schedules: [],
     flowDefinitions: [], outputs: {}, buses: new Map(), queueUrls: new Map(), notEmulated: {},
   };
   const exports = new Map<string, string>();
@@ -81,6 +138,7 @@ export async function provision(
       parameters: Object.fromEntries(Object.entries(stack.template.Parameters ?? {}).map(([k, p]) => [k, p.Default ?? ""])),
     };
     const arnOf = (service: string, resource: string) => `arn:aws:${service}:${aws.region}:${aws.account}:${resource}`;
+    const jwtAuthorizers = new Map<string, JwtAuthorizerConfig>();
     for (const [logicalId, resource] of order(stack.template.Resources)) {
       const p = (resolve(resource.Properties ?? {}, scope) ?? {}) as Record<string, any>;
       const put = (d: Deployed) => scope.resources.set(logicalId, d);
@@ -146,17 +204,30 @@ export async function provision(
         }
         case "AWS::SNS::Topic": {
           const name = p.TopicName ?? physicalName(stack.stackName, logicalId, 256);
-          const arn = await snsCall(aws.endpoint, "CreateTopic", { Name: name }, /<TopicArn>([^<]+)<\/TopicArn>/);
-          put({ ref: arn, attributes: { TopicArn: arn, TopicName: name } });
+          const { TopicArn: arn } = await clients.sns.send(new snssdk.CreateTopicCommand({ Name: name }));
+          put({ ref: arn!, attributes: { TopicArn: arn!, TopicName: name } });
           break;
         }
         case "AWS::SNS::Subscription": {
+          if (p.Protocol === "email" || p.Protocol === "email-json") {
+            // Created as it is, addressed to the person: nothing is mailed from here (app.topicMessages
+            // shows what that person would receive). moto counts it confirmed at once, where SNS would
+            // hold it pending until the person follows the confirmation link.
+            const { SubscriptionArn } = await clients.sns.send(new snssdk.SubscribeCommand({
+              TopicArn: p.TopicArn, Protocol: p.Protocol, Endpoint: p.Endpoint, ReturnSubscriptionArn: true,
+              ...(p.FilterPolicy ? { Attributes: { FilterPolicy: JSON.stringify(p.FilterPolicy), ...(p.FilterPolicyScope ? { FilterPolicyScope: p.FilterPolicyScope } : {}) } } : {}),
+            }));
+            put({ ref: SubscriptionArn!, attributes: {} });
+            break;
+          }
           if (p.Protocol !== "lambda") throw new Error(`${logicalId}: SNS protocol ${p.Protocol} is not stood in by the harness`);
           // SNS invokes Lambda asynchronously; here an SQS subscription carries the message to the harness.
           const q = await harnessQueue(clients, `sns-${shortHash(stack.stackName, logicalId)}`);
-          const subscriptionArn = await snsCall(aws.endpoint, "Subscribe", { TopicArn: p.TopicArn, Protocol: "sqs", Endpoint: q.arn }, /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/);
-          deployment.snsTargets.push({ topicArn: p.TopicArn, functionArn: p.Endpoint, queueUrl: q.url, subscriptionArn, deadLetterArn: p.RedrivePolicy?.deadLetterTargetArn });
-          put({ ref: subscriptionArn, attributes: {} });
+          const { SubscriptionArn: subscriptionArn } = await clients.sns.send(new snssdk.SubscribeCommand({
+            TopicArn: p.TopicArn, Protocol: "sqs", Endpoint: q.arn, ReturnSubscriptionArn: true,
+          }));
+          deployment.snsTargets.push({ topicArn: p.TopicArn, functionArn: p.Endpoint, queueUrl: q.url, subscriptionArn: subscriptionArn!, deadLetterArn: p.RedrivePolicy?.deadLetterTargetArn });
+          put({ ref: subscriptionArn!, attributes: {} });
           break;
         }
         case "AWS::Lambda::LayerVersion": {
@@ -216,6 +287,23 @@ export async function provision(
         case "AWS::Events::Rule": {
           const busName = p.EventBusName ?? "default";
           const name = p.Name ?? physicalName(stack.stackName, logicalId, 64);
+          const ruleArn = arnOf("events", `rule/${busName === "default" ? "" : `${busName}/`}${name}`);
+          if (p.ScheduleExpression) {
+            // The rule alone: moto never fires a schedule, and it takes a rule without a pattern for one
+            // matching every event on the default bus, failing PutEvents on a Lambda target. The
+            // dispatcher fires the targets instead (rate schedules as time passes, any through fireSchedule).
+            await clients.events.send(new ebsdk.PutRuleCommand({ Name: name, ScheduleExpression: p.ScheduleExpression, State: p.State ?? "ENABLED", Description: p.Description }));
+            for (const target of p.Targets ?? []) {
+              if (!String(target.Arn).includes(":function:")) throw new Error(`${logicalId}: target ${target.Arn} is not a Lambda function`);
+              if (target.InputPath || target.InputTransformer) throw new Error(`${logicalId}: target ${target.Id} transforms its input, which the harness does not`);
+              deployment.schedules.push({
+                ruleName: name, ruleArn, expression: p.ScheduleExpression, enabled: (p.State ?? "ENABLED") === "ENABLED", functionArn: target.Arn,
+                ...(target.Input === undefined ? {} : { input: target.Input }),
+              });
+            }
+            put({ ref: name, attributes: { Arn: ruleArn } });
+            break;
+          }
           await clients.events.send(new ebsdk.PutRuleCommand({
             Name: name, EventBusName: busName, EventPattern: JSON.stringify(p.EventPattern), State: p.State ?? "ENABLED", Description: p.Description,
           }));
@@ -234,7 +322,7 @@ export async function provision(
             });
           }
           if (targets.length) await clients.events.send(new ebsdk.PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: targets }));
-          put({ ref: name, attributes: { Arn: arnOf("events", `rule/${busName === "default" ? "" : `${busName}/`}${name}`) } });
+          put({ ref: name, attributes: { Arn: ruleArn } });
           break;
         }
         case "AWS::IAM::Role": {
@@ -251,12 +339,84 @@ export async function provision(
         case "AWS::ApiGatewayV2::Integration":
           put({ ref: `integration-${shortHash(logicalId).toLowerCase()}`, attributes: { uri: p.IntegrationUri } });
           break;
+        case "AWS::ApiGatewayV2::Authorizer": {
+          // Lambda (REQUEST) authorizers would need the harness to run and cache them: refused loudly.
+          if (p.AuthorizerType !== "JWT") throw new Error(`${logicalId}: ${p.AuthorizerType} authorizers are not stood in by the harness (JWT and IAM are)`);
+          if (!p.JwtConfiguration?.Issuer) throw new Error(`${logicalId}: a JWT authorizer needs JwtConfiguration.Issuer`);
+          const id = shortHash(stack.stackName, logicalId).toLowerCase().slice(0, 6);
+          jwtAuthorizers.set(id, {
+            authorizerId: id, name: p.Name ?? logicalId, identitySource: p.IdentitySource ?? [],
+            issuer: p.JwtConfiguration.Issuer, audience: p.JwtConfiguration.Audience ?? [],
+          });
+          put({ ref: id, attributes: { AuthorizerId: id } });
+          break;
+        }
         case "AWS::ApiGatewayV2::Route": {
           const integrationId = String(p.Target ?? "").replace(/^integrations\//, "");
           const integration = [...scope.resources.values()].find((d) => d.ref === integrationId);
           if (!integration) throw new Error(`${logicalId}: route ${p.RouteKey} has no integration`);
-          deployment.apiRoutes.push({ routeKey: p.RouteKey, functionArn: integration.attributes.uri!, authorizationType: p.AuthorizationType ?? "NONE" });
+          const authorizationType = p.AuthorizationType ?? "NONE";
+          if (authorizationType !== "NONE" && authorizationType !== "AWS_IAM" && authorizationType !== "JWT") {
+            throw new Error(`${logicalId}: route ${p.RouteKey} uses ${authorizationType} authorization, which the harness does not evaluate`);
+          }
+          const jwt = authorizationType === "JWT" ? jwtAuthorizers.get(p.AuthorizerId) : undefined;
+          if (authorizationType === "JWT" && !jwt) throw new Error(`${logicalId}: route ${p.RouteKey} names authorizer ${p.AuthorizerId}, which is not a JWT authorizer of the stack`);
+          deployment.apiRoutes.push({
+            routeKey: p.RouteKey, functionArn: integration.attributes.uri!, authorizationType,
+            ...(jwt ? { jwt } : {}), authorizationScopes: p.AuthorizationScopes ?? [],
+          });
           put({ ref: shortHash(logicalId), attributes: {} });
+          break;
+        }
+        case "AWS::Cognito::UserPool": {
+          const { UserPoolName, LambdaConfig, ...settings } = p;
+          // Triggers would have to run as the app's functions: refused until the harness invokes them.
+          if (LambdaConfig && Object.keys(LambdaConfig).length) throw new Error(`${logicalId}: user pool triggers (LambdaConfig) are not stood in by the harness`);
+          const { UserPool } = await clients.cognito.send(new cognitosdk.CreateUserPoolCommand({
+            PoolName: UserPoolName ?? physicalName(stack.stackName, logicalId, 128), ...settingsOf(logicalId, settings, USER_POOL_SETTINGS),
+          }));
+          const id = UserPool!.Id!;
+          const provider = `cognito-idp.${aws.region}.amazonaws.com/${id}`;
+          put({ ref: id, attributes: { Arn: UserPool!.Arn!, ProviderName: provider, ProviderURL: `https://${provider}`, UserPoolId: id } });
+          break;
+        }
+        case "AWS::Cognito::UserPoolClient": {
+          const { ClientName, ...settings } = p;
+          const { UserPoolClient } = await clients.cognito.send(new cognitosdk.CreateUserPoolClientCommand({
+            ClientName: ClientName ?? physicalName(stack.stackName, logicalId, 128), ...(settingsOf(logicalId, settings, USER_POOL_CLIENT_SETTINGS) as { UserPoolId: string }),
+          }));
+          const id = UserPoolClient!.ClientId!;
+          put({ ref: id, attributes: { ClientId: id, Name: UserPoolClient!.ClientName!, ...(UserPoolClient!.ClientSecret ? { ClientSecret: UserPoolClient!.ClientSecret } : {}) } });
+          break;
+        }
+        case "AWS::Cognito::UserPoolGroup": {
+          const { GroupName, ...settings } = p;
+          const name = GroupName ?? physicalName(stack.stackName, logicalId, 128);
+          await clients.cognito.send(new cognitosdk.CreateGroupCommand({
+            GroupName: name, ...(settingsOf(logicalId, settings, ["UserPoolId", "Description", "Precedence", "RoleArn"]) as { UserPoolId: string }),
+          }));
+          put({ ref: name, attributes: {} });
+          break;
+        }
+        case "AWS::Cognito::IdentityPool": {
+          // SST's Cognito construct adds one (browser callers trade their tokens for AWS credentials).
+          const { IdentityPoolName, ...settings } = p;
+          const name = IdentityPoolName ?? physicalName(stack.stackName, logicalId, 128).replace(/-/g, "_");
+          const created = await cognitoIdentityCall(aws, "CreateIdentityPool", {
+            IdentityPoolName: name, AllowUnauthenticatedIdentities: false,
+            ...settingsOf(logicalId, settings, [
+              "AllowUnauthenticatedIdentities", "AllowClassicFlow", "CognitoIdentityProviders", "DeveloperProviderName",
+              "OpenIdConnectProviderARNs", "SamlProviderARNs", "SupportedLoginProviders",
+            ]),
+          });
+          put({ ref: created.IdentityPoolId, attributes: { Name: name } });
+          break;
+        }
+        case "AWS::Cognito::UserPoolDomain": {
+          const { CloudFrontDomain } = await clients.cognito.send(new cognitosdk.CreateUserPoolDomainCommand(
+            settingsOf(logicalId, p, ["Domain", "UserPoolId", "CustomDomainConfig", "ManagedLoginVersion"]) as { Domain: string; UserPoolId: string },
+          ));
+          put({ ref: p.Domain, attributes: { CloudFrontDistribution: CloudFrontDomain ?? "" } });
           break;
         }
         case "Custom::A2IFlowDefinition": {
@@ -305,22 +465,26 @@ function order(resources: Record<string, TemplateResource>): [string, TemplateRe
   return out;
 }
 
-async function harnessQueue(clients: HarnessClients, name: string) {
+/** A queue of the harness's own (`harness-<name>`): its URL and ARN. */
+export async function harnessQueue(clients: HarnessClients, name: string) {
   const { QueueUrl } = await clients.sqs.send(new sqssdk.CreateQueueCommand({ QueueName: `harness-${name}` }));
   const { Attributes } = await clients.sqs.send(new sqssdk.GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   return { url: QueueUrl!, arn: Attributes!.QueueArn! };
 }
 
-/** SNS's Query protocol, which moto answers unsigned (no SNS client is among the dependencies). */
-export async function snsCall(endpoint: string, action: string, params: Record<string, string>, pick: RegExp): Promise<string> {
-  const body = new URLSearchParams({ Action: action, Version: "2010-03-31", ...params });
-  const response = await fetch(endpoint, {
-    method: "POST", body,
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0" },
+/**
+ * Cognito Identity's JSON protocol (no client of it is among the dependencies). moto reads the service
+ * from the credential scope and checks no signature.
+ */
+async function cognitoIdentityCall(aws: { endpoint: string; region: string }, action: string, body: Record<string, unknown>): Promise<any> {
+  const response = await fetch(aws.endpoint, {
+    method: "POST", body: JSON.stringify(body),
+    headers: {
+      "content-type": "application/x-amz-json-1.1", "x-amz-target": `AWSCognitoIdentityService.${action}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${aws.region}/cognito-identity/aws4_request, SignedHeaders=host, Signature=0`,
+    },
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`SNS ${action} failed (${response.status}): ${text.slice(0, 400)}`);
-  const m = pick.exec(text);
-  if (!m) throw new Error(`SNS ${action}: unexpected answer ${text.slice(0, 400)}`);
-  return m[1]!;
+  if (!response.ok) throw new Error(`Cognito Identity ${action} failed (${response.status}): ${text.slice(0, 400)}`);
+  return JSON.parse(text);
 }
