@@ -1,2 +1,2 @@
 export { renderReportHtml, type RenderOptions } from "./report/html.js";
-export { renderReviewPage } from "./review/page.js";
+export { renderReviewPage, reviewPageHeaders, type ReviewPageOptions, type ReviewSignIn } from "./review/page.js";

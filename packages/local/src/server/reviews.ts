@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import send from "send";
 import { presentTask, ReviewVerdict, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
-import { renderReviewPage } from "@media-pipeline/web";
+import { renderReviewPage, reviewPageHeaders } from "@media-pipeline/web";
 import { ReviewConflictError, ReviewNotFoundError, type ReviewTaskView } from "../review/service.js";
 import { HttpError, readJson, sendJson } from "./router.js";
 import type { RouteDef, RouteModule, ServerContext } from "./types.js";
@@ -88,15 +88,9 @@ export function reviewsModule(): RouteModule {
           method: "GET", path: "/review", auth: "none",
           async handle({ res }) {
             const html = renderReviewPage();
-            res.writeHead(200, {
-              "content-type": "text/html; charset=utf-8",
-              "content-length": Buffer.byteLength(html),
-              "cache-control": "no-store",
-              // The page is self-contained: nothing may load from elsewhere, and no other site may frame it.
-              "content-security-policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
-              "x-content-type-options": "nosniff",
-              "referrer-policy": "no-referrer",
-            });
+            // The headers the cloud app sends with the page too: the page is self-contained, so its
+            // policy lets nothing load from elsewhere and no other site frame it.
+            res.writeHead(200, { ...reviewPageHeaders(), "content-length": Buffer.byteLength(html) });
             res.end(html);
           },
         },

@@ -1,11 +1,17 @@
 import { REVIEW_SCRIPT, REVIEW_STYLES } from "../assets.js";
+import { PAGE_CONFIG_ID, type ReviewPageOptions, type ReviewSignIn } from "../shared/review-config.js";
+
+export type { ReviewPageOptions, ReviewSignIn } from "../shared/review-config.js";
 
 /*
- * The local review page, served at /review: one self-contained document (inline style and script,
- * bundled from src/browser/review, nothing loaded from elsewhere) that talks to the /reviews API with
- * the reviewer's token. Routes live in the hash (#/ queue, #/decided, #/tasks/<taskId>), so the server
- * has one page to serve and a task link can be shared between reviewers. The document itself holds no
- * task data: everything a task says arrives as JSON and is put into the DOM as text.
+ * The review page, served at /review by the local server and by the cloud app: one self-contained
+ * document (inline style and script, bundled from src/browser/review) that talks to the /reviews API
+ * with the reviewer's bearer token. Routes live in the hash (#/ queue, #/decided, #/expired,
+ * #/tasks/<taskId>), so the server has one page to serve and a task link can be shared between
+ * reviewers. The document itself holds no task data: everything a task says arrives as JSON and is put
+ * into the DOM as text. Without options it is the local server's page (reviewer tokens from
+ * MEDIA_PIPELINE_REVIEWER_TOKENS); with options, the cloud's (Cognito sign-in, media from S3), told
+ * to the script in a JSON config block.
  */
 
 const SHORTCUTS: Array<[string[], string]> = [
@@ -30,8 +36,72 @@ const helpDialog = `
   </div>
 </dialog>`;
 
+/** The local server's policy: the page loads nothing from elsewhere, and no other site may frame it. */
+const LOCAL_CSP = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/** The origin of a deployment's http(s) URL; anything else would put arbitrary text into the policy. */
+function originOf(url: string, what: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new Error(`${what} is not a URL: ${JSON.stringify(url)}`, { cause });
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`${what} must be an http(s) URL: ${JSON.stringify(url)}`);
+  return parsed.origin;
+}
+
+/** The sign-in the page offers with options; a pasted token when they name none. */
+function signInOf(options: ReviewPageOptions): ReviewSignIn {
+  const signIn = options.signIn ?? { kind: "token" };
+  if (signIn.kind === "cognito") {
+    originOf(signIn.endpoint, "The Cognito endpoint");
+    if (!signIn.clientId) throw new Error("The Cognito sign-in needs the user pool app client's id");
+  }
+  return signIn;
+}
+
+function cloudCsp(options: ReviewPageOptions): string {
+  const signIn = signInOf(options);
+  const media = [...new Set((options.media ?? []).map((m) => originOf(m, "A media origin")))];
+  const connect = signIn.kind === "cognito" ? [originOf(signIn.endpoint, "The Cognito endpoint")] : [];
+  return [
+    "default-src 'self'",
+    // The /reviews API on this origin, and Cognito for signing in and refreshing the ID token.
+    ["connect-src", "'self'", ...connect].join(" "),
+    // Presigned links to the media and keyframes in the bucket.
+    ["img-src", "'self'", "data:", ...media].join(" "),
+    ["media-src", "'self'", ...media].join(" "),
+    "style-src 'unsafe-inline'",
+    "script-src 'unsafe-inline'",
+    "frame-ancestors 'none'",
+    // The sign-in forms are the script's: none ever submits natively, so no password leaves in a form post.
+    "form-action 'none'",
+  ].join("; ");
+}
+
+/**
+ * The headers the page is served with, the same from the local server (no options) and the cloud
+ * app's Lambda (the options it renders the page with), so both send one content security policy.
+ */
+export function reviewPageHeaders(options?: ReviewPageOptions): Record<string, string> {
+  return {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+    "content-security-policy": options ? cloudCsp(options) : LOCAL_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+}
+
+/** JSON inside a <script> element: no `<` (nor `>`, `&`) as such, so no text in it can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** The review page: a single-page app over the /reviews API. */
-export function renderReviewPage(): string {
+export function renderReviewPage(options?: ReviewPageOptions): string {
+  const config = options ? `<script type="application/json" id="${PAGE_CONFIG_ID}">${scriptJson({ signIn: signInOf(options) })}</script>\n` : "";
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -60,7 +130,7 @@ export function renderReviewPage(): string {
 <div id="live" class="sr-only" aria-live="polite"></div>
 <div id="toast" class="toast" role="status" hidden></div>
 ${helpDialog}
-<script>${REVIEW_SCRIPT}</script>
+${config}<script>${REVIEW_SCRIPT}</script>
 </body>
 </html>
 `;
