@@ -4,20 +4,19 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderReviewPage } from "./page.js";
+import { renderReviewPage, reviewPageHeaders, type ReviewPageOptions } from "./page.js";
 
 /*
  * The review page against a scripted API (Playwright answers its requests): the answers a real
- * server gives rarely or only after a race (409 on submit, 400, a withdrawn token) and hostile task
- * text. test/review-page.test.ts runs the page against the real server and pipeline.
+ * server gives rarely or only after a race (409 on submit, 400, a withdrawn token, a task that
+ * expired, a lapsing Cognito sign-in) and hostile task text. test/review-page.test.ts runs the page
+ * against the real server and pipeline, test/review-page-cognito.test.ts against a Cognito emulator.
  */
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dirname, "../../../../test/.tmp/artifacts");
 const ORIGIN = "http://review.test";
 const TOKEN = "carol-token-0123456789";
-/** What the server sends with the page (server/reviews.ts). */
-const CSP = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'";
 const EVIL_FILE = `<img src=x onerror="window.__pwned=1">.mp4`;
 const EVIL_NAME = "<script>window.__pwned=2</script>";
 const EVIL_CATEGORY = `"><svg onload=window.__pwned=3>`;
@@ -33,7 +32,13 @@ interface Mock {
   claims: Answer[];
   verdicts: Answer[];
   revoked: boolean;
-  sent: Array<{ method: string; path: string; body: unknown }>;
+  /** The bearer tokens the API accepts. */
+  tokens: Set<string>;
+  counts: Record<string, number>;
+  sent: Array<{ method: string; path: string; body: unknown; auth?: string }>;
+  /** Cognito's answer to each call of a page with the Cognito sign-in, and the calls it got. */
+  idp?: (body: Record<string, unknown>) => Answer;
+  idpSent: Array<{ target: string; body: Record<string, unknown> }>;
 }
 
 function openTask(over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -81,7 +86,7 @@ afterAll(async () => {
 });
 
 /** A page whose every request is answered from `mock`; task answers follow the claims and verdicts queued there. */
-async function open(mock: Mock, width = 1280): Promise<{ page: Page; errors: string[] }> {
+async function open(mock: Mock, options?: ReviewPageOptions, width = 1280): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -92,13 +97,20 @@ async function open(mock: Mock, width = 1280): Promise<{ page: Page; errors: str
     const url = new URL(req.url());
     if (url.origin !== ORIGIN) return route.abort();
     const p = url.pathname;
-    if (p === "/review") return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", headers: { "content-security-policy": CSP }, body: renderReviewPage() });
+    if (p === "/review") return route.fulfill({ status: 200, headers: reviewPageHeaders(options), body: renderReviewPage(options) });
+    if (p === "/cognito/" && mock.idp) {
+      const body = req.postDataJSON() as Record<string, unknown>;
+      mock.idpSent.push({ target: req.headers()["x-amz-target"] ?? "", body });
+      const a = mock.idp(body);
+      return route.fulfill({ status: a.status, contentType: "application/x-amz-json-1.1", body: JSON.stringify(a.body) });
+    }
     if (p === "/media.mp4") return route.fulfill({ path: video, contentType: "video/mp4" });
     if (p.startsWith("/keyframes/")) return route.fulfill({ path: jpeg, contentType: "image/jpeg" });
-    mock.sent.push({ method: req.method(), path: p + url.search, body: req.postDataJSON() ?? null });
-    if (mock.revoked || req.headers().authorization !== `Bearer ${TOKEN}`) return json(route, error(401, "unauthorized", "Send Authorization: Bearer <reviewer token>"));
+    const auth = req.headers().authorization;
+    mock.sent.push({ method: req.method(), path: p + url.search, body: req.postDataJSON() ?? null, auth });
+    if (mock.revoked || !mock.tokens.has(auth?.replace(/^Bearer /, "") ?? "")) return json(route, error(401, "unauthorized", "Send Authorization: Bearer <reviewer token>"));
     if (p === "/reviews/me") return json(route, { status: 200, body: { reviewer: "carol" } });
-    if (p === "/reviews") return json(route, { status: 200, body: { tasks: [mock.task], counts: { open: 1, claimed: 0, decided: 0 } } });
+    if (p === "/reviews") return json(route, { status: 200, body: { tasks: [mock.task], counts: mock.counts } });
     if (p.endsWith("/claim")) {
       const a = mock.claims.shift() ?? { status: 200, body: claimed(mock.task) };
       if (a.status === 200) mock.task = a.body as Record<string, unknown>;
@@ -116,7 +128,7 @@ async function open(mock: Mock, width = 1280): Promise<{ page: Page; errors: str
 }
 
 function newMock(task = openTask()): Mock {
-  return { task, claims: [], verdicts: [], revoked: false, sent: [] };
+  return { task, claims: [], verdicts: [], revoked: false, tokens: new Set([TOKEN]), counts: { open: 1, claimed: 0, decided: 0 }, sent: [], idpSent: [] };
 }
 
 async function signIn(page: Page): Promise<void> {
@@ -150,6 +162,10 @@ describe("review page (scripted API, Chromium)", () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator("script").count()).toBe(1);
     expect(await page.locator("img").count()).toBe(1);
+    // A server that answers no expired count (the local one never expires a task) shows no Expired tab.
+    await page.getByRole("link", { name: "← Review queue" }).click();
+    await page.locator("tr[data-task]").waitFor();
+    expect(await page.locator('a[href="#/expired"]').isHidden()).toBe(true);
     expect(errors).toEqual([]);
   });
 
@@ -297,6 +313,97 @@ describe("review page (scripted API, Chromium)", () => {
     await expect.poll(() => page.locator("#login-msg").textContent()).toContain("no longer accepted");
     expect(await page.locator("#who").isHidden()).toBe(true);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it("shows a task nobody decided in time read-only, in a tab of its own, with the model's decision standing", async () => {
+    const mock = newMock({ ...openTask(), status: "expired", audit: [
+      { at: "2026-01-02T10:00:05.000Z", reviewer: "dave", action: "claim", detail: { until: "2026-01-02T10:30:00.000Z" } },
+      { at: "2026-01-03T10:00:00.000Z", reviewer: "system", action: "expire", detail: null },
+    ] });
+    mock.counts = { open: 0, claimed: 0, decided: 2, expired: 1 };
+    mock.claims.push(error(409, "expired", "Task m1-review ran out of time undecided; the model's decision stands"));
+    const { page, errors } = await open(mock);
+    await signIn(page);
+    const tab = page.getByRole("link", { name: /^Expired/ });
+    await tab.waitFor();
+    expect(await page.locator("#stat-expired dd").textContent()).toBe("1");
+    await tab.click();
+    await page.getByRole("heading", { name: "Expired tasks" }).waitFor();
+    const row = page.locator('tr[data-task="m1-review"]');
+    await row.waitFor();
+    expect(mock.sent.map((s) => s.path)).toContain("/reviews?status=expired");
+    expect(await row.locator('[data-th="Status"] .badge.expired').textContent()).toBe("Expired");
+    expect(await row.locator('[data-th="Decision"]').textContent()).toBe("Review by the model");
+
+    await row.locator("td.file a").click();
+    await page.locator("#claim-bar .msg").waitFor();
+    expect(await page.locator("#claim-bar").textContent()).toBe("Expired. Nobody decided this task in time; the model's decision stands. This task is read-only.");
+    expect(await page.locator("#claim-again").count()).toBe(0);
+    expect(await page.locator(".task-head .badge.expired").textContent()).toBe("Expired");
+    expect(await page.locator("#decision").textContent()).toContain("Nobody decided this task in time; the model's decision stands.");
+    expect(await page.locator("#verdict-form").count()).toBe(0);
+    expect(await page.locator('input[name="outcome-0"]').first().isDisabled()).toBe(true);
+    expect(await page.locator("#audit li").allTextContents()).toEqual([
+      expect.stringContaining("dave claimed the task"),
+      expect.stringContaining("Expired: nobody decided in time, so the model's decision stands"),
+    ]);
+    await page.locator("h1").focus();
+    await page.keyboard.press("1");
+    expect(await page.locator("#toast").textContent()).toBe("This task expired undecided; the model's decision stands.");
+    expect(await page.locator("input:checked").count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("renews a Cognito ID token about to lapse before a call, and once more when the API refuses one; signs out when Cognito refuses", async () => {
+    const jwt = (lifeS: number, n: number) =>
+      [{ alg: "RS256" }, { "cognito:username": "carol", exp: Math.floor(Date.now() / 1000) + lifeS, n }].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".") + ".sig";
+    const first = jwt(30, 1);
+    const renewals = [jwt(3600, 2), jwt(3600, 3)];
+    const [second, third] = renewals as [string, string];
+    const mock = newMock();
+    mock.tokens = new Set([first]);
+    let refuse = false;
+    mock.idp = (body) => {
+      if (body.AuthFlow === "USER_PASSWORD_AUTH") return { status: 200, body: { AuthenticationResult: { IdToken: first, AccessToken: "a", RefreshToken: "refresh-1", ExpiresIn: 30, TokenType: "Bearer" } } };
+      if (refuse) return { status: 400, body: { __type: "NotAuthorizedException", message: "Refresh Token has been revoked" } };
+      const next = renewals.shift()!;
+      mock.tokens.add(next);
+      return { status: 200, body: { AuthenticationResult: { IdToken: next, AccessToken: "a", ExpiresIn: 3600, TokenType: "Bearer" } } };
+    };
+    const { page, errors } = await open(mock, { signIn: { kind: "cognito", endpoint: `${ORIGIN}/cognito/`, clientId: "client-1" } });
+    await page.getByLabel("User name").fill("carol");
+    await page.getByLabel("Password", { exact: true }).fill("Secret-123");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.locator("tr[data-task]").waitFor();
+    expect(await page.locator("#who").textContent()).toContain("Signed in as carol");
+    // The first ID token lapses within the minute: renewed before the queue is asked for.
+    expect(mock.idpSent).toEqual([
+      { target: "AWSCognitoIdentityProviderService.InitiateAuth", body: { AuthFlow: "USER_PASSWORD_AUTH", ClientId: "client-1", AuthParameters: { USERNAME: "carol", PASSWORD: "Secret-123" } } },
+      { target: "AWSCognitoIdentityProviderService.InitiateAuth", body: { AuthFlow: "REFRESH_TOKEN_AUTH", ClientId: "client-1", AuthParameters: { REFRESH_TOKEN: "refresh-1" } } },
+    ]);
+    const queueCalls = () => mock.sent.filter((s) => s.path === "/reviews?status=open");
+    expect(queueCalls().map((s) => s.auth)).toEqual([`Bearer ${second}`]);
+
+    // The API stops accepting the second one before its time: renewed once, the call made again.
+    mock.tokens.delete(second);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(() => queueCalls().at(-1)?.auth).toBe(`Bearer ${third}`);
+    expect(queueCalls().map((s) => s.auth)).toEqual([`Bearer ${second}`, `Bearer ${second}`, `Bearer ${third}`]);
+    expect(await page.locator("#who").isVisible()).toBe(true);
+    // A reload keeps the sign-in (this tab's sessionStorage).
+    await page.reload();
+    await page.locator("tr[data-task]").waitFor();
+    expect(await page.locator("#who-name").textContent()).toBe("carol");
+
+    // Cognito refuses the refresh token too: signed out, saying why, nothing kept.
+    refuse = true;
+    mock.tokens.delete(third);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(() => page.locator("#login-msg").textContent()).toBe("Your sign-in has expired. Sign in again.");
+    expect(await page.locator("#who").isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(mock.idpSent.filter((s) => s.body.AuthFlow === "REFRESH_TOKEN_AUTH")).toHaveLength(3);
+    expect(errors).toEqual([]);
   });
 
   it("lists the keyboard shortcuts under ?", async () => {

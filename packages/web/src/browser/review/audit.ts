@@ -6,7 +6,7 @@ import { S } from "./state.js";
 import { hhmm, when } from "./time.js";
 import type { AuditEntry, TaskView } from "./types.js";
 
-/* A task's audit log: claims, releases and the decision, who and when. */
+/* A task's audit log: claims, releases and the decision (or the expiry), who and when. */
 
 export function auditCard(audit: AuditEntry[] | undefined): HTMLElement {
   return h("section", { class: "card", id: "audit-card", "aria-labelledby": "audit-h" }, h("h2", { id: "audit-h" }, "Audit log"), auditList(audit ?? []));
@@ -32,6 +32,7 @@ function auditList(audit: AuditEntry[]): HTMLElement {
     const text = a.action === "claim"
       ? `${a.reviewer} claimed the task${renewed}${until ? `, until ${hhmm(until)}` : ""}`
       : a.action === "release" ? `${a.reviewer} released the task`
+      : a.action === "expire" ? "Expired: nobody decided in time, so the model's decision stands"
       : `${a.reviewer} decided: ${(d.verdict && VERDICT_TEXT[d.verdict]) || d.verdict || "?"}`;
     const detail = a.action === "decide" ? outcomeSummary(d.segments ?? []) + (d.comment ? ` · “${d.comment}”` : "") : null;
     return h("li", { class: a.action, "data-action": a.action },

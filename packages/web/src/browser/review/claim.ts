@@ -4,20 +4,22 @@ import { call } from "./api.js";
 import { h, msg, timeEl, toast } from "./dom.js";
 import { formMessage, paintControls } from "./form.js";
 import { refreshAudit } from "./audit.js";
-import { every, S } from "./state.js";
+import { every, S, type TaskState } from "./state.js";
+import { EXPIRED_TEXT } from "./outcomes.js";
 import { hhmm, readable, when } from "./time.js";
 import type { TaskView } from "./types.js";
 
 /*
  * The claim on the open task: who holds it, renewing it while the page stays open, releasing it, and
- * claiming again after losing it. Losing it keeps every answer on the page, read-only.
+ * claiming again after losing it. Losing it keeps every answer on the page, read-only; a task that
+ * expired meanwhile is shown as it is now, since nothing can be sent for it any more.
  */
 
 const RENEW_MS = 10 * 60000;
 
 const claimPath = (taskId: string, action: "claim" | "release") => `/reviews/${encodeURIComponent(taskId)}/${action}`;
 
-/** The bar under the task's title: decided, yours until when, or read-only and why. */
+/** The bar under the task's title: decided or expired, yours until when, or read-only and why. */
 export function paintClaim(): void {
   const T = S.task;
   if (!T) return;
@@ -26,6 +28,8 @@ export function paintClaim(): void {
   if (T.mode === "decided" && t.decision) {
     const d = t.decision;
     parts = [msg(d.verdict === "approved" ? "good" : "bad", [h("strong", null, `Decided: ${VERDICT_TEXT[d.verdict]} by ${d.reviewer}`), " on ", timeEl(d.decidedAt, when(d.decidedAt)), ". This task is read-only."], { role: "status" })];
+  } else if (T.mode === "expired") {
+    parts = [msg("warn", [h("strong", null, "Expired. "), `${EXPIRED_TEXT} This task is read-only.`], { role: "status" })];
   } else if (T.mode === "mine") {
     parts = [
       msg("info", [h("strong", null, "Claimed by you"), " until ", timeEl(t.claimExpiresAt ?? "", hhmm(t.claimExpiresAt ?? "")),
@@ -49,10 +53,27 @@ export function keepClaim(): void {
   every(RENEW_MS, renewClaim);
 }
 
+/** Draws the open task again as the server has it now (it was decided or expired meanwhile). */
+function redraw(T: TaskState, e: ApiError): void {
+  refreshAudit().then(
+    (task) => {
+      if (S.task === T) T.rerender(task, e, { keepFocus: true });
+    },
+    () => {
+      // The task stays as shown, read-only.
+    },
+  );
+}
+
 /** The claim went to someone else (or the task was decided): read-only from now on, answers kept. */
 export function lostClaim(e: ApiError): void {
   const T = S.task;
   if (!T) return;
+  if (e.code === "expired") {
+    toast(readable(e.message));
+    redraw(T, e);
+    return;
+  }
   T.mode = "readonly";
   T.conflict = e;
   paintMode();
@@ -100,11 +121,9 @@ function retryClaim(): void {
     },
     (e: ApiError) => {
       if (S.task !== T || e.handled) return;
-      if (e.status === 409 && e.code === "decided") {
-        // Decided meanwhile: show the verdict, keeping nothing to submit.
-        refreshAudit().then((task) => {
-          if (S.task === T) T.rerender(task, e, { keepFocus: true });
-        });
+      if (e.status === 409 && (e.code === "decided" || e.code === "expired")) {
+        // Decided or expired meanwhile: show how it ended, keeping nothing to submit.
+        redraw(T, e);
         return;
       }
       T.conflict = e;

@@ -1,4 +1,5 @@
 import { DECISION_TONE, type Tone } from "../../shared/display.js";
+import { EXPIRED_TEXT } from "./outcomes.js";
 import { when } from "./time.js";
 
 /*
@@ -45,6 +46,11 @@ export function badge(text: string, tone: Tone | undefined, extra?: Record<strin
   const b = h("span", { class: `badge ${tone || "neutral"}` }, text);
   for (const [k, v] of Object.entries(extra ?? {})) b.setAttribute(k, v);
   return b;
+}
+
+/** The badge of a task nobody decided in time: unlike any verdict's, as no reviewer gave one. */
+export function expiredBadge(): HTMLSpanElement {
+  return h("span", { class: "badge expired", title: EXPIRED_TEXT }, "Expired");
 }
 
 /** A badge for a moderation decision, in its tone. */

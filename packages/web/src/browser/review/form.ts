@@ -31,7 +31,9 @@ export function formMessage(tone: string | null, content?: Child, local?: boolea
 
 export function readOnlyHint(): void {
   const T = S.task;
-  toast(T?.mode === "decided" ? "This task is decided; its verdict cannot change." : "Read-only: you do not hold the claim on this task.");
+  toast(T?.mode === "decided" ? "This task is decided; its verdict cannot change."
+    : T?.mode === "expired" ? "This task expired undecided; the model's decision stands."
+    : "Read-only: you do not hold the claim on this task.");
 }
 
 /** Shows the category controls a wrong-category answer needs, and what the answer means. */
@@ -43,7 +45,10 @@ export function paintSeg(T: TaskState, i: number): void {
   ref.sel.hidden = ref.others.length === 0;
   ref.other.hidden = ref.others.length > 0 && d.choice !== "__other";
   ref.li.setAttribute("data-outcome", d.outcome || "");
-  ref.note.textContent = d.outcome ? OUTCOME_HINT[d.outcome] : T.mode === "decided" ? "No outcome was given for this segment." : "Not answered yet.";
+  ref.note.textContent = d.outcome ? OUTCOME_HINT[d.outcome]
+    : T.mode === "decided" ? "No outcome was given for this segment."
+    : T.mode === "expired" ? "Nobody answered this segment in time."
+    : "Not answered yet.";
 }
 
 export function paintProgress(): void {

@@ -2,14 +2,16 @@ import { h, main, msg } from "./dom.js";
 import { leave, S } from "./state.js";
 
 /*
- * Routes live in the hash (#/ the queue, #/decided recent decisions, #/tasks/<taskId> one task), so the
- * server has one page to serve and a task link can be shared between reviewers.
+ * Routes live in the hash (#/ the queue, #/decided recent decisions, #/expired tasks nobody decided in
+ * time, #/tasks/<taskId> one task), so the server has one page to serve and a task link can be shared
+ * between reviewers.
  */
 
-export type Route = { view: "task"; taskId: string } | { view: "queue"; tab: "open" | "decided" };
+export type QueueTab = "open" | "decided" | "expired";
+export type Route = { view: "task"; taskId: string } | { view: "queue"; tab: QueueTab };
 
 export interface Views {
-  showQueue(tab: "open" | "decided"): void;
+  showQueue(tab: QueueTab): void;
   showTask(taskId: string): void;
 }
 
@@ -34,7 +36,7 @@ export function parseRoute(): Route {
       return { view: "queue", tab: "open" };
     }
   }
-  return { view: "queue", tab: path === "/decided" ? "decided" : "open" };
+  return { view: "queue", tab: path === "/decided" ? "decided" : path === "/expired" ? "expired" : "open" };
 }
 
 /** Shows the view the hash names (signed in only). */

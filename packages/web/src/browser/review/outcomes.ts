@@ -1,6 +1,9 @@
 import type { SegmentVerdict } from "@media-pipeline/core";
 import { OUTCOME_TEXT, OUTCOMES, type Outcome } from "../../shared/display.js";
 
+/** What an expired task means, wherever the page shows one. */
+export const EXPIRED_TEXT = "Nobody decided this task in time; the model's decision stands.";
+
 /** What each answer means, shown under the segment once chosen. */
 export const OUTCOME_HINT: Readonly<Record<Outcome, string>> = {
   confirmed: "The model is right: the segment shows what it says.",

@@ -9,6 +9,8 @@ import type { Draft, TaskView } from "./types.js";
  */
 
 export const TOKEN_KEY = "media-pipeline.review.token";
+/** A Cognito sign-in's refresh token (absent for a pasted token). */
+export const REFRESH_KEY = "media-pipeline.review.refresh";
 export const DRAFT_KEY = "media-pipeline.review.draft.";
 
 /** The controls of one segment's answer. */
@@ -40,10 +42,13 @@ export interface RenderOptions {
   keepFocus?: boolean;
 }
 
-/** The open task: `mine` while the reviewer holds the claim, `readonly` otherwise, `decided` at the end. */
+/**
+ * The open task: `mine` while the reviewer holds the claim, `readonly` otherwise; at the end `decided`,
+ * or `expired` when nobody decided it in time.
+ */
 export interface TaskState {
   task: TaskView;
-  mode: "mine" | "readonly" | "decided";
+  mode: "mine" | "readonly" | "decided" | "expired";
   conflict: ApiError | null;
   /** The segment j, k and 1/2/3 act on. */
   current: number;
@@ -63,14 +68,17 @@ export interface TaskState {
 }
 
 export const S: {
+  /** The bearer token for the API: a reviewer token, a pasted token, or a Cognito ID token. */
   token: string | null;
+  /** The Cognito refresh token that renews `token`; null for a pasted token. */
+  refreshToken: string | null;
   reviewer: string | null;
   view: "login" | "queue" | "task" | null;
   timers: Array<ReturnType<typeof setInterval>>;
   task: TaskState | null;
   /** Identifies the current opening of a task: an answer for an older one is dropped. */
   visit: object | null;
-} = { token: null, reviewer: null, view: null, timers: [], task: null, visit: null };
+} = { token: null, refreshToken: null, reviewer: null, view: null, timers: [], task: null, visit: null };
 
 export function every(ms: number, fn: () => void): void {
   S.timers.push(setInterval(fn, ms));

@@ -3,19 +3,19 @@ import type { ApiError } from "./api-error.js";
 import { call } from "./api.js";
 import { auditCard } from "./audit.js";
 import { keepClaim, paintMode } from "./claim.js";
-import { badge, fact, focusHeading, h, loading, main, timeEl } from "./dom.js";
-import { draftFromDecision, loadDraft } from "./draft.js";
+import { badge, expiredBadge, fact, focusHeading, h, loading, main, timeEl } from "./dom.js";
+import { clearDraft, draftFromDecision, emptyDraft, loadDraft } from "./draft.js";
 import { paintProgress } from "./form.js";
 import { failView } from "./nav.js";
 import { paintCurrent, playerCard, segmentsSection } from "./segments.js";
 import { S, type RenderOptions, type TaskState } from "./state.js";
 import { readable, when } from "./time.js";
 import type { TaskView } from "./types.js";
-import { decisionCard, verdictCard } from "./verdict.js";
+import { decisionCard, expiredCard, verdictCard } from "./verdict.js";
 
 /*
- * One task: opening it claims it (a 409, someone else holds it or it is decided, opens it read-only),
- * then the player and segments beside the verdict, the audit log and the model's settings.
+ * One task: opening it claims it (a 409, someone else holds it or it is decided or expired, opens it
+ * read-only), then the player and segments beside the verdict, the audit log and the model's settings.
  */
 
 function crumbs(): HTMLElement {
@@ -52,19 +52,27 @@ export function showTask(taskId: string): void {
     });
 }
 
+/** The answers to show: the decision's, none for an expired task (a draft of it can never be sent), or the draft. */
+function draftFor(task: TaskView, mode: TaskState["mode"]) {
+  if (mode === "decided") return draftFromDecision(task);
+  if (mode !== "expired") return loadDraft(task.taskId);
+  clearDraft(task.taskId);
+  return emptyDraft();
+}
+
 function renderTask(task: TaskView, conflict: ApiError | null, opts: RenderOptions): void {
-  const mode = task.status === "decided" ? "decided" : !conflict && task.claimedBy === S.reviewer ? "mine" : "readonly";
+  const mode = task.status === "decided" || task.status === "expired" ? task.status : !conflict && task.claimedBy === S.reviewer ? "mine" : "readonly";
   const name = task.filename || task.mediaId;
   const T: TaskState = (S.task = {
     task, mode, conflict, current: 0, busy: false, bands: [], segs: [], pendingSeek: null, form: null, localMsg: false,
-    draft: mode === "decided" ? draftFromDecision(task) : loadDraft(task.taskId),
+    draft: draftFor(task, mode),
     player: h("video", { id: "player", controls: true, preload: "auto", playsinline: true, src: task.mediaUrl, "aria-label": `Media: ${name}` }),
     claimBar: h("div", { class: "claim", id: "claim-bar" }),
     rerender: renderTask,
   });
   document.title = `${name} · Review · media-pipeline`;
 
-  const status = mode === "decided" ? badge("Decided", "good") : task.claimedBy ? badge("Claimed", "warn") : badge("Open", "info");
+  const status = mode === "decided" ? badge("Decided", "good") : mode === "expired" ? expiredBadge() : task.claimedBy ? badge("Claimed", "warn") : badge("Open", "info");
   const head = h("div", null, crumbs(),
     h("div", { class: "task-head" }, h("h1", null, name),
       badge(`Model: ${humanize(task.modelDecision)}`, DECISION_TONE[task.modelDecision]), status),
@@ -75,7 +83,7 @@ function renderTask(task: TaskView, conflict: ApiError | null, opts: RenderOptio
     T.claimBar);
 
   const side = h("aside", { class: "side", "aria-label": "Verdict and details" },
-    mode === "decided" && task.decision ? decisionCard(task.decision, opts.justDecided) : verdictCard(T),
+    mode === "decided" && task.decision ? decisionCard(task.decision, opts.justDecided) : mode === "expired" ? expiredCard(task) : verdictCard(T),
     auditCard(task.audit), detailsCard(task), keysCard());
   main.replaceChildren(head, h("div", { class: "layout" },
     h("div", { class: "primary" }, playerCard(T), segmentsSection(T)), side));

@@ -1,40 +1,28 @@
-import type { ReviewDecision, ReviewSegment, ReviewTask, SegmentVerdict, Verdict } from "@media-pipeline/core";
+import type { AuditEntry as BoardAuditEntry, PresentedTask, SegmentVerdict, TaskStatus, Verdict } from "@media-pipeline/core";
 import type { Outcome } from "../../shared/display.js";
 
 /*
- * What the page reads from the /reviews API (the local server's answers, built from core's review
- * contract) and what it keeps while a task is open.
+ * What the page reads from the /reviews API (core's review board: the local server and the cloud app
+ * answer the same shapes) and what it keeps while a task is open.
  */
 
-/** A segment as the API sends it: its stored keyframe replaced by a short-lived signed link. */
-export interface TaskSegment extends Omit<ReviewSegment, "keyframe"> {
-  keyframeUrl?: string;
-}
+/** A segment as the API sends it: its stored keyframe replaced by a short-lived link (signed, or a presigned S3 URL). */
+export type TaskSegment = PresentedTask["segments"][number];
 
-export interface AuditEntry {
-  at: string;
-  reviewer: string;
-  action: "claim" | "release" | "decide";
+/** An audit entry, with the details the page shows. `expire` is the system's: nobody decided in time. */
+export interface AuditEntry extends Omit<BoardAuditEntry, "detail"> {
   detail: { until?: string; verdict?: Verdict; segments?: SegmentVerdict[]; comment?: string } | null;
 }
 
-/** A task as the API answers it. */
-export interface TaskView extends Omit<ReviewTask, "segments"> {
-  status: "open" | "claimed" | "decided";
-  filename: string | null;
-  claimedBy: string | null;
-  claimExpiresAt: string | null;
-  decision: ReviewDecision | null;
-  segmentCount: number;
-  mediaUrl: string;
-  segments: TaskSegment[];
+/** A task as the API answers it; `mediaUrl` and `keyframeUrl` may be on another origin (S3). */
+export interface TaskView extends PresentedTask {
   /** Present on the answers for one task (GET, claim, verdict), not in the list. */
   audit?: AuditEntry[];
 }
 
 export interface TaskList {
   tasks: TaskView[];
-  counts: { open: number; claimed: number; decided: number };
+  counts: Record<TaskStatus, number>;
 }
 
 /** One segment's answer being written: the outcome, and for a wrong category the one chosen or typed. */

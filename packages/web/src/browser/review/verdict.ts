@@ -1,12 +1,12 @@
 import type { ReviewDecision, SegmentVerdict, Verdict } from "@media-pipeline/core";
-import { OUTCOME_TEXT, OUTCOMES, VERDICT_TEXT, type Outcome } from "../../shared/display.js";
+import { DECISION_TONE, humanize, OUTCOME_TEXT, OUTCOMES, VERDICT_TEXT, type Outcome } from "../../shared/display.js";
 import type { ApiError } from "./api-error.js";
 import { call } from "./api.js";
 import { lostClaim } from "./claim.js";
-import { announce, badge, fact, h, msg, timeEl, toast } from "./dom.js";
+import { announce, badge, expiredBadge, fact, h, msg, timeEl, toast } from "./dom.js";
 import { categoryOf, clearDraft, draftOf } from "./draft.js";
 import { editable, edited, formMessage, paintControls, paintProgress, paintSeg, readOnlyHint } from "./form.js";
-import { outcomeSummary } from "./outcomes.js";
+import { EXPIRED_TEXT, outcomeSummary } from "./outcomes.js";
 import { S, type TaskState } from "./state.js";
 import { readable, when } from "./time.js";
 import type { TaskView } from "./types.js";
@@ -91,6 +91,18 @@ export function decisionCard(d: ReviewDecision, justDecided: boolean | undefined
       fact("Media decision", badge(approved ? "Clean" : "Flagged", approved ? "good" : "bad")),
       fact("Segments", outcomeSummary(d.segments))),
     d.comment ? h("blockquote", { class: "quote" }, d.comment) : null);
+}
+
+/** In place of a decision: nobody gave one in time, so the model's stands. */
+export function expiredCard(task: TaskView): HTMLElement {
+  const expired = task.audit?.find((a) => a.action === "expire");
+  return h("section", { class: "card decision-card", id: "decision", "aria-labelledby": "decision-h" }, h("h2", { id: "decision-h" }, "Decision"),
+    h("div", { class: "decision-big" }, expiredBadge(), h("span", null, "No reviewer decided")),
+    h("p", { class: "lead" }, EXPIRED_TEXT),
+    h("dl", { class: "facts", style: "margin-top: 12px" },
+      expired ? fact("Expired", timeEl(expired.at, when(expired.at))) : null,
+      fact("Media decision", badge(humanize(task.modelDecision), DECISION_TONE[task.modelDecision])),
+      fact("Decided by", "The model")));
 }
 
 /** The first thing that keeps the verdict from being sent, with the control to fix it. */
