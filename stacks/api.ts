@@ -1,10 +1,14 @@
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from "@media-pipeline/core";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Api, use, type ApiAuthorizer, type FunctionProps, type StackContext } from "sst/constructs";
+import { Api, use, type ApiAuthorizer, type ApiRouteProps, type FunctionProps, type StackContext } from "sst/constructs";
 import { objectAccess } from "./access.js";
 import { HANDLERS } from "./handlers.js";
+import { reviewerNotices, reviewSweep } from "./review-api.js";
+import { Review, type ReviewerAuth } from "./review.js";
+import { readSettings } from "./settings.js";
 import { SIZES } from "./sizing.js";
 import { Storage } from "./storage.js";
+import { Bus } from "./bus.js";
 
 /**
  * How callers authenticate, from the synthesizing process's environment:
@@ -48,9 +52,15 @@ const tableAccess = (tableArn: string, actions: string[]) =>
  */
 export function ApiStack({ stack }: StackContext) {
   const { bucket, table } = use(Storage);
+  const { bus } = use(Bus);
+  const review = use(Review);
   const auth = readApiAuth();
-  const authorizers: Record<string, ApiAuthorizer> =
-    auth.type === "jwt" ? { jwt: { type: "jwt", jwt: { issuer: auth.issuer, audience: auth.audience } } } : {};
+  const authorizers: Record<string, ApiAuthorizer> = {
+    ...(auth.type === "jwt" ? { jwt: { type: "jwt", jwt: { issuer: auth.issuer, audience: auth.audience } } } : {}),
+    // Reviewers' tokens: a separate authorizer (and audience) from the upload API's, so neither kind of
+    // caller can use the other's routes (IAM upload routes refuse a bearer token outright).
+    ...(review.backend === "builtin" ? { reviewers: { type: "jwt", jwt: { issuer: review.auth.issuer, audience: review.auth.audience } } } : {}),
+  };
 
   const putUploads = objectAccess(bucket.bucketArn, { write: [UPLOAD_PREFIX] });
   const readDerived = objectAccess(bucket.bucketArn, { read: [DERIVED_PREFIX] });
@@ -99,6 +109,56 @@ export function ApiStack({ stack }: StackContext) {
     },
   });
 
+  if (review.backend === "builtin") {
+    api.addRoutes(stack, reviewRoutes(review.table.tableArn, review.table.tableName, review.auth, bus.eventBusName, bus.eventBusArn, bucket.bucketArn, bucket.bucketName));
+    const pageUrl = `${api.url}/review`;
+    const notices = reviewerNotices(stack, { bus, pageUrl, bucket, emails: readSettings(stack).reviewerEmails });
+    reviewSweep(stack, { bus, bucket, table: review.table, timeoutMinutes: readSettings(stack).reviewTimeoutMinutes });
+    stack.addOutputs({ ReviewPageUrl: pageUrl, ReviewerTopicArn: notices.topicArn });
+  }
+
   stack.addOutputs({ ApiUrl: api.url });
   return { api };
+}
+
+/**
+ * The built-in review's page and /reviews API (packages/functions/src/reviews): the page loads
+ * without sign-in (it holds no data); every /reviews route needs a reviewer's token. Media and
+ * keyframes go to the browser as presigned GETs, so the routes that answer a task may read them.
+ */
+function reviewRoutes(
+  tableArn: string, tableName: string, auth: ReviewerAuth, busName: string, busArn: string, bucketArn: string, bucketName: string,
+): Record<string, ApiRouteProps<string>> {
+  const environment = { REVIEW_TABLE: tableName, MEDIA_BUCKET: bucketName, ...(auth.group ? { REVIEWER_GROUP: auth.group } : {}) };
+  const readTasks = new PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: [tableArn, `${tableArn}/index/*`] });
+  // Claims, releases and verdicts are conditional writes, a task and its audit entry in one transaction.
+  const writeTasks = new PolicyStatement({ actions: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"], resources: [tableArn] });
+  const presignMedia = objectAccess(bucketArn, { read: [UPLOAD_PREFIX, DERIVED_PREFIX] });
+  const reviewer = (handler: string, description: string, permissions: PolicyStatement[], env: Record<string, string> = {}): ApiRouteProps<string> => ({
+    authorizer: "reviewers",
+    function: { handler, description, permissions, environment: { ...environment, ...env } },
+  });
+  return {
+    "GET /review": {
+      authorizer: "none",
+      function: {
+        handler: HANDLERS.apiReviewPage,
+        description: "The review page (sign-in against the reviewers' pool)",
+        environment: { MEDIA_BUCKET: bucketName, ...(auth.clientId ? { USER_POOL_CLIENT_ID: auth.clientId } : {}) },
+        // Presigns nothing for a reader: only to learn the bucket's origin for the page's CSP.
+        permissions: [],
+      },
+    },
+    "GET /reviews/me": reviewer(HANDLERS.apiReviews("me"), "The signed-in reviewer's name", []),
+    "GET /reviews": reviewer(HANDLERS.apiReviews("list"), "Review tasks, oldest open first", [readTasks, ...presignMedia]),
+    "GET /reviews/{taskId}": reviewer(HANDLERS.apiReviews("get"), "One review task with its audit log", [readTasks, ...presignMedia]),
+    "POST /reviews/{taskId}/claim": reviewer(HANDLERS.apiReviews("claim"), "Claims a review task (conditional: one reviewer wins)", [readTasks, writeTasks, ...presignMedia]),
+    "POST /reviews/{taskId}/release": reviewer(HANDLERS.apiReviews("release"), "Gives a claim back", [readTasks, writeTasks, ...presignMedia]),
+    "POST /reviews/{taskId}/verdict": reviewer(HANDLERS.apiReviews("verdict"), "Decides a review task; Review Completed on the media bus", [
+      readTasks, writeTasks, ...presignMedia,
+      // The outcome beside the media (review.json), then the event.
+      ...objectAccess(bucketArn, { write: [DERIVED_PREFIX] }),
+      new PolicyStatement({ actions: ["events:PutEvents"], resources: [busArn] }),
+    ], { EVENT_BUS_NAME: busName }),
+  };
 }

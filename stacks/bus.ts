@@ -25,7 +25,8 @@ export function Bus({ stack, app }: StackContext) {
   // Built here from the name known at synthesis, not imported: an import would pin the review stack's
   // export, and a changed template or work team could then never be deployed. Deployed after it, so
   // the flow definition the functions start loops on exists first.
-  const flow = flowDefinitionArns(stack, use(Review).names);
+  const review = use(Review);
+  const flow = review.backend === "a2i" ? flowDefinitionArns(stack, review.names) : undefined;
   stack.addDependency(getStack(Review));
   const settings = readSettings(stack);
 
@@ -112,7 +113,8 @@ export function Bus({ stack, app }: StackContext) {
 
   // A2I reports every human loop in the account; ours run on a flow definition of this app and stage:
   // the current one, or one it replaced whose loops are still running (`prefix`, not the exact ARN).
-  const reviewDlq = forward(
+  // Only with the A2I backend: the built-in review announces verdicts from its API (stacks/api.ts).
+  const reviewDlq = flow && forward(
     { rule: "review-complete", target: "reviewComplete", deadLetters: "ReviewCompleteDeadLetters" },
     {
       source: ["aws.sagemaker"],
@@ -148,7 +150,7 @@ export function Bus({ stack, app }: StackContext) {
     EventBusName: bus.eventBusName,
     IngestDeadLetterQueue: ingestDlq.queueUrl,
     TranscribeCompleteDeadLetterQueue: transcribeDlq.queueUrl,
-    ReviewCompleteDeadLetterQueue: reviewDlq.queueUrl,
+    ...(reviewDlq ? { ReviewCompleteDeadLetterQueue: reviewDlq.queueUrl } : {}),
   });
   return { bus };
 }

@@ -35,6 +35,14 @@ export const HANDLERS = {
   /** GET /media/{mediaId}/report: the report JSON. */
   apiMediaReport: `${root}/api-media-report.handler`,
   apiMediaReportHtml: `${root}/api-media-report-html.handler`,
+  /** GET /review: the built-in review's page. */
+  apiReviewPage: `${root}/api-review-page.handler`,
+  /** The built-in review's /reviews routes: one module, one exported handler per route. */
+  apiReviews: (route: "me" | "list" | "get" | "claim" | "release" | "verdict") => `${root}/api-reviews.${route}`,
+  /** Scheduled: ends undecided review tasks as the model decided; announces unannounced verdicts. */
+  reviewSweep: `${root}/review-sweep.handler`,
+  /** Review Requested (media bus) → an SNS notice to reviewers with a link to the task. */
+  notifyReviewers: `${root}/notify-reviewers.handler`,
 } as const;
 
 /** The entry point of a route's stage. */

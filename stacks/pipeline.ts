@@ -1,6 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import type { EventPattern } from "aws-cdk-lib/aws-events";
-import { Role, ServicePrincipal, type PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Topic as SnsTopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
@@ -31,7 +31,7 @@ import { DERIVED_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 type Service =
   | "rekognition-labels" | "rekognition-moderation" | "rekognition-segments"
   | "rekognition-image-labels" | "rekognition-image-moderation"
-  | "transcribe" | "bedrock" | "a2i";
+  | "transcribe" | "bedrock" | "review";
 
 /**
  * What each stage may touch and how big its function is, named per stage so that a new stage cannot
@@ -70,7 +70,7 @@ const ACCESS: Record<StageName, StageAccess> = {
   "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["bedrock"], size: "llm" },
   // Reads the upload to presign it for the reviewer's player; stores the review task (review-task.json),
   // reusing one a crashed attempt already stored.
-  "request-review": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: true, calls: ["a2i"], size: "light" },
+  "request-review": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: true, calls: ["review"], size: "light" },
   // Both reports read the review outcome (review.json), which exists only once a review has ended.
   "complete-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: true, calls: [], size: "light" },
   "finalize-analysis": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: true, calls: [], size: "light" },
@@ -106,11 +106,16 @@ export function Pipeline({ stack, app }: StackContext) {
   const { bus } = use(Bus);
   // The flow definition request-review starts loops on, built here (not imported: see Bus), and
   // deployed after the review stack so that it exists before the functions use it.
-  const { arn: flowDefinitionArn } = flowDefinitionArns(stack, use(Review).names);
+  const review = use(Review);
+  const flowDefinitionArn = review.backend === "a2i" ? flowDefinitionArns(stack, review.names).arn : undefined;
   stack.addDependency(getStack(Review));
   const settings = readSettings(stack);
 
-  const baseEnv = { EVENT_BUS_NAME: bus.eventBusName, MEDIA_BUCKET: bucket.bucketName, STATE_TABLE: table.tableName };
+  const baseEnv = {
+    EVENT_BUS_NAME: bus.eventBusName, MEDIA_BUCKET: bucket.bucketName, STATE_TABLE: table.tableName,
+    // The review band (MEDIA_REVIEW_MIN / MEDIA_FLAG_MIN), read by every function that decides moderation.
+    REVIEW_MIN: String(settings.thresholds.reviewMin), FLAG_MIN: String(settings.thresholds.flagMin),
+  };
   const ffmpeg = ffmpegLayer(stack);
 
   // Rekognition video jobs report completion on SNS (NotificationChannel), through a role it assumes.
@@ -205,8 +210,11 @@ export function Pipeline({ stack, app }: StackContext) {
         return [transcribeAccess({ start: true, get: false }), queueSendAccess(transcribeCheckQueue.queueArn)];
       case "bedrock":
         return [bedrockAccess(stack, settings.bedrockModelId)];
-      case "a2i":
-        return [humanLoopAccess(flowDefinitionArn)];
+      case "review":
+        // Opens the task: an A2I human loop, or a conditional put into the built-in review's table.
+        return review.backend === "a2i"
+          ? [humanLoopAccess(flowDefinitionArn!)]
+          : [new PolicyStatement({ actions: ["dynamodb:PutItem"], resources: [review.table.tableArn] })];
     }
   };
   const serviceEnv = (service: Service): Record<string, string> => {
@@ -223,8 +231,10 @@ export function Pipeline({ stack, app }: StackContext) {
       case "bedrock":
         // Keyframes go to the model only when it is on the image allow-list (stacks/settings.ts).
         return { BEDROCK_MODEL_ID: settings.bedrockModelId, BEDROCK_ACCEPTS_IMAGES: String(settings.bedrockAcceptsImages) };
-      case "a2i":
-        return { FLOW_DEFINITION_ARN: flowDefinitionArn };
+      case "review":
+        return review.backend === "a2i"
+          ? { REVIEW_BACKEND: "a2i", FLOW_DEFINITION_ARN: flowDefinitionArn! }
+          : { REVIEW_BACKEND: "builtin", REVIEW_TABLE: review.table.tableName };
     }
   };
 

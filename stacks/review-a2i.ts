@@ -3,15 +3,13 @@ import path from "node:path";
 import { CustomResource } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Provider } from "aws-cdk-lib/custom-resources";
-import { Config, Function as SstFunction, use, type StackContext } from "sst/constructs";
+import { Config, Function as SstFunction, type Bucket, type Stack } from "sst/constructs";
 import { useProject } from "sst/project.js";
 import { passRole } from "./access.js";
 import { HANDLERS } from "./handlers.js";
 import { REVIEW_TASK, reviewNames, TASK_TEMPLATE_PATH } from "./review-names.js";
-import { readSettings } from "./settings.js";
-import { DERIVED_PREFIX, REVIEW_OUTPUT_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
-
-export { flowDefinitionArns, flowDefinitionName, REVIEW_TASK, reviewNames, TASK_TEMPLATE_PATH, type ReviewNames } from "./review-names.js";
+import type { Settings } from "./settings.js";
+import { DERIVED_PREFIX, REVIEW_OUTPUT_PREFIX, UPLOAD_PREFIX } from "./storage.js";
 
 /** The task template as deployed. */
 export const readTaskTemplate = () => readFileSync(path.join(useProject().paths.root, TASK_TEMPLATE_PATH), "utf8");
@@ -33,10 +31,7 @@ export const A2I_RESOURCE_TYPES = { humanTaskUi: "Custom::A2IHumanTaskUi", flowD
  * The names are known at synthesis, so the stacks that use the flow definition build its ARN
  * themselves: nothing here is exported to them, and nothing blocks an update.
  */
-export function Review({ stack, app }: StackContext) {
-  const { bucket } = use(Storage);
-  const settings = readSettings(stack);
-
+export function a2iReview(stack: Stack, app: { name: string; stage: string }, bucket: Bucket, settings: Settings) {
   // An SST parameter so that functions and operators can read it (`sst bind`, SSM); its value is set
   // at synthesis from A2I_WORKTEAM_ARN.
   const workteam = new Config.Parameter(stack, "A2I_WORKTEAM_ARN", { value: settings.workteamArn });

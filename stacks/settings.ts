@@ -1,4 +1,4 @@
-import { DEFAULT_FRAME_SAMPLE_SECONDS, type VisionMode } from "@media-pipeline/core";
+import { DEFAULT_FRAME_SAMPLE_SECONDS, DEFAULT_THRESHOLDS, parseThresholds, type ModerationThresholds, type VisionMode } from "@media-pipeline/core";
 import type { Stack } from "sst/constructs";
 
 /**
@@ -12,14 +12,37 @@ import type { Stack } from "sst/constructs";
  * | MEDIA_UPLOAD_ORIGINS          | none (browser apps that upload straight to S3, comma-separated) |
  * | MEDIA_DERIVED_EXPIRY_DAYS     | 30                                                          |
  * | MEDIA_BEDROCK_MODEL_ID        | `amazon.nova-lite-v1:0`                                     |
- * | A2I_WORKTEAM_ARN              | a private work team named `media-reviewers` (create it first) |
+ * | MEDIA_REVIEW_BACKEND          | `builtin` (the app's review page and table); `a2i` (Amazon A2I, for accounts that have it) |
+ * | MEDIA_REVIEW_MIN / MEDIA_FLAG_MIN | 50 / 80: moderation confidence (%) from which a segment is reviewed / flagged |
+ * | MEDIA_REVIEW_TIMEOUT_MINUTES  | 4320 (3 days): builtin, an undecided task then ends as the model decided |
+ * | MEDIA_REVIEWER_EMAILS         | none: builtin, addresses told of each waiting task (SNS e-mail, comma-separated) |
+ * | MEDIA_REVIEW_OIDC_ISSUER / _AUDIENCE | none: builtin, an existing OIDC issuer instead of the app's user pool |
+ * | A2I_WORKTEAM_ARN              | a2i: a private work team named `media-reviewers` (create it first) |
  * | MEDIA_REVIEW_MAX_ATTEMPTS     | 3 (human loops per review, re-queued ones included)         |
  * | MEDIA_VISION_MODE             | `video` (Rekognition Video jobs); `frames` (image APIs on sampled frames) |
  * | MEDIA_FRAME_SAMPLE_SECONDS    | 2 (frames mode: a frame every N s inside a shot, 0.5–60)    |
  *
  * The summarize function's `BEDROCK_ACCEPTS_IMAGES` follows from the model id (`IMAGE_MODEL_PREFIXES`).
  */
+/** Who may call the review API: the app's own Cognito user pool, or an existing OIDC issuer. */
+export type ReviewAuth = { type: "cognito" } | { type: "oidc"; issuer: string; audience: string[] };
+
 export interface Settings {
+  /**
+   * Who reviews uncertain moderation: `builtin` (the default; works on every account) keeps tasks in
+   * a DynamoDB table behind the app's /reviews API and page; `a2i` starts Amazon A2I human loops
+   * (closed to new customers since 2025; kept for accounts that have it). With `builtin` the app
+   * creates no A2I resource at all.
+   */
+  reviewBackend: "builtin" | "a2i";
+  /** The review band: a segment at or above reviewMin is reviewed, at or above flagMin flagged. */
+  thresholds: ModerationThresholds;
+  /** builtin: minutes an undecided task waits before it ends as the model decided. */
+  reviewTimeoutMinutes: number;
+  /** builtin: e-mail addresses subscribed to the reviewers' notices. */
+  reviewerEmails: string[];
+  /** builtin: the review API's authorizer. */
+  reviewAuth: ReviewAuth;
   /** Origins allowed to GET media from the bucket: the A2I worker portal's video player. */
   reviewOrigins: string[];
   /** Web origins allowed to upload straight to the bucket (browser apps); none by default. */
@@ -141,8 +164,41 @@ export function readSettings(stack: Stack, env: Record<string, string | undefine
     issues.push(`MEDIA_FRAME_SAMPLE_SECONDS: "${sample}" is not a number of seconds 0.5–60`);
   }
 
+  const backend = value("MEDIA_REVIEW_BACKEND") ?? "builtin";
+  if (backend !== "builtin" && backend !== "a2i") issues.push(`MEDIA_REVIEW_BACKEND: "${backend}" is neither builtin nor a2i`);
+  const reviewBackend = backend === "a2i" ? "a2i" : "builtin";
+
+  // The same parser the functions use at cold start (cloud.ts), so a bad band fails synthesis instead.
+  let thresholds: ModerationThresholds = DEFAULT_THRESHOLDS;
+  try {
+    thresholds = parseThresholds({ reviewMin: value("MEDIA_REVIEW_MIN"), flagMin: value("MEDIA_FLAG_MIN") }, DEFAULT_THRESHOLDS);
+  } catch (error) {
+    issues.push(`MEDIA_REVIEW_MIN / MEDIA_FLAG_MIN: ${(error as Error).message}`);
+  }
+
+  const timeout = value("MEDIA_REVIEW_TIMEOUT_MINUTES") ?? "4320";
+  const reviewTimeoutMinutes = Number(timeout);
+  if (!Number.isInteger(reviewTimeoutMinutes) || reviewTimeoutMinutes < 5 || reviewTimeoutMinutes > 30 * 24 * 60) {
+    issues.push(`MEDIA_REVIEW_TIMEOUT_MINUTES: "${timeout}" is not a whole number of minutes 5–43200 (30 days)`);
+  }
+
+  const reviewerEmails = (value("MEDIA_REVIEWER_EMAILS") ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  for (const email of reviewerEmails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) issues.push(`MEDIA_REVIEWER_EMAILS: "${email}" is not an e-mail address`);
+  }
+
+  const issuer = value("MEDIA_REVIEW_OIDC_ISSUER");
+  const audience = (value("MEDIA_REVIEW_OIDC_AUDIENCE") ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+  let reviewAuth: ReviewAuth = { type: "cognito" };
+  if (issuer || audience.length) {
+    if (!issuer || !/^https:\/\/\S+$/.test(issuer)) issues.push(`MEDIA_REVIEW_OIDC_ISSUER: "${issuer ?? ""}" is not an https URL`);
+    if (!audience.length) issues.push("MEDIA_REVIEW_OIDC_AUDIENCE: at least one audience is required with an issuer");
+    reviewAuth = { type: "oidc", issuer: issuer ?? "", audience };
+  }
+
   if (issues.length) throw new SettingsError(issues);
   return {
+    reviewBackend, thresholds, reviewTimeoutMinutes, reviewerEmails, reviewAuth,
     reviewOrigins, uploadOrigins, derivedExpiryDays, bedrockModelId, bedrockAcceptsImages: bedrockAcceptsImages(bedrockModelId), workteamArn,
     reviewMaxAttempts, visionMode, frameSampleSeconds,
   };

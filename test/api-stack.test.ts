@@ -5,10 +5,12 @@ import { withPrivateArtifacts } from "./helpers/synth.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import sstConfig from "../sst.config.js";
 import { ApiStack, readApiAuth } from "../stacks/api.js";
+import { Bus } from "../stacks/bus.js";
+import { Review } from "../stacks/review.js";
 import { HANDLERS } from "../stacks/handlers.js";
 import { Storage } from "../stacks/storage.js";
 
-// Offline synthesis as in helpers/stack-templates.ts, of the API and the storage it uses only.
+// Offline synthesis as in helpers/stack-templates.ts, of the API and the stacks it uses.
 process.env.NODE_ENV = "test";
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -21,7 +23,7 @@ async function synthesize(env: Record<string, string | undefined>): Promise<Temp
   try {
     const config = await sstConfig.config({ stage: "test" });
     const app = new App({ mode: "deploy", name: config.name, stage: "test", region: config.region, account: "123456789012" });
-    app.stack(Storage).stack(ApiStack, { id: "Api" });
+    app.stack(Storage).stack(Review).stack(Bus).stack(ApiStack, { id: "Api" });
     await app.finish();
     return Template.fromStack(getStack(ApiStack));
   } finally {
@@ -36,9 +38,15 @@ beforeAll(async () => {
   // Bundles in a folder of its own: other test files synthesize at the same time (test/helpers/synth.ts).
   await withPrivateArtifacts(async () => {
     iam = await synthesize({ MEDIA_API_AUTH: undefined });
-    jwt = await synthesize({ MEDIA_API_AUTH: "jwt", MEDIA_API_JWT_ISSUER: "https://issuer.example.com/", MEDIA_API_JWT_AUDIENCE: "client-a, client-b" });
+    jwt = await synthesize({
+      MEDIA_API_AUTH: "jwt", MEDIA_API_JWT_ISSUER: "https://issuer.example.com/", MEDIA_API_JWT_AUDIENCE: "client-a, client-b",
+      MEDIA_REVIEWER_EMAILS: "alice@example.com, bob@example.com",
+    });
   });
-}, 120_000);
+}, 600_000);
+
+/** The upload and media routes (the built-in review's routes have their own tests: test/stacks/api.test.ts). */
+const uploadRoutes = (t: Template) => resourcesOf(t, "AWS::ApiGatewayV2::Route").filter((r) => r.RouteKey in ROUTES);
 
 const ROUTES: Record<string, string> = {
   "POST /uploads": HANDLERS.apiUploads,
@@ -86,7 +94,7 @@ function access(t: Template, routeKey: string): Record<string, string[]> {
 
 describe("api stack", () => {
   it("exposes exactly the upload and media routes, each on its own function", () => {
-    const routes = resourcesOf(iam, "AWS::ApiGatewayV2::Route");
+    const routes = uploadRoutes(iam);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(Object.keys(ROUTES).sort());
     for (const [key, handler] of Object.entries(ROUTES)) {
       const fn = routeFunction(iam, key);
@@ -98,24 +106,37 @@ describe("api stack", () => {
   });
 
   it("requires IAM authorization on every route by default", () => {
-    for (const route of resourcesOf(iam, "AWS::ApiGatewayV2::Route")) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
-    iam.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
+    for (const route of uploadRoutes(iam)) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
+    // The one authorizer is the reviewers' (their routes only).
+    expect(resourcesOf(iam, "AWS::ApiGatewayV2::Authorizer").map((a) => a.Name)).toEqual(["reviewers"]);
   });
 
-  it("uses a JWT authorizer on every route when configured", () => {
-    const [authorizer, ...others] = resourcesOf(jwt, "AWS::ApiGatewayV2::Authorizer");
-    expect(others).toHaveLength(0);
+  it("uses a JWT authorizer on every upload and media route when configured, apart from the reviewers' one", () => {
+    const authorizers = resourcesOf(jwt, "AWS::ApiGatewayV2::Authorizer");
+    expect(authorizers.map((a) => a.Name).sort()).toEqual(["jwt", "reviewers"]);
+    const authorizer = authorizers.find((a) => a.Name === "jwt");
+    const reviewers = authorizers.find((a) => a.Name === "reviewers")!;
+    // Different issuers and audiences: an upload caller's token is refused on /reviews, a reviewer's on /uploads.
+    expect(JSON.stringify(reviewers.JwtConfiguration)).not.toContain("issuer.example.com");
+    expect(JSON.stringify(reviewers.JwtConfiguration.Audience)).not.toMatch(/client-a|client-b/);
     expect(authorizer).toMatchObject({
       AuthorizerType: "JWT",
       IdentitySource: ["$request.header.Authorization"],
       JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["client-a", "client-b"] },
     });
-    const routes = resourcesOf(jwt, "AWS::ApiGatewayV2::Route");
+    const routes = uploadRoutes(jwt);
     expect(routes).toHaveLength(Object.keys(ROUTES).length);
     for (const route of routes) {
       expect(route.AuthorizationType, route.RouteKey).toBe("JWT");
       expect(route.AuthorizerId).toEqual({ Ref: authorizer!.id });
     }
+  });
+
+  it("subscribes each address of MEDIA_REVIEWER_EMAILS to the reviewers' notices", () => {
+    const [topic] = resourcesOf(jwt, "AWS::SNS::Topic");
+    const subscriptions = resourcesOf(jwt, "AWS::SNS::Subscription");
+    expect(subscriptions.map((s) => [s.Protocol, s.Endpoint]).sort()).toEqual([["email", "alice@example.com"], ["email", "bob@example.com"]]);
+    for (const s of subscriptions) expect(s.TopicArn).toEqual({ Ref: topic.id });
   });
 
   it("refuses an incomplete JWT setting at synthesis", () => {

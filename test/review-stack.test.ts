@@ -52,8 +52,8 @@ beforeAll(async () => {
   // clear and rebuild too: a directory of our own keeps parallel test files out of each other's way.
   artifacts = await mkdtemp(path.join(os.tmpdir(), "mp-review-stack-"));
   useProject().paths.artifacts = artifacts;
-  base = await synthesize({ A2I_WORKTEAM_ARN: undefined });
-  otherTeam = await synthesize({ A2I_WORKTEAM_ARN: OTHER_TEAM });
+  base = await synthesize({ A2I_WORKTEAM_ARN: undefined, MEDIA_REVIEW_BACKEND: "a2i" });
+  otherTeam = await synthesize({ A2I_WORKTEAM_ARN: OTHER_TEAM, MEDIA_REVIEW_BACKEND: "a2i" });
 }, 900_000);
 afterAll(async () => {
   if (artifacts) await rm(artifacts, { recursive: true, force: true });

@@ -45,4 +45,30 @@ describe("deployment settings", () => {
       expect(() => readSettings(stack, { MEDIA_VISION_MODE: "frames", MEDIA_FRAME_SAMPLE_SECONDS: bad }), bad).toThrow(/MEDIA_FRAME_SAMPLE_SECONDS/);
     }
   });
+
+  it("reviews with the built-in backend by default, A2I only when asked, and refuses anything else", () => {
+    expect(readSettings(stack, {})).toMatchObject({ reviewBackend: "builtin", reviewAuth: { type: "cognito" }, reviewTimeoutMinutes: 4320, reviewerEmails: [] });
+    expect(readSettings(stack, { MEDIA_REVIEW_BACKEND: "a2i" }).reviewBackend).toBe("a2i");
+    expect(() => readSettings(stack, { MEDIA_REVIEW_BACKEND: "mturk" })).toThrow(/MEDIA_REVIEW_BACKEND: "mturk" is neither builtin nor a2i/);
+  });
+
+  it("takes the review band from MEDIA_REVIEW_MIN / MEDIA_FLAG_MIN and refuses a band that is not one", () => {
+    expect(readSettings(stack, {}).thresholds).toMatchObject({ reviewMin: 50, flagMin: 80 });
+    expect(readSettings(stack, { MEDIA_REVIEW_MIN: "0", MEDIA_FLAG_MIN: "95" }).thresholds).toMatchObject({ reviewMin: 0, flagMin: 95 });
+    expect(() => readSettings(stack, { MEDIA_REVIEW_MIN: "90", MEDIA_FLAG_MIN: "80" })).toThrow(/must not exceed flagMin/);
+    expect(() => readSettings(stack, { MEDIA_REVIEW_MIN: "high" })).toThrow(/MEDIA_REVIEW_MIN/);
+  });
+
+  it("bounds the review timeout, checks reviewer addresses, and takes an OIDC issuer only with an audience", () => {
+    expect(readSettings(stack, { MEDIA_REVIEW_TIMEOUT_MINUTES: "60" }).reviewTimeoutMinutes).toBe(60);
+    for (const bad of ["0", "4", "43201", "1.5", "soon"]) {
+      expect(() => readSettings(stack, { MEDIA_REVIEW_TIMEOUT_MINUTES: bad }), bad).toThrow(/MEDIA_REVIEW_TIMEOUT_MINUTES/);
+    }
+    expect(readSettings(stack, { MEDIA_REVIEWER_EMAILS: "a@example.com, b@example.org" }).reviewerEmails).toEqual(["a@example.com", "b@example.org"]);
+    expect(() => readSettings(stack, { MEDIA_REVIEWER_EMAILS: "a@example.com, nobody" })).toThrow(/"nobody" is not an e-mail address/);
+    expect(readSettings(stack, { MEDIA_REVIEW_OIDC_ISSUER: "https://login.example.com/", MEDIA_REVIEW_OIDC_AUDIENCE: "review-app" }).reviewAuth)
+      .toEqual({ type: "oidc", issuer: "https://login.example.com/", audience: ["review-app"] });
+    expect(() => readSettings(stack, { MEDIA_REVIEW_OIDC_ISSUER: "https://login.example.com/" })).toThrow(/MEDIA_REVIEW_OIDC_AUDIENCE/);
+    expect(() => readSettings(stack, { MEDIA_REVIEW_OIDC_ISSUER: "http://login.example.com/", MEDIA_REVIEW_OIDC_AUDIENCE: "x" })).toThrow(/not an https URL/);
+  });
 });

@@ -22,6 +22,8 @@ export interface Moto {
 }
 
 const REGION = "us-east-1";
+/** moto_server, DynamoDB made atomic. */
+const MOTO_SERVER = new URL("./moto-server.py", import.meta.url).pathname;
 /** moto's default account. */
 const ACCOUNT = "123456789012";
 
@@ -64,10 +66,13 @@ export async function startMoto({ readyTimeoutMs = 30_000 } = {}): Promise<Moto>
         "(pip install 'moto[server]==5.2.1', or the machine image's Python); they are never skipped.",
     );
   }
+  const python = findOnPath("python3");
+  if (!python) throw new Error("python3 is not on PATH: moto_server runs on it");
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  // Its own process group, so stop() ends the server and anything it started, and nothing else.
-  const child = spawn(bin, ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  // moto's server with DynamoDB requests run one at a time, as DynamoDB's conditional writes are
+  // atomic (moto-server.py says why). Its own process group, so stop() ends it and nothing else.
+  const child = spawn(python, [MOTO_SERVER, "127.0.0.1", String(port)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);

@@ -26,10 +26,13 @@ const STACKS = { Storage, Review, Bus, Pipeline, ApiStack } as const;
 export type StackName = keyof typeof STACKS;
 export type AppTemplates = Record<StackName, Template>;
 
-/** The app as deployed by default, and with the vision stages on sampled frames (3 s apart). */
+/**
+ * The app as deployed by default, and with every other choice at once (one synthesis, not one per
+ * choice): the vision stages on sampled frames (3 s apart) and review through Amazon A2I.
+ */
 const VARIANTS = {
   video: {},
-  frames: { MEDIA_VISION_MODE: "frames", MEDIA_FRAME_SAMPLE_SECONDS: "3" },
+  alternatives: { MEDIA_VISION_MODE: "frames", MEDIA_FRAME_SAMPLE_SECONDS: "3", MEDIA_REVIEW_BACKEND: "a2i" },
 } satisfies Record<string, Record<string, string>>;
 export type Variant = keyof typeof VARIANTS;
 

@@ -12,9 +12,12 @@ import { appTemplates, SYNTHESIS_TIMEOUT_MS, resourcesOf, targetFunction, statem
  */
 
 let bus: Template;
+/** The app with the A2I review backend (and frames mode): the rule that brings A2I's loop changes in. */
+let a2iBus: Template;
 
 beforeAll(async () => {
   ({ Bus: bus } = await appTemplates());
+  ({ Bus: a2iBus } = await appTemplates("alternatives"));
 }, SYNTHESIS_TIMEOUT_MS);
 
 describe("bus", () => {
@@ -44,10 +47,13 @@ describe("bus", () => {
     expect(ingest.Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: expect.stringMatching(/^MediaEventBus/) });
   });
 
-  it("forwards only our Transcribe jobs and our A2I human loops from the default bus", () => {
+  it("forwards only our Transcribe jobs from the default bus, and, with the A2I backend only, our A2I human loops", () => {
     const rules = resourcesOf(bus, "AWS::Events::Rule");
-    expect(rules.map((r) => r.EventPattern.source[0]).sort()).toEqual(["aws.s3", "aws.sagemaker", "aws.transcribe"]);
+    // The built-in review announces verdicts from its own API: nothing of SageMaker to listen to.
+    expect(rules.map((r) => r.EventPattern.source[0]).sort()).toEqual(["aws.s3", "aws.transcribe"]);
     for (const rule of rules) expect(rule.EventBusName).toBe("default");
+    const a2iRules = resourcesOf(a2iBus, "AWS::Events::Rule");
+    expect(a2iRules.map((r) => r.EventPattern.source[0]).sort()).toEqual(["aws.s3", "aws.sagemaker", "aws.transcribe"]);
 
     const transcribe = rules.find((r) => r.EventPattern.source[0] === "aws.transcribe")!;
     expect(transcribe.EventPattern).toEqual({
@@ -56,7 +62,7 @@ describe("bus", () => {
       // This app and stage only (test/stacks-assets.test.ts runs the pattern against other stages' jobs).
       detail: { TranscriptionJobName: [{ wildcard: "media-pipeline.test.*-transcript" }] },
     });
-    const a2i = rules.find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
+    const a2i = a2iRules.find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
     expect(a2i.EventPattern).toEqual({
       source: ["aws.sagemaker"],
       "detail-type": ["SageMaker A2I HumanLoop Status Change"],
@@ -66,28 +72,28 @@ describe("bus", () => {
       },
     });
 
-    for (const [rule, handler] of [[transcribe, HANDLERS.transcribeComplete], [a2i, HANDLERS.reviewComplete]] as const) {
+    for (const [template, rule, handler] of [[bus, transcribe, HANDLERS.transcribeComplete], [a2iBus, a2i, HANDLERS.reviewComplete]] as const) {
       expect(rule.Targets).toHaveLength(1);
       expect(rule.Targets[0]).toMatchObject({
         RetryPolicy: { MaximumRetryAttempts: DELIVERY.retryAttempts },
         DeadLetterConfig: { Arn: { "Fn::GetAtt": [expect.any(String), "Arn"] } },
       });
-      const fn = targetFunction(bus, rule);
+      const fn = targetFunction(template, rule);
       expect(fn.Properties.Handler).toBe(handler);
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
         expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]),
       );
     }
     expect(actionsOf(statementsOfFunction(bus, targetFunction(bus, transcribe)))).toContain("transcribe:GetTranscriptionJob");
-    expect(targetFunction(bus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN_PREFIX).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0].prefix);
+    expect(targetFunction(a2iBus, a2i).Properties.Environment.Variables.FLOW_DEFINITION_ARN_PREFIX).toEqual(a2i.EventPattern.detail.flowDefinitionArn[0].prefix);
   });
 
   it("lets the review completion record the outcome and re-queue a failed loop on our flow definition only", () => {
-    const rule = resourcesOf(bus, "AWS::Events::Rule").find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
-    const fn = targetFunction(bus, rule);
+    const rule = resourcesOf(a2iBus, "AWS::Events::Rule").find((r) => r.EventPattern.source[0] === "aws.sagemaker")!;
+    const fn = targetFunction(a2iBus, rule);
     const vars = fn.Properties.Environment.Variables;
     expect(vars.REVIEW_MAX_ATTEMPTS).toBe("3");
-    const statements = statementsOfFunction(bus, fn);
+    const statements = statementsOfFunction(a2iBus, fn);
     const service = (a: string) => !/^(s3|dynamodb|events|sqs|xray):/.test(a);
     expect(actionsOf(statements).filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
     expect(statements.find((s) => s.Action === "sagemaker:StartHumanLoop").Resource).toEqual(vars.FLOW_DEFINITION_ARN);

@@ -20,7 +20,7 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
   // The same app synthesized with the mode set, beside the default (video) mode's.
   let frames: Template;
   beforeAll(async () => {
-    frames = (await appTemplates("frames")).Pipeline;
+    frames = (await appTemplates("alternatives")).Pipeline;
   }, SYNTHESIS_TIMEOUT_MS);
 
   const routeFunction = (t: Template, name: string) =>
@@ -100,9 +100,24 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
   });
 
   it("changes nothing else: every other stage has the same permissions as in video mode", () => {
-    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "transcribe-audio", "summarize-scenes", "request-review", "complete-analysis", "finalize-analysis"]) {
+    // request-review differs by the review backend, which this variant also switches (below).
+    for (const name of ["probe-received-media", "extract-audio", "detect-shots", "transcribe-audio", "summarize-scenes", "complete-analysis", "finalize-analysis"]) {
       const actions = (t: Template) => actionsOf(statementsOfFunction(t, routeFunction(t, name))).sort();
       expect(actions(frames), name).toEqual(actions(pipeline));
     }
   });
+});
+
+describe("pipeline: the A2I review backend (MEDIA_REVIEW_BACKEND=a2i)", () => {
+  it("lets request-review start human loops on this app's flow definition only, and nothing of the built-in table", async () => {
+    const a2i = (await appTemplates("alternatives")).Pipeline;
+    const rule = resourcesOf(a2i, "AWS::Events::Rule").find((r) => String(r.Name).endsWith("-request-review"))!;
+    const fn = targetFunction(a2i, rule);
+    const statements = statementsOfFunction(a2i, fn);
+    const loop = statements.find((s) => s.Action === "sagemaker:StartHumanLoop");
+    expect(JSON.stringify(loop.Resource)).toMatch(/:sagemaker:us-east-1:123456789012:flow-definition\/test-media-pipeline-review-flow-[0-9a-f]{10}"/);
+    expect(fn.Properties.Environment.Variables).toMatchObject({ REVIEW_BACKEND: "a2i", FLOW_DEFINITION_ARN: loop.Resource });
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty("REVIEW_TABLE");
+    expect(JSON.stringify(statements)).not.toContain("ReviewTasks");
+  }, SYNTHESIS_TIMEOUT_MS);
 });

@@ -50,7 +50,7 @@ describe("pipeline: review stages", () => {
     // The three every function has (and SST's own); no service settings, since it calls none.
     const vars = Object.keys(fn.Properties.Environment.Variables);
     expect(vars).toEqual(expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]));
-    expect(vars.filter((v) => !v.startsWith("SST_") && !v.startsWith("AWS_"))).toEqual(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE"]);
+    expect(vars.filter((v) => !v.startsWith("SST_") && !v.startsWith("AWS_"))).toEqual(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE", "REVIEW_MIN", "FLAG_MIN"]);
   });
 
   it("lets finalize-analysis read and write derived/, probe it, publish and record state, and nothing else", () => {

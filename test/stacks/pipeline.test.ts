@@ -110,7 +110,8 @@ describe("pipeline: function sizes and service access", () => {
     expect(actions("detect-shots").filter(service).sort()).toEqual(["iam:PassRole", "rekognition:StartSegmentDetection"]);
     expect(actions("transcribe-audio").filter(service)).toEqual(["transcribe:StartTranscriptionJob"]);
     expect(actions("summarize-scenes").filter(service)).toEqual(["bedrock:InvokeModel"]);
-    expect(actions("request-review").filter(service)).toEqual(["sagemaker:StartHumanLoop"]);
+    // The built-in review: request-review opens its task with a conditional put into the review table, nothing else.
+    expect(actions("request-review").filter(service)).toEqual([]);
     for (const name of ["probe-received-media", "prepare-video", "extract-audio", "complete-analysis", "finalize-analysis"]) {
       expect(actions(name).filter(service), name).toEqual([]);
     }
@@ -118,9 +119,12 @@ describe("pipeline: function sizes and service access", () => {
     const statements = (name: string) => statementsOfFunction(pipeline, routeFunction(name));
     const bedrock = statements("summarize-scenes").find((s) => s.Action === "bedrock:InvokeModel");
     expect(JSON.stringify(bedrock.Resource)).toContain(":bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0");
-    const a2i = statements("request-review").find((s) => s.Action === "sagemaker:StartHumanLoop");
-    expect(JSON.stringify(a2i.Resource)).toMatch(/:sagemaker:us-east-1:123456789012:flow-definition\/test-media-pipeline-review-flow-[0-9a-f]{10}"/);
-    expect(routeFunction("request-review").Properties.Environment.Variables.FLOW_DEFINITION_ARN).toEqual(a2i.Resource);
+    const table = statements("request-review").filter((s) => JSON.stringify(s.Resource).includes("ReviewTasks"));
+    expect(table).toEqual([expect.objectContaining({ Action: "dynamodb:PutItem", Resource: { "Fn::ImportValue": expect.stringMatching(/Review:.*ReviewTasks.*Arn/) } })]);
+    expect(routeFunction("request-review").Properties.Environment.Variables).toMatchObject({
+      REVIEW_BACKEND: "builtin", REVIEW_TABLE: { "Fn::ImportValue": expect.stringMatching(/Review:.*ReviewTasks/) },
+    });
+    expect(routeFunction("request-review").Properties.Environment.Variables).not.toHaveProperty("FLOW_DEFINITION_ARN");
     expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_MODEL_ID).toBe("amazon.nova-lite-v1:0");
     // Nova Lite takes images, so scene summaries get keyframes (stacks/settings.ts keeps the allow-list).
     expect(routeFunction("summarize-scenes").Properties.Environment.Variables.BEDROCK_ACCEPTS_IMAGES).toBe("true");

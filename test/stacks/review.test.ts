@@ -2,21 +2,72 @@ import { readFileSync } from "node:fs";
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ReviewTaskInput, ReviewTaskInputSegment } from "../../packages/functions/src/adapters/a2i/task-input.js";
+import { REVIEW_QUEUE_INDEX, REVIEW_TABLE_KEYS } from "../../packages/functions/src/adapters/review-table/index.js";
 import { TASK_TEMPLATE_PATH } from "../../stacks/review.js";
 import { appTemplates, SYNTHESIS_TIMEOUT_MS, resourcesOf, roleStatements, type Resource } from "../helpers/stack-templates.js";
 
 /*
- * The review stack: the A2I human task UI and flow definition through our provider, the work team
- * parameter, the role A2I acts with, and the task template against the task input's schema.
+ * The review stack, by backend. Built-in (the default): the task table, the reviewers' user pool, its
+ * group and the page's client, and nothing of A2I. A2I: the human task UI and flow definition through
+ * our provider, the work team parameter, the role A2I acts with, and the task template against the
+ * task input's schema.
  */
 
 let review: Template;
+let builtin: Template;
 
 beforeAll(async () => {
-  ({ Review: review } = await appTemplates());
+  ({ Review: builtin } = await appTemplates());
+  ({ Review: review } = await appTemplates("alternatives"));
 }, SYNTHESIS_TIMEOUT_MS);
 
-describe("review", () => {
+describe("review: the built-in backend (default)", () => {
+  it("creates no A2I resource at all: no UI, no flow definition, no provider, no work team, no flow role", () => {
+    const json = JSON.stringify(builtin.toJSON());
+    expect(resourcesOf(builtin, "Custom::A2IHumanTaskUi")).toEqual([]);
+    expect(resourcesOf(builtin, "Custom::A2IFlowDefinition")).toEqual([]);
+    expect(json).not.toMatch(/sagemaker|A2I_WORKTEAM_ARN|FlowDefinition/i);
+  });
+
+  it("keeps tasks in a pay-per-request table keyed by task, with the queue index the API lists from", () => {
+    const [table, ...others] = resourcesOf(builtin, "AWS::DynamoDB::Table");
+    expect(others).toEqual([]);
+    expect(table).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [{ AttributeName: REVIEW_TABLE_KEYS.partitionKey, KeyType: "HASH" }, { AttributeName: REVIEW_TABLE_KEYS.sortKey, KeyType: "RANGE" }],
+      GlobalSecondaryIndexes: [expect.objectContaining({
+        IndexName: REVIEW_QUEUE_INDEX.indexName,
+        KeySchema: [{ AttributeName: REVIEW_QUEUE_INDEX.partitionKey, KeyType: "HASH" }, { AttributeName: REVIEW_QUEUE_INDEX.sortKey, KeyType: "RANGE" }],
+        Projection: { ProjectionType: "ALL" },
+      })],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it("creates the reviewers' user pool (invitation only), a reviewers group, and a public client for the page", () => {
+    const [pool] = resourcesOf(builtin, "AWS::Cognito::UserPool");
+    expect(pool).toMatchObject({
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      AliasAttributes: ["email"],
+      Policies: { PasswordPolicy: expect.objectContaining({ MinimumLength: 12 }) },
+    });
+    const [client] = resourcesOf(builtin, "AWS::Cognito::UserPoolClient");
+    expect(client).toMatchObject({ GenerateSecret: false, PreventUserExistenceErrors: "ENABLED" });
+    expect(client.ExplicitAuthFlows).toEqual(expect.arrayContaining(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
+    const [group] = resourcesOf(builtin, "AWS::Cognito::UserPoolGroup");
+    expect(group).toMatchObject({ GroupName: "reviewers", UserPoolId: { Ref: pool.id } });
+    const outputs = builtin.toJSON().Outputs;
+    expect(outputs.ReviewerUserPoolId.Value).toEqual({ Ref: pool.id });
+    expect(outputs.ReviewerUserPoolClientId.Value).toEqual({ Ref: client.id });
+  });
+});
+
+describe("review: the A2I backend (MEDIA_REVIEW_BACKEND=a2i)", () => {
+  it("creates no built-in review: no user pool, no task table", () => {
+    expect(resourcesOf(review, "AWS::Cognito::UserPool")).toEqual([]);
+    expect(resourcesOf(review, "AWS::DynamoDB::Table")).toEqual([]);
+  });
+
   const template = readFileSync(TASK_TEMPLATE_PATH, "utf8");
   const custom = (type: string) => {
     const [r, ...others] = resourcesOf(review, type);

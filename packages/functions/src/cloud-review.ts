@@ -1,7 +1,10 @@
-import { derivedKey, NonRetryableError, ReviewTask, reviewTaskRef, type ObjectRef } from "@media-pipeline/core";
+import { derivedKey, NonRetryableError, parseUploadKey, ReviewTask, reviewTaskRef, type ObjectRef } from "@media-pipeline/core";
+import type { ReviewQueue } from "@media-pipeline/core";
 import { createA2iReviewQueue } from "./adapters/a2i/index.js";
+import { createDynamoReviewBoard } from "./adapters/review-table/index.js";
 import { BlobNotFoundError, presignedGetUrl } from "./adapters/s3-blob-store.js";
 import type { Cloud } from "./cloud.js";
+import { ConfigurationError } from "./errors.js";
 
 /**
  * How long the presigned media and keyframe URLs in a task input live. The template prefers the
@@ -21,6 +24,20 @@ export function cloudReviewQueue(cloud: Cloud) {
     flowDefinitionArn: cloud.require("FLOW_DEFINITION_ARN"),
     mediaUrl: (ref) => presignedGetUrl(cloud.clients.s3, ref, TASK_URL_SECONDS),
   });
+}
+
+/**
+ * Where request-review opens its task: the built-in review's table (REVIEW_BACKEND=builtin, the
+ * default: reviewers decide it on the app's own review page), or an A2I human loop for accounts that
+ * have A2I (REVIEW_BACKEND=a2i).
+ */
+export function requestReviewQueue(cloud: Cloud): ReviewQueue {
+  const backend = cloud.env.REVIEW_BACKEND?.trim() || "builtin";
+  if (backend === "a2i") return cloudReviewQueue(cloud);
+  if (backend !== "builtin") throw new ConfigurationError(`REVIEW_BACKEND must be builtin or a2i, got "${backend}"`, ["REVIEW_BACKEND: unknown"]);
+  const board = createDynamoReviewBoard({ client: cloud.clients.dynamo, tableName: cloud.require("REVIEW_TABLE") });
+  // The reviewer sees the upload's file name (the last part of its key).
+  return { open: (task) => board.open(task, parseUploadKey(task.source.key)?.filename ?? null) };
 }
 
 /** A human loop names a review task whose stored task cannot be read: nothing to settle it with. */

@@ -11,7 +11,7 @@ import { createImageLabelDetector, createImageModerationDetector, startOrBacklog
 import { mediaUrl, s3RemoteInput } from "./adapters/s3-media.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
-import { cloudReviewQueue } from "./cloud-review.js";
+import { requestReviewQueue } from "./cloud-review.js";
 import { cloudVideoPreparer } from "./cloud-video.js";
 import { createSceneKeyframes, withSceneKeyframes } from "./scene-keyframes.js";
 import { createTranscribeCheckSender } from "./transcribe-check.js";
@@ -181,7 +181,7 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
     case "request-review":
       // Core builds the task and stores it at derived/<mediaId>/review-task.json before opening it,
       // which is where the review completion reads it back to re-queue a failed loop.
-      return createRequestReview({ ...deps, blobs: cloud.blobs, now: () => new Date(), queue: cloudReviewQueue(cloud) });
+      return createRequestReview({ ...deps, blobs: cloud.blobs, now: () => new Date(), queue: requestReviewQueue(cloud) });
     case "complete-analysis":
       return createCompleteAnalysis(reportDeps(cloud));
     case "finalize-analysis":

@@ -38,6 +38,10 @@ export interface CloudEnv {
   FRAME_SAMPLE_SECONDS?: string;
   BEDROCK_MODEL_ID?: string;
   BEDROCK_ACCEPTS_IMAGES?: string;
+  /** Where request-review opens a task: `builtin` (default, REVIEW_TABLE) or `a2i` (FLOW_DEFINITION_ARN). */
+  REVIEW_BACKEND?: string;
+  /** The built-in review's table (adapters/review-table). */
+  REVIEW_TABLE?: string;
   FLOW_DEFINITION_ARN?: string;
   /**
    * The review completion: the ARN prefix of every flow definition of this app and stage

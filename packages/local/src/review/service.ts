@@ -66,7 +66,8 @@ export class ReviewService {
         return [];
       }
     });
-    const tasks = status === "claimed" ? all.filter((t) => t.status === "claimed") : all;
+    // The local runtime never ends a task undecided, so nothing is ever expired here.
+    const tasks = status === "expired" ? [] : status === "claimed" ? all.filter((t) => t.status === "claimed") : all;
     const counts: Record<TaskStatus, number> = { open: 0, claimed: 0, decided: 0, expired: 0 };
     for (const { s, n } of this.store.reviews.counts(nowMs)) counts[s] = n;
     return { tasks, counts };

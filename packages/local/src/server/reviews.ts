@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import send from "send";
-import { presentTask, ReviewVerdict, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
+import { presentTask, ReviewVerdict, TASK_STATUSES, ReviewVerdictError, type ObjectRef } from "@media-pipeline/core";
 import { renderReviewPage, reviewPageHeaders } from "@media-pipeline/web";
 import { ReviewConflictError, ReviewNotFoundError, type ReviewTaskView } from "../review/service.js";
 import { HttpError, readJson, sendJson } from "./router.js";
@@ -60,7 +60,7 @@ async function answer<T>(work: () => T | Promise<T>): Promise<T> {
   }
 }
 
-const STATUSES = new Set(["open", "claimed", "decided", "all"]);
+const STATUSES = new Set<string>([...TASK_STATUSES, "all"]);
 
 /** Streams an object with Range support (the player seeks by asking for byte ranges). */
 function sendObject(ctx: ServerContext, request: { req: import("node:http").IncomingMessage; res: import("node:http").ServerResponse }, ref: ObjectRef): Promise<void> {
@@ -104,7 +104,7 @@ export function reviewsModule(): RouteModule {
           method: "GET", path: "/reviews", auth: "reviewer",
           async handle({ res, url }) {
             const status = url.searchParams.get("status") ?? "open";
-            if (!STATUSES.has(status)) throw new HttpError(400, "invalid_request", "status must be open, claimed, decided or all");
+            if (!STATUSES.has(status)) throw new HttpError(400, "invalid_request", `status must be one of ${[...STATUSES].join(", ")}`);
             const { tasks, counts } = service(ctx).list({ status: status as "open" });
             sendJson(res, 200, { tasks: tasks.map((t) => present(ctx, t)), counts });
           },
