@@ -97,7 +97,7 @@ function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): St
       ...deps, detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
     });
   }
-  const detector = createImageModerationDetector(options);
+  const detector = createImageModerationDetector({ ...options, minConfidence: settings.moderationMinConfidence(cloud) });
   return createModerate({
     ...deps, thresholds: cloud.thresholds,
     detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
@@ -142,7 +142,7 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
       const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
       const start = videoJobStarter(cloud.clients.rekognition);
       // Every shot boundary Rekognition reports (its floor, 50), so the shots match the local detector's.
-      const minConfidence = kind === "segments" ? 50 : settings.minConfidence(cloud);
+      const minConfidence = kind === "segments" ? 50 : kind === "moderation" ? settings.moderationMinConfidence(cloud) : settings.minConfidence(cloud);
       return createStartVisionJob({
         ...deps, stage,
         // The video Rekognition can read: the upload, or prepare-video's rendition of it.

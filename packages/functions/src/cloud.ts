@@ -106,6 +106,11 @@ export const settings = {
   maxSpeakers: (c: Cloud) => number(c.env, "MAX_SPEAKERS", 4),
   language: (c: Cloud) => c.env.LANGUAGE || "en-US",
   minConfidence: (c: Cloud) => number(c.env, "REKOGNITION_MIN_CONFIDENCE", 50),
+  /**
+   * Moderation asks Rekognition down to the review band's floor: a band set below the labels' 50
+   * (MEDIA_REVIEW_MIN) must see the segments it is meant to review, not have them cut at the source.
+   */
+  moderationMinConfidence: (c: Cloud) => Math.min(number(c.env, "REKOGNITION_MIN_CONFIDENCE", 50), c.thresholds.reviewMin),
   /** A typo must not silently fall back to the dearer video jobs (or to frames). */
   visionMode: (c: Cloud): VisionMode => {
     const mode = c.env.VISION_MODE?.trim() || "video";

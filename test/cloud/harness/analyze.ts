@@ -30,6 +30,11 @@ export interface AnalyzeOptions {
   timeoutMs?: number;
   /** Wait for the final report after a review (a reviewer must decide in the meantime). */
   waitForFinal?: boolean;
+  /**
+   * A reviewer's part: run once the media's `Review Requested` arrives (deciding through the review
+   * API); the final report is then waited for. Its failure fails the analysis with its reason.
+   */
+  onReviewRequested?: (mediaId: string) => Promise<unknown>;
   progress?: (line: string) => void;
 }
 
@@ -47,6 +52,8 @@ function describe(e: any): string {
     case "Transcript Ready": return `${d.speakerCount} speakers, ${d.wordCount} words`;
     case "Scenes Summarized": return `${d.sceneCount} scenes`;
     case "Stage Failed": return `${d.stage}: ${d.error?.message}`;
+    case "Review Requested": return `task ${d.taskId}, ${d.segmentCount} segments, model: ${d.modelDecision}`;
+    case "Review Completed": return `${d.verdict} by ${d.reviewer}`;
     case "Analysis Completed": return `${d.status}, moderation ${d.decision ?? "n/a"}, review ${d.review?.status}${d.final ? "" : " (a final report follows the verdict)"}`;
     default: return "";
   }
@@ -80,6 +87,8 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
   const deadline = started + (options.timeoutMs ?? 15 * 60_000);
   let shown = 0;
   let outcome: Pick<AnalyzeResult, "status" | "reason"> | undefined;
+  let reviewing: Promise<void> | undefined;
+  const waitForFinal = options.waitForFinal || Boolean(options.onReviewRequested);
   while (!outcome && Date.now() < deadline) {
     const events = mine();
     for (; shown < events.length; shown++) {
@@ -88,10 +97,17 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
     }
     const rejected = events.find((e) => e["detail-type"] === "Media Rejected");
     const done = events.filter((e) => e["detail-type"] === "Analysis Completed");
+    if (options.onReviewRequested && !reviewing && events.some((e) => e["detail-type"] === "Review Requested")) {
+      reviewing = options.onReviewRequested(mediaId).then(
+        () => undefined,
+        (error: Error) => void (outcome ??= { status: "failed", reason: `the review failed: ${error.message}` }),
+      );
+    }
     if (rejected) outcome = { status: "rejected", reason: `${rejected.detail.reason}: ${rejected.detail.message}` };
-    else if (done.some((e) => e.detail.final !== false) || (done.length && !options.waitForFinal)) outcome = { status: "completed" };
+    else if (done.some((e) => e.detail.final !== false) || (done.length && !waitForFinal)) outcome = { status: "completed" };
     else await new Promise((r) => setTimeout(r, 300));
   }
+  await reviewing;
   // Let duplicates and late deliveries land, so the events file is the whole story.
   await app.settle(60_000);
   const events = mine();

@@ -1,5 +1,5 @@
 /**
- * `npm run cloud:e2e -- <file> [--out <dir>] [--duplicate] [--keep] [--stage <name>] [--time-scale <f>]`
+ * `npm run cloud:e2e -- <file> [--out <dir>] [--reviewer <name>:<approved|rejected>] [--duplicate] [--keep] [--stage <name>] [--time-scale <f>]`
  *
  * Runs the whole cloud app on this machine with no AWS account: synthesizes it, creates its
  * resources in moto_server from the templates, runs each function from its synthesized asset, and
@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { analyzeInCloud } from "./analyze.js";
 import { startCloudApp, type CloudApp } from "./app.js";
+import { decideThroughApi, parseReviewerFlag } from "./review.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,13 +21,14 @@ const { values, positionals } = parseArgs({
     stage: { type: "string", default: "e2e" },
     "time-scale": { type: "string" },
     timeout: { type: "string", default: "900" },
+    reviewer: { type: "string" },
   },
 });
 
 async function main(): Promise<number> {
   const file = positionals[0];
   if (!file) {
-    process.stderr.write("usage: npm run cloud:e2e -- <file> [--out <dir>] [--duplicate] [--keep] [--stage <name>] [--time-scale <f>]\n");
+    process.stderr.write("usage: npm run cloud:e2e -- <file> [--out <dir>] [--reviewer <name>:<approved|rejected>] [--duplicate] [--keep] [--stage <name>] [--time-scale <f>]\n");
     return 1;
   }
   const out = path.resolve(values.out ?? "cloud-report");
@@ -38,7 +40,13 @@ async function main(): Promise<number> {
       stage: values.stage, settings, duplicate: values.duplicate, log,
       ...(values["time-scale"] ? { timeScale: Number(values["time-scale"]) } : {}),
     });
-    const result = await analyzeInCloud(app, path.resolve(file), { out, timeoutMs: Number(values.timeout) * 1000, progress: log });
+    const decide = values.reviewer ? parseReviewerFlag(values.reviewer) : undefined;
+    const running = app;
+    const result = await analyzeInCloud(app, path.resolve(file), {
+      out, timeoutMs: Number(values.timeout) * 1000, progress: log,
+      // Without a reviewer the task stays open and the report says review pending.
+      ...(decide ? { onReviewRequested: (mediaId: string) => decideThroughApi(running, mediaId, decide, { progress: log }) } : {}),
+    });
     if (result.status === "completed") {
       log(`report: ${path.join(out, "report.json")}, ${path.join(out, "report.html")}; events: ${path.join(out, "events.jsonl")} (${result.seconds.toFixed(1)} s)`);
       return 0;
