@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -55,6 +55,24 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * The Python that runs moto_server: the interpreter on its `#!` line, looking through a pyenv shim
+ * (a bash script) to the version's own script. moto-server.py must import the same moto.
+ */
+function motoPython(bin: string): string {
+  let script = bin;
+  const head = (file: string) => readFileSync(file, "utf8").slice(0, 400).split("\n")[0] ?? "";
+  if (/bash/.test(head(script)) && readFileSync(script, "utf8").includes("pyenv")) {
+    script = execFileSync("pyenv", ["which", "moto_server"], { encoding: "utf8" }).trim();
+  }
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head(script));
+  if (shebang && /python/.test(shebang[1]!)) return shebang[1]!;
+  if (shebang?.[2] && /python/.test(shebang[2])) return findOnPath(shebang[2]) ?? shebang[2];
+  const python = findOnPath("python3");
+  if (!python) throw new Error(`cannot tell which Python runs ${bin}, and python3 is not on PATH`);
+  return python;
+}
+
+/**
  * Starts moto_server and waits until it answers. Throws, never skips, when moto_server is not on PATH:
  * a missing emulator must fail the run, not quietly drop the cloud wiring tests.
  */
@@ -66,8 +84,7 @@ export async function startMoto({ readyTimeoutMs = 30_000 } = {}): Promise<Moto>
         "(pip install 'moto[server]==5.2.1', or the machine image's Python); they are never skipped.",
     );
   }
-  const python = findOnPath("python3");
-  if (!python) throw new Error("python3 is not on PATH: moto_server runs on it");
+  const python = motoPython(bin);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   // moto's server with DynamoDB requests run one at a time, as DynamoDB's conditional writes are

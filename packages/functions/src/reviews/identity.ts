@@ -20,7 +20,7 @@ export function claimList(value: unknown): string[] {
 }
 
 /**
- * The reviewer's name, from the verified token: the pool's user name, else the OIDC issuer's
+ * The reviewer's name, from the verified token: the pool's user name (ID token, or `username` in an access token), else the OIDC issuer's
  * preferred user name, e-mail or subject. 401 without verified claims (the route lost its
  * authorizer), 403 for an account outside the reviewers group.
  */
@@ -30,7 +30,7 @@ export function reviewerOf(event: ApiEvent, settings: ReviewerIdentitySettings):
   if (settings.group && !claimList(claims["cognito:groups"]).includes(settings.group)) {
     throw new HttpError(403, "forbidden", `Your account is not in the ${settings.group} group; ask an administrator to add you`);
   }
-  const name = [claims["cognito:username"], claims.preferred_username, claims.email, claims.sub].find((v) => typeof v === "string" && v.trim());
+  const name = [claims["cognito:username"], claims.username, claims.preferred_username, claims.email, claims.sub].find((v) => typeof v === "string" && v.trim());
   if (typeof name !== "string") throw new HttpError(403, "forbidden", "The token names no user");
   return name.trim().slice(0, 200);
 }
