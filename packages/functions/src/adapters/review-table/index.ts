@@ -1,0 +1,3 @@
+export * from "./board.js";
+export * from "./errors.js";
+export * from "./table.js";
