@@ -36,7 +36,7 @@ export const ENV = {
     REKOGNITION_TOPIC_ARN: "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionMediaPipeline",
     REKOGNITION_ROLE_ARN: "arn:aws:iam::111122223333:role/rekognition-publish",
   },
-  a2i: { FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review" },
+  a2i: { REVIEW_BACKEND: "a2i", FLOW_DEFINITION_ARN: "arn:aws:sagemaker:us-east-1:111122223333:flow-definition/media-review" },
   transcribe: {
     TRANSCRIBE_CHECK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/111122223333/transcribe-checks",
     TRANSCRIBE_JOB_PREFIX: "media-pipeline.prod.",
