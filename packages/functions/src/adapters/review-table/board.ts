@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   GetItemCommand,
   PutItemCommand,
@@ -116,6 +117,20 @@ const namesOf = (...expressions: Array<string | undefined>) =>
   Object.fromEntries((expressions.join(" ").match(/#\w+/g) ?? []).map((n) => [n, n.slice(1)]));
 const values = (v: Record<string, unknown>) => marshall(v, { removeUndefinedValues: true });
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * A DynamoDB item holds at most 400 KB, and a long video's task (every moderation segment) or a verdict
+ * answering thousands of segments can pass that as JSON text. Such a document is stored gzipped as a
+ * binary attribute instead (the JSON compresses about tenfold); small ones stay readable text.
+ */
+const PACK_ABOVE = 32 * 1024;
+const pack = (value: unknown): string | Uint8Array => {
+  const json = JSON.stringify(value);
+  return json.length > PACK_ABOVE ? gzipSync(json) : json;
+};
+const unpack = (stored: unknown): unknown =>
+  JSON.parse(stored instanceof Uint8Array ? gunzipSync(stored).toString("utf8") : String(stored));
+const packed = (stored: unknown) => typeof stored === "string" || stored instanceof Uint8Array;
 /** Code-unit order, as DynamoDB sorts string keys and SQLite sorts the local board's rows (not the locale's). */
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -190,7 +205,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
       sk: `${AUDIT_SK_PREFIX}${iso(atMs)}#${randomUUID()}`,
       reviewer: audit.reviewer,
       action: audit.action,
-      ...(audit.detail ? { detail: JSON.stringify(audit.detail) } : {}),
+      ...(audit.detail ? { detail: pack(audit.detail) } : {}),
     };
     return send(`TransactWriteItems (${audit.action}) of review task ${taskId}`, () =>
       client.send(
@@ -261,7 +276,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
             new PutItemCommand({
               TableName: tableName,
               Item: marshall({
-                pk: parsed.data.taskId, sk: TASK_SK, mediaId: parsed.data.mediaId, task: JSON.stringify(parsed.data),
+                pk: parsed.data.taskId, sk: TASK_SK, mediaId: parsed.data.mediaId, task: pack(parsed.data),
                 ...(filename ? { filename } : {}), state: "open", createdAt, queue: "open", queueAt: createdAt,
               }),
               ConditionExpression: "attribute_not_exists(#pk)",
@@ -323,7 +338,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
           at: String(i.sk).slice(AUDIT_SK_PREFIX.length).split("#")[0],
           reviewer: String(i.reviewer),
           action: i.action as AuditEntry["action"],
-          detail: typeof i.detail === "string" ? (JSON.parse(i.detail) as Record<string, unknown>) : null,
+          detail: packed(i.detail) ? (unpack(i.detail) as Record<string, unknown>) : null,
         }));
     },
 
@@ -428,7 +443,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
             ConditionExpression: condition,
             ExpressionAttributeNames: namesOf(update, condition),
             ExpressionAttributeValues: values({
-              ":decided": "decided", ":decidedAt": decision.decidedAt, ":decision": JSON.stringify(decision), ":false": false,
+              ":decided": "decided", ":decidedAt": decision.decidedAt, ":decision": pack(decision), ":false": false,
               ":reviewer": reviewer, ":open": "open", ":now": nowMs,
             }),
           },
@@ -534,8 +549,8 @@ function parse(item: Item): StoredTask {
     const state = item.state;
     if (state !== "open" && state !== "decided" && state !== "expired") throw new Error(`unknown state ${String(state)}`);
     return {
-      task: ReviewTask.parse(JSON.parse(String(item.task))),
-      hold: { ...holdOf(item), state, decision: typeof item.decision === "string" ? ReviewDecision.parse(JSON.parse(item.decision)) : null },
+      task: ReviewTask.parse(unpack(item.task)),
+      hold: { ...holdOf(item), state, decision: packed(item.decision) ? ReviewDecision.parse(unpack(item.decision)) : null },
       filename: typeof item.filename === "string" ? item.filename : null,
       announced: item.announced === true,
       createdAt: String(item.createdAt),
