@@ -2,7 +2,7 @@ import type { StageName } from "@media-pipeline/core";
 
 /**
  * Every Lambda entry point the stacks deploy, relative to the project root (SST bundles them at
- * `app.finish()`). Each must export `handler`. Route stages follow the `handlers/<stage>.ts` rule.
+ * `app.finish()`). Each names its module and export (`handler`, or one export per route for the review API). Route stages follow the `handlers/<stage>.ts` rule.
  */
 const root = "packages/functions/src/handlers";
 
