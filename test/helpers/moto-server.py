@@ -2,8 +2,8 @@
 
 DynamoDB applies each conditional write and each transaction atomically: of two racing conditional
 writes on one item exactly one succeeds. moto_server answers requests on threads and does not lock
-its DynamoDB backend, so two racing requests can both pass their condition. Here every DynamoDB
-request runs alone (they are short: nothing in DynamoDB long-polls), everything else as moto_server
+its DynamoDB backend, so two racing requests can both pass their condition. Here every DynamoDB write
+runs alone (writes are short), reads and everything else as moto_server
 runs it. Usage: python3 moto-server.py <host> <port>
 """
 
@@ -15,11 +15,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple
 
 DYNAMODB_LOCK = threading.Lock()
+# The writes, whose conditions and transactions DynamoDB applies atomically; reads need no turn.
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 def dynamodb_alone(app):
     def serve(environ, start_response):
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_") or target.split(".")[-1] not in WRITES:
             return app(environ, start_response)
         with DYNAMODB_LOCK:
             # The whole answer inside the lock: a WSGI app may do its work while the body is read.
