@@ -198,6 +198,23 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
     }
   }
 
+  /** A conditional change of the task item alone (no audit entry); a failed condition hands back the item it saw. */
+  function updateTask(what: string, taskId: string, update: string, condition: string, vals: Record<string, unknown>) {
+    return send(`UpdateItem (${what}) of review task ${taskId}`, () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: taskKey(taskId),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesOf(update, condition),
+          ExpressionAttributeValues: values(vals),
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      ),
+    );
+  }
+
   /** The task's change and its audit entry, all or nothing. */
   function transact(taskId: string, update: Omit<Update, "TableName" | "Key">, audit: Omit<AuditEntry, "at">, atMs: number) {
     const item = {
@@ -353,19 +370,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
           // A renewal (the page renews while it is open) extends the claim without filling the audit log.
           const update = "SET #claimExpiresMs = :until";
           const condition = "#state = :open AND #claimedBy = :reviewer AND #claimExpiresMs > :now";
-          await send(`UpdateItem (renew) of review task ${taskId}`, () =>
-            client.send(
-              new UpdateItemCommand({
-                TableName: tableName,
-                Key: taskKey(taskId),
-                UpdateExpression: update,
-                ConditionExpression: condition,
-                ExpressionAttributeNames: namesOf(update, condition),
-                ExpressionAttributeValues: values({ ":until": until, ":open": "open", ":reviewer": reviewer, ":now": nowMs }),
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              }),
-            ),
-          );
+          await updateTask("renew", taskId, update, condition, { ":until": until, ":open": "open", ":reviewer": reviewer, ":now": nowMs });
         } else {
           // Free, or held under a claim that has lapsed (the holder's own included: that is a new claim).
           const update = "SET #claimedBy = :reviewer, #claimExpiresMs = :until";
@@ -462,18 +467,7 @@ export function createDynamoReviewBoard(options: DynamoReviewBoardOptions): Dyna
       const update = "SET #announced = :true";
       const condition = "#state IN (:decided, :expired)";
       try {
-        await send(`UpdateItem (announced) of review task ${taskId}`, () =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: taskKey(taskId),
-              UpdateExpression: update,
-              ConditionExpression: condition,
-              ExpressionAttributeNames: namesOf(update, condition),
-              ExpressionAttributeValues: values({ ":true": true, ":decided": "decided", ":expired": "expired" }),
-            }),
-          ),
-        );
+        await updateTask("announced", taskId, update, condition, { ":true": true, ":decided": "decided", ":expired": "expired" });
       } catch (error) {
         // Not ended (or no such task): there is no announcement to record, and the condition keeps an item from appearing.
         if (!(error instanceof TaskChangedError)) throw error;
