@@ -4,12 +4,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RejectedReport, Report, TRANSCRIBE_MAX_DURATION_MS } from "@media-pipeline/core";
+import { RejectedReport, Report } from "@media-pipeline/core";
 import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
 import { analyzeInCloud, type AnalyzeResult } from "./cloud/harness/analyze.js";
 import { startCloudApp, synthesize, type CloudApp } from "./cloud/harness/app.js";
 import { readAssembly } from "./cloud/harness/assembly.js";
 import { s3sdk } from "./cloud/harness/clients.js";
+import { e2eAssembly } from "./helpers/cloud-assembly.js";
 import { makeTalkingVideo, tempDir } from "./helpers/flow.js";
 import * as media from "./helpers/media.js";
 import { oneVoice } from "./helpers/speech.js";
@@ -31,8 +32,7 @@ let local: LocalRuntime;
 beforeAll(async () => {
   dir = await tempDir("cloud-e2e");
   chmodSync(dir, 0o755);
-  assembly = path.join(dir, "assembly");
-  await synthesize(assembly, "e2e");
+  assembly = await e2eAssembly();
   app = await startCloudApp({ assemblyDir: assembly, workDir: path.join(dir, "app") });
   local = await openLocalRuntime(loadConfig({ dataDir: path.join(dir, "local") }, {}, dir));
 }, 600_000);
@@ -199,30 +199,6 @@ describe("delivery and deadlines", () => {
       expect(slowApp.dispatcher.deadLettered).toEqual([]);
     } finally {
       await slowApp.stop();
-    }
-  });
-});
-
-describe("long media", () => {
-  it("completes a long video with every function's timeout scaled down in proportion to the longest accepted media", async () => {
-    // The longest media with sound the app accepts is Transcribe's 4 h (video without sound: 6 h, so
-    // scaling by 4 h is the stricter test). A 12-minute video with every Lambda timeout scaled by
-    // 12 min / 4 h (probe 15 s, extract-audio and the Rekognition completion 45 s, starts 3 s) must
-    // complete with no stage past its deadline: the work per function grows with the media at most
-    // linearly (streamed audio, keyframes by seeking, shots by Rekognition segment detection).
-    const seconds = 12 * 60;
-    const video = await media.makeLongVideo(dir, { seconds, width: 320, height: 180, shotSeconds: 30 });
-    const longApp = await startCloudApp({ assemblyDir: assembly, timeScale: (seconds * 1000) / TRANSCRIBE_MAX_DURATION_MS, workDir: path.join(dir, "long-app") });
-    try {
-      const cloud = await analyzeInCloud(longApp, video.path, { out: path.join(dir, "out-long") });
-      expect(cloud.status, cloud.reason).toBe("completed");
-      expect(cloud.events.filter((e) => e["detail-type"] === "Stage Failed").map((e) => e.detail.error.message)).toEqual([]);
-      const report = Report.parse(cloud.report);
-      expect(report.status).toBe("completed");
-      expect(report.shots).toHaveLength(video.cutsMs.length + 1);
-      expect([...longApp.dispatcher.deadLettered]).toEqual([]);
-    } finally {
-      await longApp.stop();
     }
   });
 });

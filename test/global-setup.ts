@@ -17,7 +17,12 @@ export default function setup(project: TestProject): () => void {
     cwd: root,
     stdio: "inherit",
   });
-  const stackTemplates = mkdtempSync(path.join(os.tmpdir(), "media-pipeline-stacks-"));
+  // One folder for the whole run, whichever project (vitest.config.ts) sets up first.
+  const owner = !process.env.MEDIA_PIPELINE_TEST_RUN_DIR;
+  process.env.MEDIA_PIPELINE_TEST_RUN_DIR ??= mkdtempSync(path.join(os.tmpdir(), "media-pipeline-stacks-"));
+  const stackTemplates = process.env.MEDIA_PIPELINE_TEST_RUN_DIR;
   project.provide("stackTemplatesDir", stackTemplates);
-  return () => rmSync(stackTemplates, { recursive: true, force: true });
+  return () => {
+    if (owner) rmSync(stackTemplates, { recursive: true, force: true });
+  };
 }

@@ -73,8 +73,13 @@ export class LambdaService {
   private stopped = false;
   /** Invocations per function logical id (each attempt counts). */
   readonly invocations = new Map<string, number>();
+  /** Each invocation's duration (ms, init excluded) per function logical id, in the order they ended. */
+  readonly durations = new Map<string, number[]>();
+  private timeScale: number;
+  private fixedMs: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly options: LambdaServiceOptions) {
+    this.timeScale = options.timeScale ?? 1;
     if (process.getuid?.() !== 0) {
       throw new Error("the Lambda stand-in needs root to build each function's sandbox (mount namespace, run as nobody): run the harness as root");
     }
@@ -84,6 +89,26 @@ export class LambdaService {
     writeFileSync(path.join(this.bootstrapDir, "bootstrap.mjs"), BOOTSTRAP_SOURCE(), { mode: 0o644 });
     // Mount points of the sandboxes (empty directories; the mounts live only in each namespace).
     for (const dir of ["/var/task", "/var/runtime", "/opt"]) mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Scales timeouts from now on for a long-media run. A function's time is a part that does not grow
+   * with the media (process and SDK start, a few API calls: `fixedMs`, measured per function on a
+   * short media) and a part that does. Only the second may be scaled: if a function's fixed part F and
+   * its work W(d) fit T in Lambda for the longest media, then for media `scale` times as long,
+   * F + W(d) ≤ F + scale·(T − F). Scaling all of T would count F twenty times over against a
+   * 12-minute run, which measures the emulators and the machine's load, not the function.
+   */
+  scaleTimeouts(scale: number, fixedMs: ReadonlyMap<string, number> = new Map()): void {
+    this.timeScale = scale;
+    this.fixedMs = fixedMs;
+  }
+
+  /** The timeout an invocation of `fn` gets now, in ms. */
+  timeoutMs(fn: FunctionSpec): number {
+    const full = fn.timeoutSeconds * 1000;
+    const fixed = Math.min(full, this.fixedMs.get(fn.logicalId) ?? 0);
+    return Math.max(1, Math.round(fixed + this.timeScale * (full - fixed)));
   }
 
   register(spec: FunctionSpec): void {
@@ -117,7 +142,7 @@ export class LambdaService {
     const fn = this.get(nameOrArn);
     let outcome: InvokeOutcome | undefined;
     for (let attempt = 0; attempt <= fn.retryAttempts; attempt++) {
-      if (attempt > 0) await sleep(attempt * 1_000 * (this.options.timeScale ?? 1)); // Lambda waits 1 min, then 2 (scaled to seconds here)
+      if (attempt > 0) await sleep(attempt * 1_000 * this.timeScale); // Lambda waits 1 min, then 2 (scaled to seconds here)
       outcome = await this.invoke(fn.name, event);
       if (outcome.ok || this.stopped) return outcome;
       this.options.log?.(`${fn.logicalId}: attempt ${attempt + 1} failed: ${outcome.errorType}: ${outcome.errorMessage}`);
@@ -236,15 +261,18 @@ export class LambdaService {
   }
 
   private async run(fn: FunctionSpec, env: Environment, event: unknown): Promise<InvokeOutcome> {
-    const started = Date.now();
+    const initStarted = Date.now();
     try {
       await env.ready;
     } catch (error) {
       this.discard(env);
       this.release(fn, env);
-      return { ok: false, errorType: "Runtime.InitError", errorMessage: (error as Error).message, ms: Date.now() - started, timedOut: false };
+      return { ok: false, errorType: "Runtime.InitError", errorMessage: (error as Error).message, ms: Date.now() - initStarted, timedOut: false };
     }
-    const timeoutMs = Math.max(1, Math.round(fn.timeoutSeconds * 1000 * (this.options.timeScale ?? 1)));
+    // The invocation's clock starts once init is over, for the harness's timer and the function's own
+    // deadline (context.getRemainingTimeInMillis) alike, as in Lambda.
+    const started = Date.now();
+    const timeoutMs = this.timeoutMs(fn);
     const id = randomUUID();
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
       const timer = setTimeout(() => {
@@ -259,6 +287,7 @@ export class LambdaService {
         functionName: fn.name, functionArn: fn.arn, memory: fn.memoryMb,
       });
     });
+    this.durations.set(fn.logicalId, [...(this.durations.get(fn.logicalId) ?? []), outcome.ms]);
     this.log(fn).write(`REPORT RequestId: ${id} Duration: ${outcome.ms} ms ${outcome.ok ? "" : `${outcome.errorType}: ${outcome.errorMessage}`}\n`);
     this.release(fn, env);
     return outcome;
