@@ -15,11 +15,12 @@ describe("committed JSON Schemas", () => {
     }
   });
 
-  it("cover all fourteen detail-types the contract names", () => {
+  it("cover all seventeen detail-types the contract names", () => {
     expect(DETAIL_TYPES.sort()).toEqual(
       [
         "Media Received", "Media Probed", "Media Rejected", "Video Prepared", "Audio Extracted", "Shots Detected", "Labels Detected",
-        "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Review Requested", "Review Completed",
+        "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Text Detected", "Captions Ready", "Media Summarized",
+        "Review Requested", "Review Completed",
         "Analysis Completed", "Stage Failed",
       ].sort(),
     );

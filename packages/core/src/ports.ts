@@ -5,6 +5,8 @@ import type {
   AudioResult,
   FrameDetections,
   FrameModeration,
+  FrameText,
+  MediaSummaryDocument,
   LabelsDocument,
   ProbeResult,
   SceneSummary,
@@ -211,6 +213,15 @@ export interface ModerationDetector {
   detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameModeration[]; engine: EngineInfo; analysis?: AnalysisInput }>;
 }
 
+/**
+ * Text shown on screen, per analysed frame (lines, and the words of each line); occurrences over time
+ * are merged in core (policy/text.ts). Cloud: Rekognition text detection, collected as a job.
+ * @example const { frames, engine } = await text.detect({ mediaId, source, durationMs })
+ */
+export interface TextDetector {
+  detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameText[]; engine: EngineInfo; analysis?: AnalysisInput }>;
+}
+
 /** What the speech engines are asked to transcribe. */
 export interface TranscribeInput {
   mediaId: string;
@@ -246,6 +257,32 @@ export interface SceneInput {
  */
 export interface SceneSummarizer {
   summarize(scenes: SceneInput[]): Promise<{ scenes: SceneSummary[]; engine: EngineInfo }>;
+}
+
+/** What the media summarizer reads: each scene's own words, labels and on-screen text, in order. */
+export interface MediaSummaryInput {
+  durationMs: number;
+  scenes: Array<{
+    index: number;
+    startMs: number;
+    endMs: number;
+    /** The scene's summary (scenes document). */
+    summary: string;
+    /** What was said in the scene, in order, with who said it. */
+    transcript: Array<{ speaker: string; text: string; startMs: number; endMs: number }>;
+    labels: string[];
+    /** Lines of text shown on screen during the scene. */
+    text: string[];
+  }>;
+}
+
+/**
+ * Groups scenes into chapters where the topic changes, titles and summarizes each, and summarizes the
+ * whole media with its key topics.
+ * @example const doc = await summarizer.summarize({ durationMs, scenes })
+ */
+export interface MediaSummarizer {
+  summarize(input: MediaSummaryInput, options?: EngineCallOptions): Promise<MediaSummaryDocument>;
 }
 
 /**

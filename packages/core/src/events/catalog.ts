@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EngineInfo, ObjectRef, Rejection, TimeMs } from "../results/common.js";
 import {
   AnalysisInput, AudioResult, Label, ModerationDecision, ModerationLabel, ModerationSegment, ModerationThresholds, ProbeResult,
+  TextOccurrence,
 } from "../results/documents.js";
 import { AnalysisStatus, StageReportStatus } from "../results/report.js";
 import { DecidedBy, ReviewDecision, ReviewSegment, ReviewSummary, ReviewTask, ReviewTaskId, SegmentVerdict } from "../review/contract.js";
@@ -282,6 +283,81 @@ export const catalog = {
     example: {
       version: 1, ...example, scenes: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/scenes.json" },
       sceneCount: 2, engine: { name: "extractive-summarizer", version: "0.1.0" },
+    },
+  }),
+
+  /**
+   * Text shown on screen: lines and words with time ranges, boxes and confidences, in the text
+   * document; the detail carries counts and the first lines in time order.
+   * @example { "version": 1, "mediaId": "01jd…", "lineCount": 3, "wordCount": 7, "lines": [{ "text": "QUARTERLY RESULTS", … }], … }
+   */
+  "Text Detected": entry({
+    version: 1,
+    description: "Text shown in the video was read, with when and where it appeared.",
+    detail: z.object({
+      ...v1,
+      text: ObjectRef,
+      lineCount: z.number().int().nonnegative(),
+      wordCount: z.number().int().nonnegative(),
+      /** The first 20 lines in time order (lineCount says how many in all), each cut to 200 characters. */
+      lines: z.array(TextOccurrence.pick({ startMs: true, endMs: true, confidence: true }).extend({ text: z.string().min(1).max(200) })).max(20),
+      framesAnalyzed: z.number().int().nonnegative(),
+      engine: EngineInfo,
+      /** What was analysed, and why: the upload, a rendition or sampled frames. */
+      analysis: AnalysisInput.optional(),
+    }),
+    example: {
+      version: 1, ...example, text: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/text.json" },
+      lineCount: 1, wordCount: 2, lines: [{ text: "QUARTERLY RESULTS", startMs: 2000, endMs: 6000, confidence: 91.5 }], framesAnalyzed: 12,
+      engine: { name: "tesseract", version: "5.3.0" },
+    },
+  }),
+
+  /**
+   * Captions made from the transcript: a WebVTT file (speaker voice tags) and an SRT file with the same cues.
+   * @example { "version": 1, "mediaId": "01jd…", "vtt": { "bucket": "media", "key": "derived/01jd…/captions.vtt" }, "cueCount": 12, … }
+   */
+  "Captions Ready": entry({
+    version: 1,
+    description: "WebVTT and SRT captions were written from the transcript.",
+    detail: z.object({
+      ...v1,
+      vtt: ObjectRef,
+      srt: ObjectRef,
+      cueCount: z.number().int().nonnegative(),
+      language: z.string(),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example,
+      vtt: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/captions.vtt" },
+      srt: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/captions.srt" },
+      cueCount: 12, language: "en-US", engine: { name: "media-pipeline-captions", version: "1.0.0", settings: { maxCueMs: 7000, maxLineChars: 42 } },
+    },
+  }),
+
+  /**
+   * A summary of the whole media, its key topics and its chapters, in the summary document.
+   * @example { "version": 1, "mediaId": "01jd…", "chapterCount": 3, "topics": ["budget"], "summary": "…", … }
+   */
+  "Media Summarized": entry({
+    version: 1,
+    description: "The whole media was summarized and divided into chapters where the topic changes.",
+    detail: z.object({
+      ...v1,
+      /** The summary document: the whole summary, topics and every chapter. */
+      document: ObjectRef,
+      /** The summary, cut to 1,000 characters. */
+      summary: z.string().max(1000),
+      topics: z.array(z.string().max(100)).max(10),
+      chapterCount: z.number().int().nonnegative(),
+      method: z.enum(["extractive", "llm"]),
+      engine: EngineInfo,
+    }),
+    example: {
+      version: 1, ...example, document: { bucket: "media", key: "derived/01jd8x7k2m4n6p8q0r2s4t6v8w/summary.json" },
+      summary: "Two people discuss the quarterly budget, then the hiring plan.", topics: ["budget", "hiring"], chapterCount: 2,
+      method: "extractive", engine: { name: "extractive-chapters", version: "1.0.0" },
     },
   }),
 

@@ -280,3 +280,82 @@ export type SceneSummary = z.infer<typeof SceneSummary>;
 /** The scenes document (`Scenes Summarized` points at it). */
 export const ScenesDocument = z.object({ scenes: z.array(SceneSummary), engine: EngineInfo });
 export type ScenesDocument = z.infer<typeof ScenesDocument>;
+
+/** What an OCR engine read in one frame, before core merges frames into occurrences (policy/text.ts). */
+export const TextDetection = z.object({
+  text: z.string().min(1),
+  type: z.enum(["line", "word"]),
+  confidence: Confidence,
+  box: BoundingBox,
+  /** Rekognition's `Id`/`ParentId`: a word's `parentId` is its line's `id` within the same frame. */
+  id: z.number().int().nonnegative().optional(),
+  parentId: z.number().int().nonnegative().optional(),
+});
+export type TextDetection = z.infer<typeof TextDetection>;
+
+/** One analysed frame's text (an empty list when the frame showed none). */
+export const FrameText = z.object({ timestampMs: TimeMs, detections: z.array(TextDetection) });
+export type FrameText = z.infer<typeof FrameText>;
+
+/**
+ * Text shown on screen over a time range: the same line (or word) seen in consecutive analysed frames
+ * at about the same place is one occurrence.
+ */
+export const TextOccurrence = z.object({
+  text: z.string().min(1),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  /** The best confidence over the frames merged into it. */
+  confidence: Confidence,
+  /** Where it was first seen. */
+  box: BoundingBox,
+  /** How many analysed frames showed it. */
+  frames: z.number().int().positive(),
+  /** A word's line: its index in the document's `lines`. */
+  line: z.number().int().nonnegative().optional(),
+});
+export type TextOccurrence = z.infer<typeof TextOccurrence>;
+
+/** The text-in-video document (`Text Detected` points at it). */
+export const TextDocument = z.object({
+  lines: z.array(TextOccurrence),
+  words: z.array(TextOccurrence),
+  framesAnalyzed: z.number().int().nonnegative(),
+  engine: EngineInfo,
+  analysis: AnalysisInput.optional(),
+});
+export type TextDocument = z.infer<typeof TextDocument>;
+
+/** One caption cue, as both caption files carry it. */
+export const CaptionCue = z.object({
+  startMs: TimeMs,
+  endMs: TimeMs,
+  /** The speaker's label (a WebVTT voice tag); absent when the transcript has no speakers. */
+  speaker: z.string().optional(),
+  /** One or two lines. */
+  lines: z.array(z.string().min(1)).min(1).max(2),
+});
+export type CaptionCue = z.infer<typeof CaptionCue>;
+
+/** A chapter: consecutive scenes on one topic. */
+export const Chapter = z.object({
+  index: z.number().int().nonnegative(),
+  startMs: TimeMs,
+  endMs: TimeMs,
+  title: z.string().min(1),
+  summary: z.string(),
+  sceneIndexes: z.array(z.number().int().nonnegative()),
+  topics: z.array(z.string()),
+});
+export type Chapter = z.infer<typeof Chapter>;
+
+/** A summary of the whole media, its key topics and its chapters (`Media Summarized` points at it). */
+export const MediaSummaryDocument = z.object({
+  summary: z.string(),
+  topics: z.array(z.string()),
+  chapters: z.array(Chapter),
+  /** `extractive`: sentences and words taken from the media's own transcript, labels and text, not written by a model. */
+  method: z.enum(["extractive", "llm"]),
+  engine: EngineInfo,
+});
+export type MediaSummaryDocument = z.infer<typeof MediaSummaryDocument>;

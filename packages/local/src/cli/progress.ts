@@ -19,6 +19,9 @@ function describe(e: AnyPipelineEvent): string {
     case "Moderation Completed": return `${e.detail.decision} (${e.detail.segmentCount} segments)`;
     case "Transcript Ready": return `${e.detail.speakerCount} speakers, ${e.detail.segmentCount} segments, ${e.detail.wordCount} words${e.detail.hasWords ? "" : " (no speech-to-text engine)"}`;
     case "Scenes Summarized": return `${e.detail.sceneCount} scenes`;
+    case "Text Detected": return `${e.detail.lineCount} lines, ${e.detail.wordCount} words on screen`;
+    case "Captions Ready": return `${e.detail.cueCount} cues (WebVTT and SRT)`;
+    case "Media Summarized": return `${e.detail.chapterCount} chapters (${e.detail.method}): ${e.detail.topics.slice(0, 5).join(", ") || "no topics"}`;
     case "Review Requested": return `task ${e.detail.taskId} (${e.detail.segmentCount} segments)`;
     case "Review Completed": return `${e.detail.verdict} by ${e.detail.reviewer}`;
     case "Analysis Completed":
