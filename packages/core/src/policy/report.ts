@@ -1,10 +1,12 @@
 import type { ObjectRef } from "../results/common.js";
 import type {
   LabelsDocument,
+  MediaSummaryDocument,
   ModerationDocument,
   ProbeResult,
   ScenesDocument,
   ShotsDocument,
+  TextDocument,
   TranscriptDocument,
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
@@ -22,6 +24,10 @@ export interface ReportInput {
   moderation?: ModerationDocument;
   transcript?: TranscriptDocument;
   scenes?: ScenesDocument;
+  text?: TextDocument;
+  /** The caption files (make-captions' facts): named in the report by their file name, as they sit beside it. */
+  captions?: { vtt: ObjectRef; srt: ObjectRef; cueCount: number; note?: string };
+  summary?: MediaSummaryDocument;
   review: Report["review"];
   /** The reviewer's answer per moderation segment index, once decided. */
   segmentVerdicts?: ReadonlyArray<Pick<SegmentVerdict, "index" | "outcome" | "category">>;
@@ -29,6 +35,8 @@ export interface ReportInput {
   /** How a keyframe is referred to from the report (a relative path locally, an S3 URI in the cloud). */
   keyframeUri: (ref: ObjectRef) => string;
 }
+
+const baseName = (ref: ObjectRef) => ref.key.slice(ref.key.lastIndexOf("/") + 1);
 
 /** Assembles the report from the stage documents; sections that do not apply are empty, not missing. */
 export function buildReport(input: ReportInput): Report {
@@ -96,6 +104,16 @@ export function buildReport(input: ReportInput): Report {
       })),
     },
     scenes: input.scenes?.scenes ?? [],
+    text: (input.text?.lines ?? []).map((l) => ({ text: l.text, startMs: l.startMs, endMs: l.endMs, confidence: l.confidence, frames: l.frames })),
+    captions: input.captions
+      ? {
+        vtt: baseName(input.captions.vtt), srt: baseName(input.captions.srt), cueCount: input.captions.cueCount,
+        ...(input.captions.note ? { note: input.captions.note } : {}),
+      }
+      : null,
+    summary: input.summary
+      ? { summary: input.summary.summary, topics: input.summary.topics, method: input.summary.method, chapters: input.summary.chapters }
+      : null,
     review: input.review,
     decision: { value: final.decision, by: final.decidedBy },
     stages: input.stages,

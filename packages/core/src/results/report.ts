@@ -2,8 +2,8 @@ import { z } from "zod";
 import { DecidedBy, ReviewSummary, SegmentVerdict } from "../review/contract.js";
 import { EngineInfo, Rejection, TimeMs } from "./common.js";
 import {
-  AnalysisInput, FaceCount, Label, ModerationDecision, ModerationSegment, ModerationThresholds, ProbeResult, SceneSummary, Shot,
-  TranscriptDocument, TranscriptSegment,
+  AnalysisInput, Chapter, FaceCount, Label, MediaSummaryDocument, ModerationDecision, ModerationSegment, ModerationThresholds, ProbeResult,
+  SceneSummary, Shot, TextOccurrence, TranscriptDocument, TranscriptSegment,
 } from "./documents.js";
 
 /** How an analysis ended: every stage done, or some failed (their sections are empty). */
@@ -55,6 +55,20 @@ export const Report = z.object({
     segments: z.array(TranscriptSegment.omit({ words: true })),
   }),
   scenes: z.array(SceneSummary.omit({ shotIndexes: true })),
+  /** Lines of text shown on screen, by time (words are in the text document). Absent in reports made before it was added. */
+  text: z.array(TextOccurrence.omit({ line: true, box: true })).default([]),
+  /**
+   * The caption files, named relative to the report (they are stored beside it), with how many cues;
+   * null without a transcript.
+   */
+  captions: z.object({
+    vtt: z.string(),
+    srt: z.string(),
+    cueCount: z.number().int().nonnegative(),
+    note: z.string().optional(),
+  }).nullable().default(null),
+  /** A summary of the whole media, its key topics and chapters; null when it was not made. */
+  summary: MediaSummaryDocument.pick({ summary: true, topics: true, method: true }).extend({ chapters: z.array(Chapter) }).nullable().default(null),
   review: ReviewSummary.extend({
     comment: z.string().optional(),
     /** Why a review ended without a verdict. */
