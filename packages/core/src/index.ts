@@ -21,6 +21,7 @@ export * from "./policy/cost.js";
 export * from "./policy/limits.js";
 export * from "./policy/rekognition-input.js";
 export * from "./policy/scene-for-model.js";
+export * from "./policy/chapters.js";
 export * from "./media-id.js";
 export * from "./review/contract.js";
 export * from "./review/record.js";
