@@ -3,17 +3,26 @@ import type { MediaStream, Report } from "@media-pipeline/core";
 import { REPORT_SCRIPT, REPORT_STYLES } from "../assets.js";
 import { clock, DECISION_TONE, humanize } from "../shared/display.js";
 import { bytes, duration, esc, when } from "./format.js";
+import { renderChapters, renderScreenText, renderSummary } from "./media-sections.js";
 import { badge } from "./parts.js";
+import { mediaSources, renderPlayer, type ReportMedia } from "./player.js";
 import { renderScenes, renderStages, renderTranscript } from "./text-sections.js";
 import { renderTimeline } from "./timeline.js";
 import { finalDecisionBadge, reviewBadge } from "./review.js";
 import { renderLabels, renderModeration, renderShots } from "./video-sections.js";
 import { buildView, type View } from "./view.js";
 
+export type { ReportMedia } from "./player.js";
+
 export interface RenderOptions {
   /** Returns a data: URI for a keyframe path from report.shots[].keyframe, or undefined. */
   embedImage(path: string): string | undefined;
   title?: string;
+  /**
+   * The media to play, with its captions: the page then has a player, and every time it shows plays
+   * from there. Without it the page stays one that loads nothing at all.
+   */
+  media?: ReportMedia;
 }
 
 function streamLine(s: MediaStream): string {
@@ -67,35 +76,54 @@ function header(view: View, title: string): string {
 </header>`;
 }
 
-const NAV: Array<[string, string]> = [
-  ["timeline", "Timeline"],
-  ["shots", "Shots"],
-  ["labels", "Labels"],
-  ["moderation", "Moderation"],
-  ["transcript", "Transcript"],
-  ["scenes", "Scenes"],
-  ["stages", "Stages"],
-];
+/** The sections in page order; the player's only when there is one. */
+function nav(player: boolean): Array<[string, string]> {
+  return [
+    ["summary", "Summary"],
+    ...(player ? [["media", "Player"] as [string, string]] : []),
+    ["chapters", "Chapters"],
+    ["timeline", "Timeline"],
+    ["shots", "Shots"],
+    ["labels", "Labels"],
+    ["moderation", "Moderation"],
+    ["transcript", "Transcript"],
+    ["text", "Text on screen"],
+    ["scenes", "Scenes"],
+    ["stages", "Stages"],
+  ];
+}
 
 /**
- * Renders a report as one self-contained HTML page: inline CSS and script, keyframes as data: URIs,
- * and a content security policy that forbids every request, so the file can be mailed or archived and
- * opened offline. All report text is escaped; the only script allowed to run is ours (by hash).
- * @example writeFileSync("report.html", renderReportHtml(report, { embedImage: (p) => toDataUri(p) }))
+ * The page's policy: it loads nothing (keyframes are data: URIs), and runs only our script, by hash.
+ * A player adds `media-src` for exactly the sources its media and captions come from.
  */
-export function renderReportHtml(report: Report, options: RenderOptions): string {
-  const view = buildView(report, (p) => options.embedImage(p));
-  const name = report.filename ?? report.mediaId;
-  const title = options.title ?? name;
+function contentSecurityPolicy(media: ReportMedia | undefined): string {
   const scriptHash = createHash("sha256").update(REPORT_SCRIPT, "utf8").digest("base64");
-  const csp = [
+  return [
     "default-src 'none'",
     "img-src data:",
+    ...(media ? [`media-src ${mediaSources(media).join(" ")}`] : []),
     "style-src 'unsafe-inline'",
     `script-src 'sha256-${scriptHash}'`,
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
+}
+
+/**
+ * Renders a report as one self-contained HTML page: inline CSS and script, keyframes as data: URIs,
+ * and a content security policy that forbids every request, so the file can be mailed or archived and
+ * opened offline. All report text is escaped; the only script allowed to run is ours (by hash). Given
+ * `media`, the page plays it (the one thing it then loads) and `#t=<seconds>` opens it at that moment.
+ * Throws `ReportMediaError` for a media URL the page could not load safely.
+ * @example writeFileSync("report.html", renderReportHtml(report, { embedImage: (p) => toDataUri(p) }))
+ */
+export function renderReportHtml(report: Report, options: RenderOptions): string {
+  const { media } = options;
+  const view = buildView(report, (p) => options.embedImage(p), media !== undefined);
+  const name = report.filename ?? report.mediaId;
+  const title = options.title ?? name;
+  const csp = contentSecurityPolicy(media);
 
   return `<!doctype html>
 <html lang="en">
@@ -111,13 +139,16 @@ export function renderReportHtml(report: Report, options: RenderOptions): string
 </head>
 <body>
 ${header(view, name)}
-<nav class="toc" aria-label="Sections"><div class="wrap">${NAV.map(([id, label]) => `<a href="#${id}">${label}</a>`).join("")}</div></nav>
+<nav class="toc" aria-label="Sections"><div class="wrap">${nav(media !== undefined).map(([id, label]) => `<a href="#${id}">${label}</a>`).join("")}</div></nav>
 <main class="wrap">
+${renderSummary(view)}${media ? renderPlayer(view, media) : ""}
+${renderChapters(view)}
 ${renderTimeline(view)}
 ${renderShots(view)}
 ${renderLabels(view)}
 ${renderModeration(view)}
 ${renderTranscript(view)}
+${renderScreenText(view)}
 ${renderScenes(view)}
 ${renderStages(view)}
 </main>

@@ -1,4 +1,4 @@
-import type { Tone } from "../shared/display.js";
+import { clock, type Tone } from "../shared/display.js";
 import { esc } from "./format.js";
 import type { View } from "./view.js";
 
@@ -44,4 +44,33 @@ export function stageProblem(view: View, stage: string, what: string): string {
     return `<p class="problem pending"><strong>${esc(what)} has not finished.</strong> What is shown may be incomplete.</p>`;
   }
   return "";
+}
+
+/** A moment in seconds as the page's fragment and controls carry it (`12.5`), to the millisecond. */
+export function seconds(ms: number): string {
+  return String(Math.max(0, Math.round(ms)) / 1000);
+}
+
+/**
+ * A moment as a link the page's script turns into a seek of the player: `href="#t=12.5"`, so the
+ * address it leaves in the bar (or a copied link) opens the report at that moment. `extra` is
+ * already-rendered attributes (classes, style); `text` is escaped here.
+ */
+export function seekLink(startMs: number, text: string, cls = "time seek", extra = ""): string {
+  return `<a class="${cls}" href="#t=${seconds(startMs)}" data-seek="${seconds(startMs)}" title="Play from ${clock(startMs)}"${extra}>${esc(text)}</a>`;
+}
+
+/** A time as the sections show it: with a player a seek link, without one the plain text it always was. */
+export function timeText(view: View, startMs: number, text: string): string {
+  return view.seekable ? seekLink(startMs, text) : esc(text);
+}
+
+/** `timeText` in the `<span class="time">` the sections used before there was a player. */
+export function timeSpan(view: View, startMs: number, text: string): string {
+  return view.seekable ? seekLink(startMs, text) : `<span class="time">${esc(text)}</span>`;
+}
+
+/** Where an item sits in the media, for the script that highlights what is at a `#t=` moment or playing. */
+export function timeAttrs(startMs: number, endMs: number): string {
+  return ` data-start-ms="${Math.round(startMs)}" data-end-ms="${Math.round(endMs)}"`;
 }

@@ -1,7 +1,7 @@
 import { StageName } from "@media-pipeline/core";
 import { clock, humanize, type Tone } from "../shared/display.js";
 import { duration, esc, range } from "./format.js";
-import { badge, chips, notApplicable, nothing, section, stageProblem } from "./parts.js";
+import { badge, chips, notApplicable, nothing, section, stageProblem, timeAttrs, timeSpan } from "./parts.js";
 import { speakerLabel, type View } from "./view.js";
 
 export function renderTranscript(view: View): string {
@@ -36,8 +36,8 @@ export function renderTranscript(view: View): string {
       ? esc(seg.text)
       : `<span class="muted">Speech without words · ${duration(seg.endMs - seg.startMs)}</span>`;
     return `
-      <li class="seg" id="seg-${i}" data-speaker="${esc(seg.speaker)}" style="--c:${sp?.color ?? "#64748b"}">
-        <div class="seg-meta"><span class="time">${clock(seg.startMs)}</span><span class="who">${esc(speakerLabel(view, seg.speaker))}</span></div>
+      <li class="seg" id="seg-${i}" data-speaker="${esc(seg.speaker)}"${timeAttrs(seg.startMs, seg.endMs)} style="--c:${sp?.color ?? "#64748b"}">
+        <div class="seg-meta">${timeSpan(view, seg.startMs, clock(seg.startMs))}<span class="who">${esc(speakerLabel(view, seg.speaker))}</span></div>
         <p class="seg-text">${text}</p>
       </li>`;
   });
@@ -74,7 +74,7 @@ export function renderScenes(view: View): string {
     ].join("");
     return `
     <article class="scene" id="scene-${s.index}" data-scene data-summarizer="${esc(s.summarizer)}">
-      <header><h3>Scene ${s.index + 1}</h3><span class="time">${range(s.startMs, s.endMs)}</span>${badge(`${by.text} summary`, by.tone, ` title="${esc(by.title)}"`)}</header>
+      <header><h3>Scene ${s.index + 1}</h3>${timeSpan(view, s.startMs, range(s.startMs, s.endMs))}${badge(`${by.text} summary`, by.tone, ` title="${esc(by.title)}"`)}</header>
       <p class="summary">${esc(s.summary) || `<span class="muted">(no summary)</span>`}</p>
       ${rows ? `<dl class="scene-facts">${rows}</dl>` : ""}
     </article>`;

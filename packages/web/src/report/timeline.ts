@@ -1,5 +1,6 @@
 import { clock, pct } from "../shared/display.js";
 import { esc, pos, range, span } from "./format.js";
+import { seconds } from "./parts.js";
 import { outcomeText } from "./review.js";
 import { speakerLabel, type View } from "./view.js";
 
@@ -16,6 +17,11 @@ function axis(totalMs: number): string {
   }
   ticks.push(`<span class="tick end" style="left:100%">${clock(totalMs)}</span>`);
   return `<div class="tl-row tl-axis"><div class="tl-name"></div><div class="tl-track">${ticks.join("")}</div></div>`;
+}
+
+/** With a player, a block on the timeline also moves the player to its start (it still jumps to its details). */
+function seekAttr(view: View, startMs: number): string {
+  return view.seekable ? ` data-seek="${seconds(startMs)}"` : "";
 }
 
 function lane(name: string, body: string, extra = ""): string {
@@ -35,7 +41,7 @@ function shotsLane(view: View): string {
     const inner = img ? `<img src="${esc(img)}" alt="" loading="lazy">` : "";
     const title = `Shot ${shot.index + 1} · ${range(shot.startMs, shot.endMs)}`;
     return (
-      `<a class="tl-shot" href="#shot-${shot.index}" data-jump title="${esc(title)}" ` +
+      `<a class="tl-shot" href="#shot-${shot.index}" data-jump${seekAttr(view, shot.startMs)} title="${esc(title)}" ` +
       `style="left:${pos(shot.startMs, totalMs)};width:${span(shot.startMs, shot.endMs, totalMs)}">` +
       `${inner}<span class="tl-shot-n">${shot.index + 1}</span></a>`
     );
@@ -55,7 +61,7 @@ function moderationLane(view: View): string {
       // A segment the reviewer called a false positive is drawn faded: it no longer counts against the media.
       const fp = m.review?.outcome === "false-positive" ? " fp" : "";
       return (
-        `<a class="tl-band ${m.decision}${fp}" href="#mod-${i}" data-jump title="${esc(title)}" ` +
+        `<a class="tl-band ${m.decision}${fp}" href="#mod-${i}" data-jump${seekAttr(view, m.startMs)} title="${esc(title)}" ` +
         `style="left:${pos(m.startMs, totalMs)};width:${span(m.startMs, m.endMs, totalMs, 0.6)}"></a>`
       );
     });
@@ -74,7 +80,7 @@ function speakersLane(view: View): string {
     const sp = view.speakers.get(seg.speaker);
     const title = `${speakerLabel(view, seg.speaker)} · ${range(seg.startMs, seg.endMs)}`;
     return (
-      `<a class="tl-turn" href="#seg-${i}" data-jump title="${esc(title)}" ` +
+      `<a class="tl-turn" href="#seg-${i}" data-jump${seekAttr(view, seg.startMs)} title="${esc(title)}" ` +
       `style="left:${pos(seg.startMs, totalMs)};width:${span(seg.startMs, seg.endMs, totalMs)};--c:${sp?.color ?? "#64748b"}"></a>`
     );
   });
@@ -87,12 +93,17 @@ function scenesLane(view: View): string {
   const blocks = report.scenes.map((scene) => {
     const title = `Scene ${scene.index + 1} · ${range(scene.startMs, scene.endMs)}`;
     return (
-      `<a class="tl-scene" href="#scene-${scene.index}" data-jump title="${esc(title)}" ` +
+      `<a class="tl-scene" href="#scene-${scene.index}" data-jump${seekAttr(view, scene.startMs)} title="${esc(title)}" ` +
       `style="left:${pos(scene.startMs, totalMs)};width:${span(scene.startMs, scene.endMs, totalMs)}">` +
       `<span>Scene ${scene.index + 1}</span></a>`
     );
   });
   return lane("Scenes", blocks.join(""));
+}
+
+function hint(view: View): string {
+  const what = view.hasVideo ? "Click a shot, band or turn" : "Click a turn or scene";
+  return view.seekable ? `${what} to jump to its details and play from there.` : `${what} to jump to its details.`;
 }
 
 /** The whole media on one horizontal scale; every block links to its detail further down. */
@@ -106,7 +117,7 @@ export function renderTimeline(view: View): string {
   ].join("");
   return `
 <section id="timeline" class="card">
-  <div class="card-head"><h2>Timeline</h2><p class="muted">${view.hasVideo ? "Click a shot, band or turn to jump to its details." : "Click a turn or scene to jump to its details."}</p></div>
+  <div class="card-head"><h2>Timeline</h2><p class="muted">${hint(view)}</p></div>
   <div class="tl" data-duration="${view.totalMs}">
     <div class="tl-cursor" aria-hidden="true"><span></span></div>
     ${shotsLane(view)}

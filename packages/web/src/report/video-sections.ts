@@ -1,6 +1,6 @@
 import { DECISION_TONE, humanize, pct } from "../shared/display.js";
 import { duration, esc, pos, range, span } from "./format.js";
-import { badge, chips, notApplicable, nothing, section, stageProblem } from "./parts.js";
+import { badge, chips, notApplicable, nothing, seconds, section, stageProblem, timeSpan, timeText } from "./parts.js";
 import { finalDecisionBadge, hasReviewColumn, reviewBadge, reviewCell, reviewSummary } from "./review.js";
 import type { View } from "./view.js";
 
@@ -19,7 +19,7 @@ export function renderShots(view: View): string {
     return `
     <figure class="shot" id="shot-${shot.index}" data-shot>
       <div class="thumb">${thumb}</div>
-      <figcaption><strong>Shot ${shot.index + 1}</strong><span class="time">${range(shot.startMs, shot.endMs)}</span><span class="muted">${duration(shot.endMs - shot.startMs)}</span>${facesNote(shot.faces)}</figcaption>
+      <figcaption><strong>Shot ${shot.index + 1}</strong>${timeSpan(view, shot.startMs, range(shot.startMs, shot.endMs))}<span class="muted">${duration(shot.endMs - shot.startMs)}</span>${facesNote(shot.faces)}</figcaption>
     </figure>`;
   });
   return section("shots", "Shots", "Keyframe, start and end of each detected shot.", `${problem}<div class="shots">${cards.join("")}</div>`, report.shots.length);
@@ -29,7 +29,11 @@ export function renderShots(view: View): string {
 function strip(view: View, occurrences: View["report"]["labels"][number]["occurrences"]): string {
   const marks = occurrences.map((o) => {
     const opacity = (0.35 + 0.65 * (o.confidence / 100)).toFixed(2);
-    return `<i style="left:${pos(o.startMs, view.totalMs)};width:${span(o.startMs, o.endMs, view.totalMs, 0.8)};opacity:${opacity}" title="${esc(`${range(o.startMs, o.endMs)} · ${pct(o.confidence)}`)}"></i>`;
+    const style = `left:${pos(o.startMs, view.totalMs)};width:${span(o.startMs, o.endMs, view.totalMs, 0.8)};opacity:${opacity}`;
+    const title = `${range(o.startMs, o.endMs)} · ${pct(o.confidence)}`;
+    // With a player each occurrence plays from its start; the visible text stays the drawn mark.
+    if (view.seekable) return `<a class="seek" href="#t=${seconds(o.startMs)}" data-seek="${seconds(o.startMs)}" style="${style}" title="${esc(`Play from ${title}`)}" aria-label="${esc(`Play from ${title}`)}"></a>`;
+    return `<i style="${style}" title="${esc(title)}"></i>`;
   });
   return `<div class="strip">${marks.join("")}</div>`;
 }
@@ -95,7 +99,7 @@ export function renderModeration(view: View): string {
         <td><strong>${esc(l.name)}</strong></td>
         <td data-th="Parent">${esc(l.parent)}</td>
         <td class="num" data-th="Confidence">${pct(l.confidence)}</td>
-        <td class="time" data-th="Time">${range(l.startMs, l.endMs)}</td>
+        <td class="time" data-th="Time">${timeText(view, l.startMs, range(l.startMs, l.endMs))}</td>
         <td data-th="Decision">${badge(humanize(l.decision), DECISION_TONE[l.decision] ?? "neutral")}</td>
         ${reviewed ? `<td data-th="Reviewer" class="review-cell">${reviewCell(report, l)}</td>` : ""}
       </tr>`,

@@ -33,9 +33,11 @@ export interface View {
   speakers: Map<string, SpeakerView>;
   /** A data: URI for a keyframe, or undefined when it cannot be embedded. */
   image(path: string): string | undefined;
+  /** The page has a player: every time shown becomes a control that plays from there. */
+  seekable: boolean;
 }
 
-export function buildView(report: Report, embedImage: (path: string) => string | undefined): View {
+export function buildView(report: Report, embedImage: (path: string) => string | undefined, seekable = false): View {
   const hasVideo = report.media.kind === "video";
   const hasAudio = report.media.kind === "audio" || report.media.streams.some((s) => s.type === "audio");
 
@@ -79,7 +81,7 @@ export function buildView(report: Report, embedImage: (path: string) => string |
     return typeof uri === "string" && /^data:image\//i.test(uri) ? uri : undefined;
   };
 
-  return { report, totalMs, hasVideo, hasAudio, speakers, image };
+  return { report, totalMs, hasVideo, hasAudio, speakers, image, seekable };
 }
 
 /** The label a speaker id is shown with, falling back to the id itself. */
