@@ -59,6 +59,7 @@ interface ChapterWords {
    * shown (1 each: what is both said and seen is what the chapter is about).
    */
   tf: Map<string, number>;
+  startMs: number;
   durationMs: number;
 }
 
@@ -99,17 +100,25 @@ function phrases(tokens: readonly Token[]): Token[][] {
 
 const keyOf = (p: readonly Token[]) => p.map((t) => t.stem).join(" ");
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** 75 000 → "1:15", 3 720 000 → "1:02:00". */
+function clock(ms: number): string {
+  const t = Math.floor(ms / 1000);
+  const [h, m, s] = [Math.floor(t / 3600), Math.floor((t % 3600) / 60), t % 60];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
 
 function collect(scenes: readonly SummaryScene[], groups: readonly number[][], forms: SurfaceForms): ChapterWords[] {
   const byIndex = new Map(scenes.map((s) => [s.index, s]));
   const seen = new Set<string>();
   let order = 0;
   return groups.map((group, chapter) => {
-    const words: ChapterWords = { sentences: [], lines: [], labels: new Map(), tf: new Map(), durationMs: 0 };
+    const words: ChapterWords = { sentences: [], lines: [], labels: new Map(), tf: new Map(), startMs: Number.POSITIVE_INFINITY, durationMs: 0 };
     const lineSeen = new Set<string>();
     for (const index of group) {
       const scene = byIndex.get(index);
       if (!scene) continue;
+      words.startMs = Math.min(words.startMs, scene.startMs);
       words.durationMs += Math.max(0, scene.endMs - scene.startMs);
       for (const t of scene.transcript) {
         // A line spanning a scene cut is in both scenes' transcripts: count it once, where it starts.
@@ -253,8 +262,8 @@ export function describeChapters(
   });
 
   const titles = new Map<string, number>();
-  const out: ChapterText[] = described.map((d, i) => {
-    let title = titleOf(d.words, d.topics, idf, s.maxTitleChars) ?? (d.shownTopics.length ? capitalise(d.shownTopics.slice(0, 2).join(" and ")) : `Chapter ${i + 1}`);
+  const out: ChapterText[] = described.map((d) => {
+    let title = titleOf(d.words, d.topics, idf, s.maxTitleChars) ?? (d.shownTopics.length ? capitalise(d.shownTopics.slice(0, 2).join(" and ")) : `Part at ${clock(d.words.startMs)}`);
     title = shorten(title, s.maxTitleChars);
     const n = (titles.get(title.toLowerCase()) ?? 0) + 1;
     titles.set(title.toLowerCase(), n);
