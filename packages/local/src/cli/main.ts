@@ -231,6 +231,19 @@ export function buildProgram(): Command {
       });
     });
 
+  program
+    .command("search")
+    .description('full-text search over everything analysed in the data dir: words (all must match), "a phrase", prefix*; best first, each hit with its moment and a link into its report (reads only: works beside a server)')
+    .argument("<query...>", "what to search for (several arguments are one query)")
+    .option("--data-dir <dir>", "the data dir (default .media-pipeline)")
+    .option("--config <file>", "config file (default ./media-pipeline.config.json when present)")
+    .option("--limit <n>", "hits to show, 1 to 100 (default 20)")
+    .option("--json", "print the result as one JSON object, as GET /search answers")
+    .action(async (query: string[], o: { dataDir?: string; config?: string; limit?: string; json?: boolean }) => {
+      const { runSearch } = await import("./search.js");
+      process.exitCode = await runSearch(query.join(" "), { flags: { dataDir: o.dataDir, config: o.config }, json: Boolean(o.json), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+    });
+
   reviewCommands(program);
   dlqCommands(program);
 

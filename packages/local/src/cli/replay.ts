@@ -4,6 +4,7 @@ import { compilePattern, routes, type AnyPipelineEvent, type ObjectRef } from "@
 import type { DeliveryNotice } from "../runtime/bus/index.js";
 import { loadConfig, type ConfigFlags } from "../runtime/config.js";
 import { openLocalRuntime, RuntimeLockedError, type LocalRuntime } from "../runtime/runtime.js";
+import { reindexMedia } from "../search/indexer.js";
 import { clean } from "./review-format.js";
 
 /*
@@ -125,6 +126,8 @@ export async function replayMedia(
     bus.wake();
     if (targets.length === 0) finish(true);
   });
+  // The search index is no route, so the replayed deliveries miss it: its part for this media is rebuilt from the log.
+  await reindexMedia(runtime, mediaId);
 
   const replayed = targets.map((t) => {
     const row = store.deliveries.status(t.seq, t.route)!;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { ReviewService } from "../review/service.js";
+import { startSearchIndexer } from "../search/indexer.js";
 import { openDb, storeFor, SqliteStateStore, type Db, type Store } from "../store/index.js";
 import type { DurableBus, Redriven } from "./bus/index.js";
 import type { LocalConfig } from "./config.js";
@@ -56,6 +57,7 @@ export async function openLocalRuntime(config: LocalConfig, options: WiringOptio
   const bus = wireBus({ config, db, store, objects, state }, options);
   const reviews = new ReviewService({ store, blobs: objects, publish: bus.publish });
   bus.start();
+  const search = startSearchIndexer({ store, objects, bus });
   // A verdict committed just before a crash is announced now (its event is keyed, so never twice).
   await reviews.announceDecided();
 
@@ -67,6 +69,7 @@ export async function openLocalRuntime(config: LocalConfig, options: WiringOptio
     redrive: (ids) => bus.redrive(ids),
     async close() {
       await bus.stop();
+      await search.stop();
       db.close();
       unlock();
     },

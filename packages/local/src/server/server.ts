@@ -6,6 +6,7 @@ import path from "node:path";
 import type { LocalConfig } from "../runtime/config.js";
 import type { LocalRuntime } from "../runtime/runtime.js";
 import { ReviewerDirectory } from "../review/reviewers.js";
+import { searchModule } from "../search/http.js";
 import { generateToken } from "./auth.js";
 import { mediaModule } from "./media.js";
 import { reviewsModule } from "./reviews.js";
@@ -89,7 +90,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const workers: Array<{ stop(): Promise<void> }> = [];
   try {
-    for (const m of [uploadsModule(options.uploads), mediaModule(), reviewsModule(), ...(options.modules ?? [])]) {
+    for (const m of [uploadsModule(options.uploads), mediaModule(), reviewsModule(), searchModule(), ...(options.modules ?? [])]) {
       router.add(m.routes(ctx));
       if (m.start) workers.push(m.start(ctx));
     }

@@ -3,6 +3,7 @@ import { Deliveries } from "./deliveries.js";
 import { EventLog } from "./events.js";
 import { MediaItems } from "./media.js";
 import { ReviewTasks } from "./review-tasks.js";
+import { SearchIndexTables } from "./search.js";
 import { StageRecords } from "./stage-state.js";
 import { UploadSessions } from "./uploads.js";
 import { WebhookStore } from "./webhooks.js";
@@ -12,6 +13,7 @@ export * from "./deliveries.js";
 export * from "./events.js";
 export * from "./media.js";
 export * from "./review-tasks.js";
+export * from "./search.js";
 export * from "./stage-state.js";
 export * from "./uploads.js";
 export * from "./webhooks.js";
@@ -28,6 +30,7 @@ export class Store {
   readonly reviews: ReviewTasks;
   readonly uploads: UploadSessions;
   readonly webhooks: WebhookStore;
+  readonly search: SearchIndexTables;
 
   constructor(private readonly db: Db) {
     this.events = new EventLog(db);
@@ -37,6 +40,7 @@ export class Store {
     this.reviews = new ReviewTasks(db);
     this.uploads = new UploadSessions(db);
     this.webhooks = new WebhookStore(db);
+    this.search = new SearchIndexTables(db);
   }
 
   /**

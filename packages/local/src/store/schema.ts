@@ -158,4 +158,57 @@ CREATE INDEX IF NOT EXISTS review_audit_task ON review_audit(task_id, id);
 `);
     },
   },
+  // Derived from the event log, so it starts empty and the indexer fills it from seq 0 on its first
+  // run. Two FTS5 indexes over one content table: porter stemming lets "dogs" find "dog", but it stems
+  // a typed prefix too ("runn*" never reaches the stored "run"), so prefix terms go to an index of the
+  // tokens as written. remove_diacritics 2 folds "café" to "cafe" for every code point (1 misses some).
+  // full_text (title and body) is what every entry is ranked on alike; `title` alone is only a bonus:
+  // most entries have none, so bm25's length normalisation would sink a ranking made on titles.
+  sql("search index", `
+CREATE TABLE search_entries (
+  id INTEGER PRIMARY KEY,
+  media_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('transcript','text','label','chapter','summary','scene')),
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  extra TEXT,
+  full_text TEXT GENERATED ALWAYS AS (CASE WHEN title = '' THEN body WHEN body = '' THEN title ELSE title || ' — ' || body END) VIRTUAL
+);
+CREATE INDEX search_entries_source ON search_entries(media_id, source);
+CREATE VIRTUAL TABLE search_fts USING fts5(title, full_text, content='search_entries', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_prefix USING fts5(title, full_text, content='search_entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+CREATE TRIGGER search_entries_insert AFTER INSERT ON search_entries BEGIN
+  INSERT INTO search_fts (rowid, title, full_text) VALUES (new.id, new.title, new.full_text);
+  INSERT INTO search_prefix (rowid, title, full_text) VALUES (new.id, new.title, new.full_text);
+END;
+CREATE TRIGGER search_entries_delete AFTER DELETE ON search_entries BEGIN
+  INSERT INTO search_fts (search_fts, rowid, title, full_text) VALUES ('delete', old.id, old.title, old.full_text);
+  INSERT INTO search_prefix (search_prefix, rowid, title, full_text) VALUES ('delete', old.id, old.title, old.full_text);
+END;
+CREATE TRIGGER search_entries_update AFTER UPDATE ON search_entries BEGIN
+  INSERT INTO search_fts (search_fts, rowid, title, full_text) VALUES ('delete', old.id, old.title, old.full_text);
+  INSERT INTO search_prefix (search_prefix, rowid, title, full_text) VALUES ('delete', old.id, old.title, old.full_text);
+  INSERT INTO search_fts (rowid, title, full_text) VALUES (new.id, new.title, new.full_text);
+  INSERT INTO search_prefix (rowid, title, full_text) VALUES (new.id, new.title, new.full_text);
+END;
+CREATE TABLE search_sources (
+  media_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  event_seq INTEGER NOT NULL,
+  indexed_at INTEGER NOT NULL,
+  PRIMARY KEY (media_id, source)
+);
+CREATE TABLE search_media (
+  media_id TEXT PRIMARY KEY,
+  filename TEXT,
+  filename_seq INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'processing',
+  status_seq INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER
+);
+CREATE TABLE search_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+`),
 ];
