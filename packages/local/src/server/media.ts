@@ -1,5 +1,6 @@
 import { StageName, type PipelineEvent } from "@media-pipeline/core";
 import { loadReport, renderReport } from "../cli/export.js";
+import { mediaFileRoutes, reportPageMedia } from "./media-files.js";
 import { HttpError, sendJson } from "./router.js";
 import type { RouteDef, RouteModule, ServerContext } from "./types.js";
 
@@ -25,7 +26,10 @@ function reportEvent(ctx: ServerContext, mediaId: string): PipelineEvent<"Analys
   return d.end as PipelineEvent<"Analysis Completed">;
 }
 
-/** `GET /media/:mediaId` (status per stage, links), `/report` (JSON) and `/report.html`. */
+/**
+ * `GET /media/:mediaId` (status per stage, links), `/report` (JSON) and `/report.html`, and what the
+ * report page plays: `/source` and `/captions.vtt|.srt` (media-files.ts).
+ */
 export function mediaModule(): RouteModule {
   return {
     routes(ctx: ServerContext): RouteDef[] {
@@ -85,16 +89,21 @@ export function mediaModule(): RouteModule {
           method: "GET", path: "/media/:mediaId/report.html", auth: "token",
           async handle({ res, params }) {
             const event = reportEvent(ctx, params.mediaId!);
-            const html = await renderReport(await loadReport(ctx.runtime, event.detail.mediaId, event.detail.report));
+            const media = await reportPageMedia(ctx, event.detail.mediaId);
+            const html = await renderReport(await loadReport(ctx.runtime, event.detail.mediaId, event.detail.report), media);
             res.writeHead(200, {
+              // No cache: the page's media links are signed and expire; each load signs fresh ones.
               "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html), "cache-control": "no-store",
-              // Self-contained page: its own inline script and styles, images as data URLs, nothing fetched.
-              "content-security-policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+              // Self-contained page: its own inline script and styles, images as data URLs, nothing fetched
+              // but its media and captions, through signed links on this server (the page names them
+              // root-relative, so 'self'; the page's own meta policy says the same, computed from them).
+              "content-security-policy": `default-src 'none'; img-src data:; ${media ? "media-src 'self'; " : ""}style-src 'unsafe-inline'; script-src 'unsafe-inline'`,
               "x-content-type-options": "nosniff",
             });
             res.end(html);
           },
         },
+        ...mediaFileRoutes(ctx),
       ];
     },
   };

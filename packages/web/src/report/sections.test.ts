@@ -197,7 +197,16 @@ function nothingLine(text: string): string {
   return `<p class="nothing">${text.replace(/'/g, "&#39;")}</p>`;
 }
 
-/** The parts of <video> and its track the test reads (the package's tests compile without the DOM lib). */
+/** The parts of the page's window the test reads (the package's tests compile without the DOM lib). */
+interface Browser {
+  innerHeight: number;
+  innerWidth: number;
+  location: { hash: string };
+  document: { documentElement: { scrollWidth: number } };
+  __pwned?: number;
+}
+
+/** The parts of <video> and its track the test reads. */
 interface Played {
   currentTime: number;
   readyState: number;
@@ -303,12 +312,12 @@ describe("report sections (in Chromium, opened from disk beside its video)", () 
     expect(marked.sort()).toEqual(["chapter-1", "seg-3", "text-1"]);
     await expect.poll(() => page.locator("#seg-3").evaluate((el) => {
       const r = el.getBoundingClientRect();
-      return r.top >= 0 && r.bottom <= window.innerHeight;
+      return r.top >= 0 && r.bottom <= (globalThis as unknown as Browser).innerHeight;
     })).toBe(true);
 
     // Another moment pasted into the address of the open page.
     await page.evaluate(() => {
-      location.hash = "#t=00:00:30.8";
+      (globalThis as unknown as Browser).location.hash = "#t=00:00:30.8";
     });
     await expect.poll(async () => (await played(page)).currentTime).toBeCloseTo(30.8, 1);
     expect((await page.locator(".at-time").evaluateAll((els) => els.map((e) => e.id))).sort()).toEqual(["chapter-1", "seg-4", "text-2"]);
@@ -325,7 +334,7 @@ describe("report sections (in Chromium, opened from disk beside its video)", () 
   it("shows hostile text in the new sections as text and never runs it", async () => {
     const { page, errors } = await open(sectionsReport({ hostile: true, method: "llm" }), "hostile-sections", { media: { ...onDisk(), captions: { vtt: VTT_DATA, label: HOSTILE } } });
     await page.waitForTimeout(100);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as Browser).__pwned)).toBeUndefined();
     expect(await page.locator("[data-summary]").textContent()).toContain(HOSTILE);
     expect(await page.locator("#chapter-0 h3").textContent()).toBe(`The old harbour${HOSTILE}`);
     expect(await page.locator("[data-model]").textContent()).toBe(`llama3.1:8b${HOSTILE}`);
@@ -336,7 +345,10 @@ describe("report sections (in Chromium, opened from disk beside its video)", () 
 
   it("fits a phone-width screen with the new sections and the player", async () => {
     const { page, errors } = await open(sectionsReport(), "phone", { media: onDisk(), width: 390 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => {
+      const w = globalThis as unknown as Browser;
+      return w.document.documentElement.scrollWidth - w.innerWidth;
+    });
     expect(overflow).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
     await page.screenshot({ path: "/tmp/report-sections-phone.png", fullPage: true });
