@@ -3,7 +3,9 @@ import { execFile } from "node:child_process";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { FrameDetections, FrameModeration, EngineInfo, LabelsDocument, ObjectRef, ShotsDocument, TranscriptDocument } from "@media-pipeline/core";
+import type {
+  FrameDetections, FrameModeration, FrameText, EngineInfo, LabelsDocument, ObjectRef, ShotsDocument, TextDetection, TranscriptDocument,
+} from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../../../packages/local/src/engines/index.js";
 import { visionPool, toModerationLabels } from "../../../packages/local/src/engines/vision/index.js";
 import { resolveFfmpegBinaries } from "../../../packages/media/src/index.js";
@@ -36,6 +38,36 @@ export interface VideoAnalysis {
   moderation: PromiseSettledResult<{ frames: FrameModeration[]; engine: EngineInfo }>;
 }
 
+/**
+ * The OCR behind emulated text detection (StartTextDetection, DetectText). The local runtime has no
+ * OCR engine yet (packages/local/src/engines/text is being written), so the emulator's default is
+ * `pendingOcr`; a test that checks the wire protocol injects a deterministic fake through
+ * `createEmulatorEngines(…, { ocr })`.
+ */
+export interface EmulatorOcr {
+  /** Lines and words per analysed frame of a video (frames without text may be left out), and the engine that read them. */
+  recognizeText(media: Materialized): Promise<{ frames: FrameText[]; engine: EngineInfo }>;
+  /** Lines and words on one still image, and the engine that read them. */
+  recognizeImageText(file: string, format: "jpeg" | "ppm"): Promise<{ detections: TextDetection[]; engine: EngineInfo }>;
+}
+
+/** Thrown by `pendingOcr`: the emulator has no OCR engine to read text with. */
+export class NoLocalOcrError extends Error {
+  override name = "NoLocalOcrError";
+  constructor() {
+    super("no local OCR engine: the emulator reads text once the local runtime has one (packages/local/src/engines/text)");
+  }
+}
+
+/**
+ * No OCR: every call fails, so an emulated text job ends FAILED with a status message that says
+ * why, rather than announcing a video without text, which the report would show as a finding.
+ */
+export const pendingOcr: EmulatorOcr = {
+  recognizeText: () => Promise.reject(new NoLocalOcrError()),
+  recognizeImageText: () => Promise.reject(new NoLocalOcrError()),
+};
+
 export interface EmulatorEngines {
   config: LocalConfig;
   engines: LocalEngines;
@@ -53,6 +85,10 @@ export interface EmulatorEngines {
   labelImage(file: string, format: "jpeg" | "ppm"): Promise<{ detections: FrameDetections["detections"]; version: string }>;
   /** Nsfwjs's scores on one still image in our two-level taxonomy, and the library version. */
   moderateImage(file: string, format: "jpeg" | "ppm"): Promise<{ labels: FrameModeration["labels"]; version: string }>;
+  /** Text in a video (the OCR's frames), memoized per object as `analyzeVideo`. */
+  recognizeText(media: Materialized): Promise<{ frames: FrameText[]; engine: EngineInfo }>;
+  /** Text on one still image. */
+  recognizeImageText(file: string, format: "jpeg" | "ppm"): Promise<{ detections: TextDetection[]; engine: EngineInfo }>;
   /** 16 kHz mono WAV with the local extractor, as the pipeline's extract-audio stage makes it. */
   extractAudio(media: Materialized): Promise<{ audio: ObjectRef; durationMs: number; sampleRate: number }>;
   /** The local transcriber (VAD, speech to text, diarization) on extracted audio. */
@@ -66,7 +102,13 @@ const NSFW_MODEL = "MobileNetV2";
 /** The local label detector's default floor; Rekognition's MinConfidence filters above it. */
 const LABEL_FLOOR = 40;
 
-export function createEmulatorEngines(workDir: string, moto: MotoAccess): EmulatorEngines {
+export interface EmulatorEnginesOptions {
+  /** The OCR for text detection; `pendingOcr` (every call fails) by default. */
+  ocr?: EmulatorOcr;
+}
+
+export function createEmulatorEngines(workDir: string, moto: MotoAccess, options: EmulatorEnginesOptions = {}): EmulatorEngines {
+  const ocr = options.ocr ?? pendingOcr;
   const dataDir = path.join(workDir, "engines");
   // Defaults only (no config file, no MEDIA_PIPELINE_* variables): what `analyze` runs with out of the box.
   const config = loadConfig({ dataDir }, {}, workDir);
@@ -74,6 +116,7 @@ export function createEmulatorEngines(workDir: string, moto: MotoAccess): Emulat
   const engines = createLocalEngines(config, store.pathOf);
   const downloads = new Map<string, Promise<Materialized>>();
   const analyses = new Map<string, Promise<VideoAnalysis>>();
+  const texts = new Map<string, Promise<{ frames: FrameText[]; engine: EngineInfo }>>();
   let scratchCount = 0;
 
   return {
@@ -129,6 +172,19 @@ export function createEmulatorEngines(workDir: string, moto: MotoAccess): Emulat
       const out = await pool.call("nsfw.classify", { model: NSFW_MODEL, frames: [{ path: file, format, label: "image" }] });
       return { labels: toModerationLabels(out.results[0] ?? []), version: loaded.version };
     },
+
+    recognizeText(media) {
+      let pending = texts.get(media.id);
+      if (!pending) {
+        pending = ocr.recognizeText(media);
+        // A failure is not kept: the next job on the object tries again.
+        pending.catch(() => texts.delete(media.id));
+        texts.set(media.id, pending);
+      }
+      return pending;
+    },
+
+    recognizeImageText: (file, format) => ocr.recognizeImageText(file, format),
 
     async extractAudio(media) {
       const audio = { bucket: "derived", key: `${media.id}/audio.wav` };

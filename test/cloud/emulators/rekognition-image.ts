@@ -4,11 +4,13 @@ import { toPpm, writeScratch } from "./engines.js";
 import { AwsServiceError, num, obj, str } from "./http.js";
 import type { MotoAccess } from "./moto-access.js";
 import { labelsOf } from "./rekognition-results.js";
+import { textDetectionsOf, textFilters } from "./rekognition-text.js";
 
 /*
  * Rekognition's image operations, DetectLabels and DetectModerationLabels, on the local engines:
  * the same human (COCO objects) and nsfwjs models the video jobs and the local runtime use, on the one
- * image. https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html
+ * image; and DetectText on the emulator's OCR (engines.ts).
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html
  */
 
 /** `Image.Bytes` may hold at most 5 MB; an S3 object at most 15 MB. */
@@ -89,6 +91,18 @@ export function imageOperations(moto: MotoAccess, engines: EmulatorEngines) {
           .sort((a, b) => b.confidence - a.confidence)
           .map((l) => ({ Confidence: Math.round(l.confidence * 100) / 100, Name: l.name, ParentName: l.parent, TaxonomyLevel: l.parent ? 2 : 1 }));
         return { ModerationLabels: moderation, ModerationModelVersion: `emulated: nsfwjs ${version}`, ContentTypes: [] };
+      } finally {
+        await image.remove();
+      }
+    },
+
+    // https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectText.html
+    async DetectText(input: Record<string, unknown>) {
+      const filters = textFilters(input);
+      const image = await imageFile(await imageBytes(input, moto, engines), engines);
+      try {
+        const { detections, engine } = await engines.recognizeImageText(image.file, image.format);
+        return { TextDetections: textDetectionsOf(detections, filters), TextModelVersion: `emulated: ${engine.name} ${engine.version}` };
       } finally {
         await image.remove();
       }

@@ -5,17 +5,18 @@ import type { MotoAccess } from "./moto-access.js";
 import { imageOperations } from "./rekognition-image.js";
 import { labelItems, moderationItems, pageOf, sortItems, type LabelItem, type ModerationItem } from "./rekognition-results.js";
 import { blackRuns, shotSegments, technicalCueSegments, type SegmentDetection, type SegmentFilters } from "./rekognition-segments.js";
+import { textFilters, textItems, type TextFilters } from "./rekognition-text.js";
 import { inspectVideo, type AudioMetadata, type VideoMetadata } from "./video-facts.js";
 import type { WorkQueue } from "./work-queue.js";
 
 /*
  * Amazon Rekognition on the AWS JSON 1.1 protocol (`X-Amz-Target: RekognitionService.<Operation>`):
- * the stored-video jobs (label detection, content moderation, segment detection) with idempotent
+ * the stored-video jobs (label detection, content moderation, segment detection, text detection) with idempotent
  * starts, a concurrent-job limit, completion on SNS and paged Get* results; and the image operations.
  * https://docs.aws.amazon.com/rekognition/latest/APIReference/Welcome.html
  */
 
-type Api = "LABEL_DETECTION" | "CONTENT_MODERATION" | "SEGMENT_DETECTION";
+type Api = "LABEL_DETECTION" | "CONTENT_MODERATION" | "SEGMENT_DETECTION" | "TEXT_DETECTION";
 
 interface VideoJob {
   jobId: string;
@@ -32,8 +33,11 @@ interface VideoJob {
   labels?: { frames: Parameters<typeof labelItems>[0]; version: string };
   moderation?: { frames: Parameters<typeof moderationItems>[0]; version: string };
   segments?: { items: SegmentDetection[]; selected: Array<{ Type: string; ModelVersion: string }> };
+  text?: { frames: Parameters<typeof textItems>[0]; version: string };
   segmentTypes: string[];
   filters: SegmentFilters;
+  /** StartTextDetection's `Filters`, applied when its results are read. */
+  textFilters?: TextFilters;
 }
 
 export interface RekognitionEmulatorOptions {
@@ -89,6 +93,7 @@ export function rekognitionHandler(options: RekognitionEmulatorOptions): Handler
     const minConfidence = num(input, "MinConfidence", { min: 0, max: 100 }) ?? 50;
     const segmentTypes = api === "SEGMENT_DETECTION" ? validSegmentTypes(input.SegmentTypes) : [];
     const filters = segmentFilters(input);
+    const wordFilters = api === "TEXT_DETECTION" ? textFilters(input) : undefined;
 
     // Same token and parameters: the same job; the token with other parameters is refused.
     const { ClientRequestToken: _token, ...rest } = input;
@@ -111,7 +116,7 @@ export function rekognitionHandler(options: RekognitionEmulatorOptions): Handler
     const job: VideoJob = {
       jobId: createHash("sha256").update(randomBytes(32)).digest("hex"),
       api, status: "IN_PROGRESS", video: { bucket, key }, minConfidence, durationMs: 0, segmentTypes, filters,
-      ...(jobTag ? { jobTag } : {}), ...(topicArn ? { topicArn } : {}),
+      ...(jobTag ? { jobTag } : {}), ...(topicArn ? { topicArn } : {}), ...(wordFilters ? { textFilters: wordFilters } : {}),
     };
     jobs.set(job.jobId, job);
     if (tokenKey) tokens.set(tokenKey, { jobId: job.jobId, fingerprint });
@@ -132,17 +137,23 @@ export function rekognitionHandler(options: RekognitionEmulatorOptions): Handler
         job.metadata = facts.metadata;
         job.audio = facts.audio;
         job.durationMs = facts.durationMs;
-        const analysis = await engines.analyzeVideo(media);
-        const settled = job.api === "LABEL_DETECTION" ? analysis.labels : job.api === "CONTENT_MODERATION" ? analysis.moderation : analysis.shots;
-        if (settled.status === "rejected") throw settled.reason;
-        if (job.api === "LABEL_DETECTION" && analysis.labels.status === "fulfilled") {
-          const { frames, engine } = analysis.labels.value;
-          job.labels = { frames, version: `emulated: ${engine.name} ${engine.version}` };
-        } else if (job.api === "CONTENT_MODERATION" && analysis.moderation.status === "fulfilled") {
-          const { frames, engine } = analysis.moderation.value;
-          job.moderation = { frames, version: `emulated: ${engine.name} ${engine.version}` };
-        } else if (analysis.shots.status === "fulfilled") {
-          job.segments = await segmentsOf(job, analysis.shots.value, media.file, facts.fps, facts.durationMs);
+        if (job.api === "TEXT_DETECTION") {
+          // The OCR reads the video on its own: the shared decode pass of analyzeVideo has no text.
+          const { frames, engine } = await engines.recognizeText(media);
+          job.text = { frames, version: `emulated: ${engine.name} ${engine.version}` };
+        } else {
+          const analysis = await engines.analyzeVideo(media);
+          const settled = job.api === "LABEL_DETECTION" ? analysis.labels : job.api === "CONTENT_MODERATION" ? analysis.moderation : analysis.shots;
+          if (settled.status === "rejected") throw settled.reason;
+          if (job.api === "LABEL_DETECTION" && analysis.labels.status === "fulfilled") {
+            const { frames, engine } = analysis.labels.value;
+            job.labels = { frames, version: `emulated: ${engine.name} ${engine.version}` };
+          } else if (job.api === "CONTENT_MODERATION" && analysis.moderation.status === "fulfilled") {
+            const { frames, engine } = analysis.moderation.value;
+            job.moderation = { frames, version: `emulated: ${engine.name} ${engine.version}` };
+          } else if (analysis.shots.status === "fulfilled") {
+            job.segments = await segmentsOf(job, analysis.shots.value, media.file, facts.fps, facts.durationMs);
+          }
         }
         job.status = "SUCCEEDED";
       }
@@ -213,6 +224,7 @@ export function rekognitionHandler(options: RekognitionEmulatorOptions): Handler
     StartLabelDetection: (input) => start("StartLabelDetection", "LABEL_DETECTION", input),
     StartContentModeration: (input) => start("StartContentModeration", "CONTENT_MODERATION", input),
     StartSegmentDetection: (input) => start("StartSegmentDetection", "SEGMENT_DETECTION", input),
+    StartTextDetection: (input) => start("StartTextDetection", "TEXT_DETECTION", input),
 
     async GetLabelDetection(input) {
       const job = jobFor(input, "LABEL_DETECTION");
@@ -245,6 +257,17 @@ export function rekognitionHandler(options: RekognitionEmulatorOptions): Handler
       return {
         ...common(job), VideoMetadata: [job.metadata], AudioMetadata: job.audio ?? [], Segments: page,
         SelectedSegmentTypes: job.segments.selected, ...(NextToken ? { NextToken } : {}),
+      };
+    },
+
+    // Time-ordered, as GetTextDetection documents; it takes no SortBy or AggregateBy.
+    async GetTextDetection(input) {
+      const job = jobFor(input, "TEXT_DETECTION");
+      if (job.status !== "SUCCEEDED" || !job.text || !job.textFilters) return { ...common(job), TextDetections: [] };
+      const { page, NextToken } = pageOf(textItems(job.text.frames, job.textFilters), job.jobId, input);
+      return {
+        ...common(job), VideoMetadata: job.metadata, TextDetections: page, ...(NextToken ? { NextToken } : {}),
+        TextModelVersion: job.text.version,
       };
     },
 

@@ -1,7 +1,7 @@
 import { EventValidationError, type MediaId, type ObjectRef } from "@media-pipeline/core";
 import { z } from "zod";
 import { ForeignJobTagError } from "./errors.js";
-import { parseJobTag, type RekognitionJobKind } from "./jobs.js";
+import { parseJobTag, RekognitionJobKind, type RekognitionVideoJobKind } from "./jobs.js";
 
 /**
  * The message Rekognition Video publishes to SNS when a job ends; SNS carries it as a JSON string in
@@ -25,12 +25,12 @@ export type RekognitionCompletionMessage = z.infer<typeof RekognitionCompletionM
 /** The part of an SNS event record (as Lambda receives it) that matters here. */
 export const SnsRecordWithMessage = z.object({ Sns: z.object({ Message: z.string() }) });
 
-export type RekognitionApi = "LABEL_DETECTION" | "CONTENT_MODERATION" | "SEGMENT_DETECTION";
+export type RekognitionApi = "LABEL_DETECTION" | "CONTENT_MODERATION" | "SEGMENT_DETECTION" | "TEXT_DETECTION";
 
 /**
  * `API` names the operation. AWS documents `LABEL_DETECTION` for label detection; for content
- * moderation it documents no example, so both the upper-snake form and the operation names are
- * accepted and normalized.
+ * moderation, segments and text it documents no example, so both the upper-snake form
+ * (`TEXT_DETECTION`) and the operation names (`StartTextDetection`) are accepted and normalized.
  */
 const API_NAMES: Record<string, RekognitionApi> = {
   LABEL_DETECTION: "LABEL_DETECTION",
@@ -39,18 +39,23 @@ const API_NAMES: Record<string, RekognitionApi> = {
   StartContentModeration: "CONTENT_MODERATION",
   SEGMENT_DETECTION: "SEGMENT_DETECTION",
   StartSegmentDetection: "SEGMENT_DETECTION",
+  TEXT_DETECTION: "TEXT_DETECTION",
+  StartTextDetection: "TEXT_DETECTION",
 };
-const API_OF_KIND: Record<RekognitionJobKind, RekognitionApi> = {
-  labels: "LABEL_DETECTION", moderation: "CONTENT_MODERATION", segments: "SEGMENT_DETECTION",
+const API_OF_KIND: Record<RekognitionVideoJobKind, RekognitionApi> = {
+  labels: "LABEL_DETECTION", moderation: "CONTENT_MODERATION", segments: "SEGMENT_DETECTION", text: "TEXT_DETECTION",
 };
 
-/** A completed (or failed) job of ours, ready for the stage that reads its results. */
-export interface RekognitionCompletion {
+/**
+ * A completed (or failed) job of ours, ready for the stage that reads its results. `K` is the kinds
+ * it may be: those the pipeline collects (`RekognitionJobKind`), or any job of ours.
+ */
+export interface RekognitionCompletion<K extends RekognitionVideoJobKind = RekognitionJobKind> {
   jobId: string;
   status: "SUCCEEDED" | "FAILED" | "ERROR";
   api: RekognitionApi;
   mediaId: MediaId;
-  kind: RekognitionJobKind;
+  kind: K;
   video: ObjectRef;
   /** When the job finished, Unix milliseconds. */
   completedAt: number;
@@ -58,12 +63,23 @@ export interface RekognitionCompletion {
 
 /**
  * Parses a Rekognition completion from an SNS event record, the `Message` string itself, or the
- * already-parsed message. Throws `EventValidationError` for anything malformed and
+ * already-parsed message, for a kind the pipeline collects (`RekognitionJobKind`). Throws
+ * `EventValidationError` for anything malformed or for a job of ours no stage collects, and
  * `ForeignJobTagError` for a job this pipeline did not start.
  * @example
  * const { mediaId, kind, jobId, status } = parseCompletionMessage(event.Records[0]);
  */
 export function parseCompletionMessage(input: unknown): RekognitionCompletion {
+  const completion = parseVideoJobCompletion(input);
+  const kind = RekognitionJobKind.safeParse(completion.kind);
+  if (!kind.success) {
+    throw new EventValidationError(`Rekognition completion for ${completion.jobId}: ${completion.api} jobs are not collected yet`, [`kind: ${completion.kind}`]);
+  }
+  return { ...completion, kind: kind.data };
+}
+
+/** `parseCompletionMessage` for any job of ours, whether or not a stage collects its kind. */
+export function parseVideoJobCompletion(input: unknown): RekognitionCompletion<RekognitionVideoJobKind> {
   const message = validate(RekognitionCompletionMessage, unwrap(input), "Rekognition completion message");
   const ours = parseJobTag(message.JobTag);
   if (!ours) throw new ForeignJobTagError(message.JobId, message.JobTag);

@@ -31,7 +31,7 @@ export function videoJobStarter(client: RekognitionSender): StartJob<VideoJobReq
  * | `pk`         | S    | `backlog#rekognition`: one partition, so "the oldest" is one Query          |
  * | `sk`         | S    | `<16-digit enqueue time>#<mediaId>#<kind>`: FIFO by sort key                 |
  * | `mediaId`    | S    | the mediaId, plain, for operators                                            |
- * | `kind`       | S    | `labels` \| `moderation`                                                     |
+ * | `kind`       | S    | `labels` \| `moderation` \| `segments` \| `text`                             |
  * | `request`    | M    | the start input (`mediaId`, `source`, `minConfidence`, `notification`)       |
  * | `enqueuedAt` | S    | ISO wall-clock time of the latest write                                      |
  * | `expiresAt`  | N    | epoch seconds, `ttlDays` after the latest write; DynamoDB TTL deletes it     |

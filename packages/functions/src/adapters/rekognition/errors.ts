@@ -69,7 +69,7 @@ export class ForeignJobTagError extends NonRetryableError {
   readonly jobId: string;
   readonly jobTag: string | undefined;
   constructor(jobId: string, jobTag: string | undefined) {
-    super(`Rekognition job ${jobId} has JobTag ${jobTag === undefined ? "(none)" : JSON.stringify(jobTag)}, not one of ours (<mediaId>-labels, -moderation or -segments)`);
+    super(`Rekognition job ${jobId} has JobTag ${jobTag === undefined ? "(none)" : JSON.stringify(jobTag)}, not one of ours (<mediaId>-labels, -moderation, -segments or -text)`);
     this.jobId = jobId;
     this.jobTag = jobTag;
   }

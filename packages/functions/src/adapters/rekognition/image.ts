@@ -1,10 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { DetectLabelsCommand, DetectModerationLabelsCommand } from "@aws-sdk/client-rekognition";
-import type { EngineInfo, FrameDetections, FrameModeration, LabelDetector, ModerationDetector, ProgressFn, VisionInput } from "@media-pipeline/core";
+import { DetectLabelsCommand, DetectModerationLabelsCommand, DetectTextCommand } from "@aws-sdk/client-rekognition";
+import type {
+  EngineInfo, FrameDetections, FrameModeration, FrameText, LabelDetector, ModerationDetector, ProgressFn, TextDetection, TextDetector, VisionInput,
+} from "@media-pipeline/core";
 import type { DecodedFrame, FrameSet, FrameSource, PathOf } from "@media-pipeline/media";
 import { classifyRekognitionError, RekognitionRequestError, RekognitionUnavailableError } from "./errors.js";
-import type { RekognitionSender } from "./jobs.js";
-import { detectionsOf, type Detection, type ModerationScore } from "./results.js";
+import { detectionFilter, textWordFilter, type RekognitionSender } from "./jobs.js";
+import { detectionsOf, textDetectionOf, type Detection, type ModerationScore } from "./results.js";
 
 /*
  * Frames mode (the deploy setting MEDIA_VISION_MODE=frames): instead of a Rekognition Video job,
@@ -111,6 +113,28 @@ export async function detectImageModeration(
   return { labels, version: response.ModerationModelVersion || undefined };
 }
 
+/**
+ * Lines and words on one image, with the word filter a video text job starts with
+ * (`textWordFilter(minConfidence)`), so frames mode and the video job keep the same words. DetectText
+ * reads at most 100 words per image.
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectText.html
+ * @example const { detections, version } = await detectImageText(client, jpeg, { minConfidence: 80 })
+ */
+export async function detectImageText(
+  client: RekognitionSender,
+  bytes: Uint8Array,
+  options: ImageCallOptions,
+): Promise<{ detections: TextDetection[]; version?: string }> {
+  checkBytes(bytes, "DetectText");
+  const WordFilter = detectionFilter(textWordFilter(options.minConfidence));
+  const response = await withRetry("DetectText", options.retry, () => client.send(new DetectTextCommand({ Image: { Bytes: bytes }, Filters: { WordFilter } })));
+  const detections = (response.TextDetections ?? []).flatMap((t) => {
+    const detection = textDetectionOf(t);
+    return detection ? [detection] : [];
+  });
+  return { detections, version: response.TextModelVersion || undefined };
+}
+
 export interface ImageFrameDetectorOptions extends ImageCallOptions {
   client: RekognitionSender;
   /** The frame pass (keyframe at each cut, then one every N seconds), the local engines' own. */
@@ -154,7 +178,7 @@ async function perFrame<R>(
   return { set, results };
 }
 
-function engineInfo(api: string, version: string | undefined, options: ImageFrameDetectorOptions, set: FrameSet): EngineInfo {
+function engineInfo(api: string, version: string | undefined, options: ImageFrameDetectorOptions, set: FrameSet, extra: Record<string, unknown> = {}): EngineInfo {
   const sampling = set.engine.settings ?? {};
   return {
     name: REKOGNITION_IMAGE_ENGINE,
@@ -162,6 +186,7 @@ function engineInfo(api: string, version: string | undefined, options: ImageFram
     settings: {
       api,
       minConfidence: options.minConfidence,
+      ...extra,
       frames: set.frames.length,
       // How the frames were chosen, so a reader can tell frames mode's coverage from a video job's.
       sampleEveryMs: sampling.sampleEveryMs,
@@ -196,6 +221,22 @@ export function createImageModerationDetector(options: ImageFrameDetectorOptions
       const { set, results } = await perFrame(options, input, onProgress, (bytes) => detectImageModeration(options.client, bytes, options));
       const frames: FrameModeration[] = results.map(({ frame, result }) => ({ timestampMs: frame.timestampMs, labels: result.labels }));
       return { frames, engine: engineInfo("DetectModerationLabels", results.find((r) => r.result.version)?.result.version, options, set) };
+    },
+  };
+}
+
+/**
+ * detect-text in frames mode: `DetectText` on every sampled frame. Every frame is reported, those
+ * without text with no detections, so core knows how many frames were read.
+ * @example createImageTextDetector({ client, frames, pathOf, minConfidence: 80 }).detect({ mediaId, source, durationMs })
+ */
+export function createImageTextDetector(options: ImageFrameDetectorOptions): TextDetector {
+  return {
+    async detect(input, onProgress) {
+      const { set, results } = await perFrame(options, input, onProgress, (bytes) => detectImageText(options.client, bytes, options));
+      const frames: FrameText[] = results.map(({ frame, result }) => ({ timestampMs: frame.timestampMs, detections: result.detections }));
+      const version = results.find((r) => r.result.version)?.result.version;
+      return { frames, engine: engineInfo("DetectText", version, options, set, { wordFilter: textWordFilter(options.minConfidence) }) };
     },
   };
 }

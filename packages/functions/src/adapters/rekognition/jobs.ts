@@ -2,14 +2,26 @@ import {
   StartContentModerationCommand,
   StartLabelDetectionCommand,
   StartSegmentDetectionCommand,
+  StartTextDetectionCommand,
   type RekognitionClient,
 } from "@aws-sdk/client-rekognition";
 import { MediaId, ObjectRef } from "@media-pipeline/core";
 import { z } from "zod";
 import { classifyRekognitionError, RekognitionRequestError } from "./errors.js";
 
-/** The Rekognition Video jobs the pipeline runs per video: labels, moderation, and shot segments (detect-shots). */
-export const RekognitionJobKind = z.enum(["labels", "moderation", "segments"]);
+/**
+ * Every Rekognition Video job the adapters start and read back: labels, moderation, shot segments
+ * (detect-shots) and text in the video (detect-text).
+ */
+export const RekognitionVideoJobKind = z.enum(["labels", "moderation", "segments", "text"]);
+export type RekognitionVideoJobKind = z.infer<typeof RekognitionVideoJobKind>;
+
+/**
+ * The jobs whose completions the pipeline collects (completions.ts) and whose starts the backlog
+ * holds. Text joins when detect-text is wired, by this becoming `RekognitionVideoJobKind` itself;
+ * until then it is left out, so that the completion handler's exhaustive per-kind maps compile.
+ */
+export const RekognitionJobKind = RekognitionVideoJobKind.exclude(["text"]);
 export type RekognitionJobKind = z.infer<typeof RekognitionJobKind>;
 
 /** What a Rekognition adapter needs of the client; `RekognitionClient` (or its mock) satisfies it. */
@@ -58,7 +70,7 @@ function validMediaId(mediaId: string): MediaId {
  * A 26-character mediaId gives 48 characters, inside Rekognition's 64.
  * @example jobToken("01jd8x7k2m4n6p8q0r2s4t6v8w", "labels") === "media-pipeline-01jd8x7k2m4n6p8q0r2s4t6v8w-labels"
  */
-export function jobToken(mediaId: MediaId, kind: RekognitionJobKind): string {
+export function jobToken(mediaId: MediaId, kind: RekognitionVideoJobKind): string {
   const token = `${TOKEN_PREFIX}-${validMediaId(mediaId)}-${kind}`;
   if (!CLIENT_REQUEST_TOKEN.test(token)) throw new RekognitionRequestError(`ClientRequestToken "${token}" breaks Rekognition's rules`, { code: "InvalidClientRequestToken" });
   return token;
@@ -69,18 +81,18 @@ export function jobToken(mediaId: MediaId, kind: RekognitionJobKind): string {
  * and kind back from it.
  * @example jobTag("01jd8x7k2m4n6p8q0r2s4t6v8w", "moderation") === "01jd8x7k2m4n6p8q0r2s4t6v8w-moderation"
  */
-export function jobTag(mediaId: MediaId, kind: RekognitionJobKind): string {
+export function jobTag(mediaId: MediaId, kind: RekognitionVideoJobKind): string {
   const tag = `${validMediaId(mediaId)}-${kind}`;
   if (!JOB_TAG.test(tag)) throw new RekognitionRequestError(`JobTag "${tag}" breaks Rekognition's rules`, { code: "InvalidJobTag" });
   return tag;
 }
 
-const JOB_TAG_OF_OURS = /^([0-9a-z]{26})-(labels|moderation|segments)$/;
+const JOB_TAG_OF_OURS = /^([0-9a-z]{26})-(labels|moderation|segments|text)$/;
 
 /** The mediaId and kind in one of our JobTags, or undefined for any other tag. */
-export function parseJobTag(tag: string | undefined): { mediaId: MediaId; kind: RekognitionJobKind } | undefined {
+export function parseJobTag(tag: string | undefined): { mediaId: MediaId; kind: RekognitionVideoJobKind } | undefined {
   const match = tag === undefined ? null : JOB_TAG_OF_OURS.exec(tag);
-  return match ? { mediaId: match[1]!, kind: match[2] as RekognitionJobKind } : undefined;
+  return match ? { mediaId: match[1]!, kind: match[2] as RekognitionVideoJobKind } : undefined;
 }
 
 function parseInput(input: StartVideoJobInput): StartVideoJobInput {
@@ -92,7 +104,7 @@ function parseInput(input: StartVideoJobInput): StartVideoJobInput {
   return parsed.data;
 }
 
-function request(input: StartVideoJobInput, kind: RekognitionJobKind) {
+function request(input: StartVideoJobInput, kind: RekognitionVideoJobKind) {
   return {
     Video: { S3Object: { Bucket: input.source.bucket, Name: input.source.key } },
     ClientRequestToken: jobToken(input.mediaId, kind),
@@ -148,8 +160,68 @@ export async function startSegmentDetection(client: RekognitionSender, input: St
   );
 }
 
+/**
+ * Words Rekognition keeps in a text detection job: StartTextDetection has no top-level MinConfidence,
+ * its `Filters.WordFilter` holds the floor, applied to words (a line goes with its words).
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectionFilter.html
+ */
+export interface TextWordFilter {
+  /** 0–100. Rekognition's default is 80; text in video returns nothing below 50. */
+  minConfidence: number;
+  /** 0–1 of the frame's height. */
+  minBoundingBoxHeight: number;
+  /** 0–1 of the frame's width. */
+  minBoundingBoxWidth: number;
+}
+
+/** Text in video reports no word under 50 (DetectionFilter's note for video), so a lower floor asks for nothing more. */
+export const TEXT_MIN_CONFIDENCE_FLOOR = 50;
+
+/**
+ * The word filter every text job (and every frames-mode DetectText call) starts with, but for the
+ * confidence, which is the caller's `minConfidence` raised to the floor above.
+ * - Height 0.02 (14 px on a 720p frame, 22 px on 1080p): titles, lower thirds, captions and slide text
+ *   are taller; what is shorter is background (signs, screens in the shot, fine print), which OCR
+ *   misreads more often than it reads, and which would flood the report with fragments.
+ * - Width 0: a word's width says how many letters it has, not whether it is legible; a width floor
+ *   would drop "A", "5" or "OK" and keep long words of the same size.
+ */
+export const TEXT_WORD_FILTER: Omit<TextWordFilter, "minConfidence"> = { minBoundingBoxHeight: 0.02, minBoundingBoxWidth: 0 };
+
+/** The word filter a text job runs with for the caller's `minConfidence`. */
+export function textWordFilter(minConfidence: number): TextWordFilter {
+  return { minConfidence: Math.min(100, Math.max(TEXT_MIN_CONFIDENCE_FLOOR, minConfidence)), ...TEXT_WORD_FILTER };
+}
+
+/** Rekognition's `DetectionFilter` for a word filter. */
+export function detectionFilter(filter: TextWordFilter) {
+  return { MinConfidence: filter.minConfidence, MinBoundingBoxHeight: filter.minBoundingBoxHeight, MinBoundingBoxWidth: filter.minBoundingBoxWidth };
+}
+
+/**
+ * Starts text detection (lines and words, with their boxes) on a stored video; errors as
+ * `startLabelDetection`. `minConfidence` becomes `Filters.WordFilter.MinConfidence` (see
+ * `textWordFilter`); no region of interest: text anywhere in the frame counts.
+ * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StartTextDetection.html
+ */
+export async function startTextDetection(client: RekognitionSender, input: StartVideoJobInput): Promise<{ jobId: string }> {
+  const valid = parseInput(input);
+  const { MinConfidence, ...rest } = request(valid, "text");
+  return send("StartTextDetection", () =>
+    client.send(new StartTextDetectionCommand({ ...rest, Filters: { WordFilter: detectionFilter(textWordFilter(MinConfidence)) } })),
+  );
+}
+
 /** Any start by kind: what the backlog calls when it releases a waiting item. */
-export function startVideoJob(client: RekognitionSender, kind: RekognitionJobKind, input: StartVideoJobInput): Promise<{ jobId: string }> {
-  if (kind === "segments") return startSegmentDetection(client, input);
-  return kind === "labels" ? startLabelDetection(client, input) : startContentModeration(client, input);
+export function startVideoJob(client: RekognitionSender, kind: RekognitionVideoJobKind, input: StartVideoJobInput): Promise<{ jobId: string }> {
+  switch (kind) {
+    case "labels":
+      return startLabelDetection(client, input);
+    case "moderation":
+      return startContentModeration(client, input);
+    case "segments":
+      return startSegmentDetection(client, input);
+    case "text":
+      return startTextDetection(client, input);
+  }
 }

@@ -2,6 +2,7 @@ import {
   GetContentModerationCommand,
   GetLabelDetectionCommand,
   GetSegmentDetectionCommand,
+  GetTextDetectionCommand,
   type GetSegmentDetectionResponse,
   type SegmentDetection,
 } from "@aws-sdk/client-rekognition";
@@ -76,6 +77,14 @@ export async function getShotSegments(client: RekognitionSender, jobId: string):
   };
 }
 
+/** The Get… operation that reads each job's results (and its StatusMessage). */
+const GET_OPERATION: Record<RekognitionApi, string> = {
+  LABEL_DETECTION: "GetLabelDetection",
+  CONTENT_MODERATION: "GetContentModeration",
+  SEGMENT_DETECTION: "GetSegmentDetection",
+  TEXT_DETECTION: "GetTextDetection",
+};
+
 function ms(value: number | undefined): number {
   return Math.max(0, Math.round(value ?? 0));
 }
@@ -87,13 +96,15 @@ function ms(value: number | undefined): number {
  */
 export async function getJobStatusMessage(client: RekognitionSender, api: RekognitionApi, jobId: string): Promise<string> {
   const input = { JobId: jobId, MaxResults: 1 };
-  const operation = api === "LABEL_DETECTION" ? "GetLabelDetection" : api === "CONTENT_MODERATION" ? "GetContentModeration" : "GetSegmentDetection";
+  const operation = GET_OPERATION[api];
   try {
     const page = api === "LABEL_DETECTION"
       ? await client.send(new GetLabelDetectionCommand(input))
       : api === "CONTENT_MODERATION"
         ? await client.send(new GetContentModerationCommand(input))
-        : await client.send(new GetSegmentDetectionCommand(input));
+        : api === "TEXT_DETECTION"
+          ? await client.send(new GetTextDetectionCommand(input))
+          : await client.send(new GetSegmentDetectionCommand(input));
     return page.StatusMessage?.trim() ?? "";
   } catch (error) {
     throw classifyRekognitionError(error, operation);
