@@ -21,7 +21,7 @@ export interface ChapterSettings {
   normalizeScenes: boolean;
   /** A gap is a boundary when its depth is above mean − k·sd of all gaps' depths (Hearst's TextTiling used k = ½)… */
   k: number;
-  /** …and above this absolute depth (0–2), so that media on one topic stays one chapter. */
+  /** …and above this depth relative to the media's mean similarity, so that media on one topic stays one chapter. */
   minDepth: number;
   /** No chapter is shorter than this many scenes… */
   minChapterScenes: number;
@@ -39,7 +39,7 @@ export const DEFAULT_CHAPTER_SETTINGS: ChapterSettings = {
   normalizeScenes: false,
   // Hearst's own cutoff, not tuned: on these media minDepth decides, mean − ½·sd rarely passes it.
   k: 0.5,
-  minDepth: 0.1,
+  minDepth: 0.6,
   minChapterScenes: 2,
   // YouTube's shortest chapter; 0 s and 10 s scored alike in tuning, and real chapters are longer still.
   minChapterMs: 10_000,
@@ -52,7 +52,7 @@ export interface ChapterGap {
   scene: number;
   /** Cosine similarity (0–1) of the windows either side; null when one side has no words at all. */
   similarity: number | null;
-  /** (left peak − similarity) + (right peak − similarity), 0–2; 0 without a similarity. */
+  /** ((left peak − similarity) + (right peak − similarity)) / the media's mean similarity; 0 without a similarity. */
   depth: number;
   boundary: boolean;
 }
@@ -153,9 +153,9 @@ function validate(s: ChapterSettings): void {
  * scenes as its blocks. Each scene is a bag of stemmed content words from its transcript, labels and
  * on-screen text, weighted by idf over the scenes; at each gap between scenes the `window` scenes with
  * words on either side are compared by cosine similarity; a gap's depth is how far the similarity
- * falls from the nearest peak on each side; a local minimum is a boundary when its depth passes both
- * mean − k·sd of the depths (relative: every media has its own vocabulary overlap) and `minDepth`
- * (absolute: one-topic media has shallow valleys only). Boundaries are taken deepest first, each only
+ * falls from the nearest peak on each side, over the media's mean similarity (sparse and dense
+ * speech differ tenfold in similarity); a local minimum is a boundary when its depth passes both
+ * mean − k·sd of the depths (Hearst's rule) and `minDepth` (one-topic media has shallow valleys only). Boundaries are taken deepest first, each only
  * if no chapter gets shorter than the minimum length in scenes and in time. Deterministic and pure.
  *
  * Chapters can only start where a scene does: a talk filmed in one long shot is one scene, and stays
@@ -177,6 +177,9 @@ export function segmentChapters(scenes: readonly SummaryScene[], settings: Parti
   }
   // Depth over the gaps that have a similarity; a gap without one is neither a valley nor a wall.
   const defined = sims.flatMap((v, i) => (v === null ? [] : [{ gap: i, v }]));
+  // Depths are measured against the media's own mean similarity: sparse speech (a few words a scene)
+  // and dense speech differ tenfold in similarity, not in how deep a topic change is relative to it.
+  const scale = defined.length ? defined.reduce((a, d) => a + d.v, 0) / defined.length || 1 : 1;
   const depth = new Array<number>(sims.length).fill(0);
   const minimum = new Array<boolean>(sims.length).fill(false);
   defined.forEach(({ gap, v }, j) => {
@@ -184,7 +187,7 @@ export function segmentChapters(scenes: readonly SummaryScene[], settings: Parti
     while (l > 0 && defined[l - 1]!.v >= defined[l]!.v) l -= 1;
     let r = j;
     while (r < defined.length - 1 && defined[r + 1]!.v >= defined[r]!.v) r += 1;
-    depth[gap] = defined[l]!.v - v + (defined[r]!.v - v);
+    depth[gap] = (defined[l]!.v - v + (defined[r]!.v - v)) / scale;
     minimum[gap] = (j === 0 || defined[j - 1]!.v >= v) && (j === defined.length - 1 || defined[j + 1]!.v >= v);
   });
 

@@ -1,5 +1,5 @@
 import type { SummaryScene } from "./chapter-segmentation.js";
-import { sentences, shorten, SurfaceForms, tokenize, type Token } from "./chapter-words.js";
+import { pickTopics, rankPhrases, sentences, shorten, SurfaceForms, tokenize, type Phrase, type Token } from "./chapter-words.js";
 
 /*
  * The words of chapters, taken from the media: each chapter's distinctive phrases (its topics and
@@ -81,24 +81,6 @@ function cos(a: Vec, b: Vec): number {
   return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }
 
-/** Runs of content words between stop words and punctuation, and their 1–3 word n-grams. */
-function phrases(tokens: readonly Token[]): Token[][] {
-  const out: Token[][] = [];
-  let run: Token[] = [];
-  const flush = () => {
-    for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= run.length; i++) out.push(run.slice(i, i + n));
-    run = [];
-  };
-  for (const t of tokens) {
-    if (t.content) run.push(t);
-    else flush();
-    if (t.breakAfter) flush();
-  }
-  flush();
-  return out;
-}
-
-const keyOf = (p: readonly Token[]) => p.map((t) => t.stem).join(" ");
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** 75 000 → "1:15", 3 720 000 → "1:02:00". */
 function clock(ms: number): string {
@@ -150,55 +132,6 @@ function collect(scenes: readonly SummaryScene[], groups: readonly number[][], f
   });
 }
 
-interface Phrase {
-  key: string;
-  stems: string[];
-  shown: string;
-  score: number;
-}
-
-/**
- * A chapter's distinctive phrases: a word weighs its count in the chapter times log(1 + C / df) over
- * the C chapters; a phrase sums its words' weights times how often the words occur as that phrase
- * (so "proofing basket" beats "basket" only if the two words keep coming together). A phrase of
- * several words must occur at least twice.
- */
-function rankPhrases(words: ChapterWords, idf: (stem: string) => number, forms: SurfaceForms): Phrase[] {
-  const counts = new Map<string, { n: number; tokens: Token[] }>();
-  const units = [...words.sentences.map((s) => s.tokens), ...words.lines.map((l) => l.tokens)];
-  for (const tokens of units) {
-    for (const p of phrases(tokens)) {
-      const key = keyOf(p);
-      const c = counts.get(key) ?? { n: 0, tokens: p };
-      c.n += 1;
-      counts.set(key, c);
-    }
-  }
-  const out: Phrase[] = [];
-  for (const [key, { n, tokens }] of counts) {
-    const stems = tokens.map((t) => t.stem);
-    if (new Set(stems).size < stems.length) continue;
-    if (stems.length > 1 && n < 2) continue;
-    const maxTf = Math.max(...stems.map((s) => words.tf.get(s) ?? 0));
-    const weight = stems.reduce((a, s) => a + (words.tf.get(s) ?? 0) * idf(s), 0);
-    out.push({ key, stems, shown: stems.map((s) => forms.of(s)).join(" "), score: maxTf ? (weight * n) / maxTf : 0 });
-  }
-  return out.sort((a, b) => b.score - a.score || b.stems.length - a.stems.length || a.key.localeCompare(b.key));
-}
-
-/** The best phrases that share no word with a better one. */
-function pickTopics(ranked: readonly Phrase[], max: number): Phrase[] {
-  const used = new Set<string>();
-  const out: Phrase[] = [];
-  for (const p of ranked) {
-    if (out.length >= max) break;
-    if (p.score <= 0 || p.stems.some((s) => used.has(s))) continue;
-    p.stems.forEach((s) => used.add(s));
-    out.push(p);
-  }
-  return out;
-}
-
 /** Sentences by how close their words are to the chapter's as a whole; a short sentence counts for less. */
 function central(list: readonly Sentence[], idf: (stem: string) => number): Array<Sentence & { score: number }> {
   const vec = (s: Sentence) => {
@@ -239,7 +172,7 @@ export function describeChapters(
   const idf = (stem: string) => Math.log(1 + chapters.length / (df.get(stem) ?? 1));
 
   const described = chapters.map((c, i) => {
-    const topics = pickTopics(rankPhrases(c, idf, forms), s.chapterTopics);
+    const topics = pickTopics(rankPhrases([...c.sentences.map((x) => x.tokens), ...c.lines.map((l) => l.tokens)], c.tf, idf, forms), s.chapterTopics);
     const ranked = central(c.sentences, idf);
     const said = new Set<string>();
     // The same sentence said twice is picked once.

@@ -1,6 +1,7 @@
 /*
  * Words as the chapter finder counts them: content words only, folded to a light stem so that
- * "bake", "baked" and "baking" meet, with each stem's most common written form kept for display.
+ * "bake", "baked" and "baking" meet, with each stem's most common written form kept for display;
+ * and the phrases (runs of content words) that chapter titles and topics are made of.
  * English only: another language's speech still splits on the word boundaries, but its function
  * words are not dropped and its endings are not folded.
  */
@@ -141,3 +142,71 @@ export class SurfaceForms {
     return cased && cased[1] * 2 > total ? cased[0] : word;
   }
 }
+
+/** Runs of content words between stop words and punctuation, and their 1–3 word n-grams. */
+function phrases(tokens: readonly Token[]): Token[][] {
+  const out: Token[][] = [];
+  let run: Token[] = [];
+  const flush = () => {
+    for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= run.length; i++) out.push(run.slice(i, i + n));
+    run = [];
+  };
+  for (const t of tokens) {
+    if (t.content) run.push(t);
+    else flush();
+    if (t.breakAfter) flush();
+  }
+  flush();
+  return out;
+}
+
+const keyOf = (p: readonly Token[]) => p.map((t) => t.stem).join(" ");
+
+export interface Phrase {
+  key: string;
+  stems: string[];
+  shown: string;
+  score: number;
+}
+
+/**
+ * Distinctive phrases of a text (`units`: its sentences and lines): a word weighs its spread `tf`
+ * times its `idf`; a phrase sums its words' weights times how often the words occur as that phrase
+ * (so "proofing basket" beats "basket" only if the two words keep coming together). A phrase of
+ * several words must occur at least twice.
+ */
+export function rankPhrases(units: readonly Token[][], tf: ReadonlyMap<string, number>, idf: (stem: string) => number, forms: SurfaceForms): Phrase[] {
+  const counts = new Map<string, { n: number; tokens: Token[] }>();
+  for (const tokens of units) {
+    for (const p of phrases(tokens)) {
+      const key = keyOf(p);
+      const c = counts.get(key) ?? { n: 0, tokens: p };
+      c.n += 1;
+      counts.set(key, c);
+    }
+  }
+  const out: Phrase[] = [];
+  for (const [key, { n, tokens }] of counts) {
+    const stems = tokens.map((t) => t.stem);
+    if (new Set(stems).size < stems.length) continue;
+    if (stems.length > 1 && n < 2) continue;
+    const maxTf = Math.max(...stems.map((s) => tf.get(s) ?? 0));
+    const weight = stems.reduce((a, s) => a + (tf.get(s) ?? 0) * idf(s), 0);
+    out.push({ key, stems, shown: stems.map((s) => forms.of(s)).join(" "), score: maxTf ? (weight * n) / maxTf : 0 });
+  }
+  return out.sort((a, b) => b.score - a.score || b.stems.length - a.stems.length || a.key.localeCompare(b.key));
+}
+
+/** The best phrases that share no word with a better one. */
+export function pickTopics(ranked: readonly Phrase[], max: number): Phrase[] {
+  const used = new Set<string>();
+  const out: Phrase[] = [];
+  for (const p of ranked) {
+    if (out.length >= max) break;
+    if (p.score <= 0 || p.stems.some((s) => used.has(s))) continue;
+    p.stems.forEach((s) => used.add(s));
+    out.push(p);
+  }
+  return out;
+}
+
