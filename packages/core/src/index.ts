@@ -23,6 +23,7 @@ export * from "./policy/rekognition-input.js";
 export * from "./policy/scene-for-model.js";
 export * from "./policy/chapters.js";
 export * from "./policy/captions.js";
+export * from "./policy/text.js";
 export * from "./media-id.js";
 export * from "./review/contract.js";
 export * from "./review/record.js";
