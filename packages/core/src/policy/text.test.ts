@@ -100,6 +100,12 @@ describe("mergeTextFrames", () => {
     ]);
   });
 
+  it("lists a line's words left to right, though ascenders put some boxes higher", () => {
+    const l = line("Breaking news tonight", box(0.1, 0.8, 0.5), 95, 1);
+    const frame = { timestampMs: 0, detections: [l, word("tonight", box(0.45, 0.795, 0.15), 1), word("Breaking", box(0.1, 0.795, 0.2), 1), word("news", box(0.32, 0.805, 0.1), 1)] };
+    expect(mergeTextFrames([frame]).words.map((w) => w.text)).toEqual(["Breaking", "news", "tonight"]);
+  });
+
   it("sorts occurrences by start time whatever order the frames came in", () => {
     const frames = every2s([line("First")], [line("Second", box(0.1, 0.2), 95, 2)]);
     const { lines } = mergeTextFrames([...frames].reverse());
