@@ -98,6 +98,8 @@ const METHODS = [
     "reference speech, under the one-to-one speaker mapping with the most overlap. Speaker-count accuracy: share of files, silence " +
     "included (0 expected), whose distinct speaker count is exact.",
   "Voice activity: segment F1, a detected segment matches a true utterance when their IoU ≥ 0.5, one-to-one, pooled over files.",
+  "Chapters: boundary F1 of detected chapter starts against the true topic changes, a hit within one scene (or the stated seconds on " +
+    "generated media), one-to-one; Pk and WindowDiff over scenes. Tuned on one half of the synthetic topics, reported on the other half.",
   "Frames mode vs video jobs: each medium analysed twice by the same local models, once on a dense sampling (every 0.5 s, cuts " +
     "included: the video-job proxy) and once on frames mode's (a keyframe per shot, then every N s); both through core's result builders. " +
     "Distinct-label recall: share of label names in the dense labels document also in the sampled one, pooled over media. (label, 1 s) " +

@@ -6,13 +6,14 @@ import type { Stack } from "sst/constructs";
  * Kept apart from the stacks so that every grant of a service reads the same wherever it is used.
  */
 
-/** The Rekognition video analyses the pipeline runs: labels, moderation, and shot segments for detect-shots. */
-export type RekognitionJob = "labels" | "moderation" | "segments";
+/** The Rekognition video analyses the pipeline runs: labels, moderation, shot segments for detect-shots, and text. */
+export type RekognitionJob = "labels" | "moderation" | "segments" | "text";
 
 const REKOGNITION_ACTIONS: Record<RekognitionJob, { start: string; get: string }> = {
   labels: { start: "rekognition:StartLabelDetection", get: "rekognition:GetLabelDetection" },
   moderation: { start: "rekognition:StartContentModeration", get: "rekognition:GetContentModeration" },
   segments: { start: "rekognition:StartSegmentDetection", get: "rekognition:GetSegmentDetection" },
+  text: { start: "rekognition:StartTextDetection", get: "rekognition:GetTextDetection" },
 };
 
 /**
@@ -42,8 +43,8 @@ export function rekognitionAccess(
  * (project version), which the pipeline does not use: so "*", with the actions as the only scope.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
  */
-export function rekognitionImageAccess(apis: ReadonlyArray<"labels" | "moderation">): PolicyStatement {
-  const actions = { labels: "rekognition:DetectLabels", moderation: "rekognition:DetectModerationLabels" } as const;
+export function rekognitionImageAccess(apis: ReadonlyArray<"labels" | "moderation" | "text">): PolicyStatement {
+  const actions = { labels: "rekognition:DetectLabels", moderation: "rekognition:DetectModerationLabels", text: "rekognition:DetectText" } as const;
   return new PolicyStatement({ actions: apis.map((api) => actions[api]), resources: ["*"] });
 }
 

@@ -106,6 +106,14 @@ export function ApiStack({ stack }: StackContext) {
         ...readDerived,
         tableAccess(table.tableArn, ["GetItem", "Query"]),
       ]),
+      "GET /media/{mediaId}/captions.vtt": route(HANDLERS.apiMediaCaptions("vtt"), "The WebVTT captions of a media item", [
+        ...readDerived,
+        tableAccess(table.tableArn, ["GetItem", "Query"]),
+      ]),
+      "GET /media/{mediaId}/captions.srt": route(HANDLERS.apiMediaCaptions("srt"), "The SRT captions of a media item", [
+        ...readDerived,
+        tableAccess(table.tableArn, ["GetItem", "Query"]),
+      ]),
     },
   });
 

@@ -20,7 +20,7 @@ export const HANDLERS = {
   reviewComplete: `${root}/review-complete.handler`,
   /** The review stack's custom resource provider: A2I human task UI and flow definition (SageMaker). */
   a2iResource: `${root}/a2i-resource.handler`,
-  /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed. */
+  /** Rekognition video job completion (SNS) → Labels Detected / Moderation Completed / Shots Detected / Text Detected. */
   rekognitionComplete: `${root}/rekognition-complete.handler`,
   /** POST /uploads: a mediaId and a presigned POST, or a multipart upload above the threshold. */
   apiUploads: `${root}/api-uploads.handler`,
@@ -35,6 +35,8 @@ export const HANDLERS = {
   /** GET /media/{mediaId}/report: the report JSON. */
   apiMediaReport: `${root}/api-media-report.handler`,
   apiMediaReportHtml: `${root}/api-media-report-html.handler`,
+  /** GET /media/{mediaId}/captions.vtt and /captions.srt: one module, one export per format. */
+  apiMediaCaptions: (format: "vtt" | "srt") => `${root}/api-media-captions.${format}`,
   /** GET /review: the built-in review's page. */
   apiReviewPage: `${root}/api-review-page.handler`,
   /** The built-in review's /reviews routes: one module, one exported handler per route. */

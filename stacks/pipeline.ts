@@ -29,8 +29,8 @@ import { DERIVED_PREFIX, Storage, UPLOAD_PREFIX } from "./storage.js";
 
 /** The AWS services a stage calls beyond S3, DynamoDB and the bus. */
 type Service =
-  | "rekognition-labels" | "rekognition-moderation" | "rekognition-segments"
-  | "rekognition-image-labels" | "rekognition-image-moderation"
+  | "rekognition-labels" | "rekognition-moderation" | "rekognition-segments" | "rekognition-text"
+  | "rekognition-image-labels" | "rekognition-image-moderation" | "rekognition-image-text"
   | "transcribe" | "bedrock" | "review";
 
 /**
@@ -65,9 +65,14 @@ const ACCESS: Record<StageName, StageAccess> = {
   "detect-shots": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-segments"], size: "startJob" },
   "detect-labels": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-labels"], size: "startJob" },
   moderate: { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-moderation"], size: "startJob" },
+  "detect-text": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["rekognition-text"], size: "startJob" },
   // Transcribe reads the audio and writes the transcript with the caller's credentials.
   transcribe: { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["transcribe"], size: "startJob" },
+  // Reads the transcript, writes captions.vtt and captions.srt beside it.
+  "make-captions": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: [], size: "light" },
   "summarize-scenes": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["bedrock"], size: "llm" },
+  // Reads the scenes, transcript and text documents; one Converse call per chapter and one for the whole.
+  "summarize-media": { readsUpload: false, readsDerived: true, writesDerived: true, probesDerived: false, calls: ["bedrock"], size: "llm" },
   // Reads the upload to presign it for the reviewer's player; stores the review task (review-task.json),
   // reusing one a crashed attempt already stored.
   "request-review": { readsUpload: true, readsDerived: true, writesDerived: true, probesDerived: true, calls: ["review"], size: "light" },
@@ -84,6 +89,7 @@ const ACCESS: Record<StageName, StageAccess> = {
 const FRAMES_ACCESS: Partial<Record<StageName, StageAccess>> = {
   "detect-labels": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-image-labels"], size: "visionFrames" },
   moderate: { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-image-moderation"], size: "visionFrames" },
+  "detect-text": { readsUpload: true, readsDerived: false, writesDerived: true, probesDerived: false, calls: ["rekognition-image-text"], size: "visionFrames" },
 };
 
 /** Sizes whose functions run ffmpeg/ffprobe, so get the layer and its architecture. */
@@ -147,7 +153,7 @@ export function Pipeline({ stack, app }: StackContext) {
             // PutItem when the limit is hit again).
             stateAccess(table.tableArn, { release: true }),
             // Collects results, and starts the backlogged job each completion releases (any kind).
-            ...rekognitionAccess(["labels", "moderation", "segments"], { start: true, get: true }, rekognitionRole),
+            ...rekognitionAccess(["labels", "moderation", "segments", "text"], { start: true, get: true }, rekognitionRole),
             // Reads the probe and the video (upload or rendition) for keyframes, which it writes under derived/frames/.
             ...objectAccess(bucket.bucketArn, { read: [UPLOAD_PREFIX, DERIVED_PREFIX], write: [DERIVED_PREFIX] }),
           ],
@@ -202,10 +208,14 @@ export function Pipeline({ stack, app }: StackContext) {
         return rekognitionAccess(["moderation"], { start: true, get: false }, rekognitionRole);
       case "rekognition-segments":
         return rekognitionAccess(["segments"], { start: true, get: false }, rekognitionRole);
+      case "rekognition-text":
+        return rekognitionAccess(["text"], { start: true, get: false }, rekognitionRole);
       case "rekognition-image-labels":
         return [rekognitionImageAccess(["labels"])];
       case "rekognition-image-moderation":
         return [rekognitionImageAccess(["moderation"])];
+      case "rekognition-image-text":
+        return [rekognitionImageAccess(["text"])];
       case "transcribe":
         return [transcribeAccess({ start: true, get: false }), queueSendAccess(transcribeCheckQueue.queueArn)];
       case "bedrock":
@@ -222,9 +232,11 @@ export function Pipeline({ stack, app }: StackContext) {
       case "rekognition-labels":
       case "rekognition-moderation":
       case "rekognition-segments":
+      case "rekognition-text":
         return rekognitionEnv;
       case "rekognition-image-labels":
       case "rekognition-image-moderation":
+      case "rekognition-image-text":
         return { VISION_MODE: "frames", FRAME_SAMPLE_SECONDS: String(settings.frameSampleSeconds) };
       case "transcribe":
         return transcribeCheckEnv;

@@ -78,14 +78,25 @@ describe("the cloud app on generated media", () => {
     const cloud = await analyzeInCloud(app, video.path, { out });
     expect(cloud.status, cloud.reason).toBe("completed");
     const t = types(cloud);
-    for (const stage of ["Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Analysis Completed"]) {
+    for (const stage of [
+      "Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Text Detected", "Transcript Ready",
+      "Captions Ready", "Scenes Summarized", "Media Summarized", "Analysis Completed",
+    ]) {
       expect(t, stage).toContain(stage);
     }
     expect(repeated(t)).toEqual([]);
     expect(t).not.toContain("Stage Failed");
     const report = Report.parse(cloud.report);
     expect(report.shots).toHaveLength(video.cutsMs.length + 1);
-    expect(facts(report)).toEqual(facts(await analyzeLocally(video.path)));
+    const local = await analyzeLocally(video.path);
+    expect(facts(report)).toEqual(facts(local));
+    // Captions from Transcribe's words (the emulator's are the local engines'), chapters through Bedrock.
+    expect(report.captions).toMatchObject({ vtt: "captions.vtt", srt: "captions.srt", cueCount: local.captions!.cueCount });
+    expect(report.captions!.cueCount).toBeGreaterThan(0);
+    expect(report.summary?.chapters.length).toBeGreaterThan(0);
+    expect(report.stages["detect-text"]?.engine?.name).toBe("amazon-rekognition-video");
+    expect(report.stages["summarize-media"]?.engine?.name).toMatch(/bedrock/);
+    expect(readFileSync(path.join(out, "captions.vtt"), "utf8")).toMatch(/^WEBVTT\n/);
     expect(cloud.reportHtml).toContain("<html");
     // Rekognition reads this one as uploaded: no rendition.
     expect(analysedInput(cloud)).toEqual({ "detect-shots": "upload", "detect-labels": "upload", moderate: "upload" });

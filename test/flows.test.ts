@@ -38,7 +38,10 @@ describe("local pipeline flows", () => {
     const video = await makeTalkingVideo(dir);
     const { outcome, types, report, events } = await analyze(video.path);
     expect(outcome.kind).toBe("completed");
-    for (const t of ["Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Transcript Ready", "Scenes Summarized", "Analysis Completed"]) {
+    for (const t of [
+      "Media Received", "Media Probed", "Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed", "Text Detected", "Transcript Ready",
+      "Captions Ready", "Scenes Summarized", "Media Summarized", "Analysis Completed",
+    ]) {
       expect(types, t).toContain(t);
     }
     expect(once(types)).toEqual([]);
@@ -46,7 +49,9 @@ describe("local pipeline flows", () => {
     expect(types).not.toContain("Media Rejected");
     for (const t of ["Audio Extracted", "Shots Detected", "Labels Detected", "Moderation Completed"]) expect(precedes(types, "Media Probed", t), t).toBe(true);
     expect(precedes(types, "Audio Extracted", "Transcript Ready")).toBe(true);
-    for (const t of ["Shots Detected", "Labels Detected", "Transcript Ready"]) expect(precedes(types, t, "Scenes Summarized"), t).toBe(true);
+    for (const t of ["Shots Detected", "Labels Detected", "Text Detected", "Transcript Ready"]) expect(precedes(types, t, "Scenes Summarized"), t).toBe(true);
+    expect(precedes(types, "Transcript Ready", "Captions Ready")).toBe(true);
+    expect(precedes(types, "Scenes Summarized", "Media Summarized")).toBe(true);
     expect(types[types.length - 1] === "Analysis Completed" || types.includes("Review Requested")).toBe(true);
     // Every event carries the same correlation id and the EventBridge envelope.
     for (const e of events) expect(e).toMatchObject({ version: "0", source: "media-pipeline", detail: { correlationId: events[0]!.detail.correlationId } });
@@ -61,7 +66,13 @@ describe("local pipeline flows", () => {
     expect(r.scenes.length).toBeGreaterThan(0);
     expect(r.moderation.decision).not.toBeNull();
     expect(r.review.status).toBe(r.moderation.decision === "review" ? "pending" : "not-required");
-    for (const stage of ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "transcribe", "summarize-scenes"]) {
+    // Captions from the transcript's words (a note instead when no speech-to-text engine ran), chapters and a summary.
+    expect(r.captions).toMatchObject({ vtt: "captions.vtt", srt: "captions.srt" });
+    if (r.transcript.hasWords) expect(r.captions!.cueCount).toBeGreaterThan(0);
+    else expect(r.captions!.note).toMatch(/no words/);
+    expect(r.summary?.chapters.length).toBeGreaterThan(0);
+    expect(r.summary?.method).toBe("extractive");
+    for (const stage of ["probe", "extract-audio", "detect-shots", "detect-labels", "moderate", "detect-text", "transcribe", "make-captions", "summarize-scenes", "summarize-media"]) {
       expect(r.stages[stage], stage).toMatchObject({ status: "done" });
       expect(r.stages[stage]!.engine?.name, stage).toBeTruthy();
       expect(r.stages[stage]!.engine?.version, stage).toBeTruthy();

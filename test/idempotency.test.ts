@@ -64,7 +64,8 @@ describe("replay of a whole media item (media-pipeline replay)", () => {
     expect(report.replayed).toHaveLength(deliveries);
     expect(report.replayed.every((d) => d.status === "done")).toBe(true);
     expect(new Set(report.replayed.map((d) => d.route))).toEqual(new Set([
-      "probe-received-media", "extract-audio", "detect-shots", "detect-labels", "moderate-content", "transcribe-audio", "summarize-scenes", "complete-analysis",
+      "probe-received-media", "extract-audio", "detect-shots", "detect-labels", "moderate-content", "detect-text", "transcribe-audio", "make-captions",
+      "summarize-scenes", "summarize-media", "complete-analysis",
     ]));
     expect(report).toMatchObject({ settled: true, produced: [], stagesChanged: [], skippedDead: [], report: { unchanged: true } });
     expect(report.events.after).toBe(report.events.before);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   ({ ApiStack: a2iApi } = await appTemplates("alternatives"));
 }, SYNTHESIS_TIMEOUT_MS);
 
-const UPLOAD_ROUTES = ["DELETE /uploads/{mediaId}", "GET /media/{mediaId}", "GET /media/{mediaId}/report", "GET /media/{mediaId}/report.html", "POST /uploads", "POST /uploads/{mediaId}/complete", "POST /uploads/{mediaId}/parts"];
+const UPLOAD_ROUTES = [
+  "DELETE /uploads/{mediaId}", "GET /media/{mediaId}", "GET /media/{mediaId}/captions.srt", "GET /media/{mediaId}/captions.vtt", "GET /media/{mediaId}/report",
+  "GET /media/{mediaId}/report.html", "POST /uploads", "POST /uploads/{mediaId}/complete", "POST /uploads/{mediaId}/parts",
+];
 const REVIEW_ROUTES = ["GET /reviews", "GET /reviews/me", "GET /reviews/{taskId}", "POST /reviews/{taskId}/claim", "POST /reviews/{taskId}/release", "POST /reviews/{taskId}/verdict"];
 
 const routeFunction = (t: Template, route: Record<string, any>) => {

@@ -65,6 +65,7 @@ describe("permissions", () => {
       "rekognition:StartLabelDetection", "rekognition:GetLabelDetection",
       "rekognition:StartContentModeration", "rekognition:GetContentModeration",
       "rekognition:StartSegmentDetection", "rekognition:GetSegmentDetection",
+      "rekognition:StartTextDetection", "rekognition:GetTextDetection",
       "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
       // Added by SST (tracing) and CDK (log retention) to every app.
       "xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",

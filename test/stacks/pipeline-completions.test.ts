@@ -46,15 +46,17 @@ describe("pipeline: Rekognition completion", () => {
     expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
       expect.arrayContaining(["EVENT_BUS_NAME", "MEDIA_BUCKET", "STATE_TABLE", "REKOGNITION_TOPIC_ARN", "REKOGNITION_ROLE_ARN"]),
     );
-    // Collects both kinds, and starts whichever kind a completion releases from the backlog.
+    // Collects every kind, and starts whichever kind a completion releases from the backlog.
     expect(actionsOf(statementsOfFunction(pipeline, fn)).filter((a) => !/^(s3|dynamodb|events|sqs|xray):/.test(a)).sort()).toEqual([
       "iam:PassRole",
       "rekognition:GetContentModeration",
       "rekognition:GetLabelDetection",
       "rekognition:GetSegmentDetection",
+      "rekognition:GetTextDetection",
       "rekognition:StartContentModeration",
       "rekognition:StartLabelDetection",
       "rekognition:StartSegmentDetection",
+      "rekognition:StartTextDetection",
     ]);
   });
 

@@ -87,7 +87,8 @@ describe("pipeline: frames mode (MEDIA_VISION_MODE=frames)", () => {
       ...(r.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
     ]);
     const anyResource = new Set([
-      "rekognition:DetectLabels", "rekognition:DetectModerationLabels",
+      "rekognition:DetectLabels", "rekognition:DetectModerationLabels", "rekognition:DetectText",
+      "rekognition:StartTextDetection", "rekognition:GetTextDetection",
       "rekognition:StartLabelDetection", "rekognition:GetLabelDetection", "rekognition:StartContentModeration", "rekognition:GetContentModeration",
       "rekognition:StartSegmentDetection", "rekognition:GetSegmentDetection",
       "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",

@@ -45,6 +45,15 @@ export interface BlobStore {
 }
 
 /**
+ * Stores a text file other programs read as it is (captions for players), where JSON will not do.
+ * @example await files.putText({ bucket: "media", key: "derived/01jd…/captions.vtt" }, vtt, "text/vtt; charset=utf-8")
+ */
+export interface TextFileStore {
+  putText(ref: ObjectRef, body: string, contentType: string): Promise<void>;
+  getText(ref: ObjectRef): Promise<string>;
+}
+
+/**
  * Publishes an event onto the media bus. `dedupeKey` lets a runtime drop a second publish of the same
  * stage output (the local bus does; EventBridge delivers at least once and consumers dedupe).
  * @example await publish("Audio Extracted", { mediaId, correlationId, version: 1, ...fields }, { dedupeKey })

@@ -9,8 +9,14 @@ export const StageName = z.enum([
   "detect-shots",
   "detect-labels",
   "moderate",
+  /** Text shown on screen (Rekognition text detection; OCR locally). */
+  "detect-text",
   "transcribe",
+  /** WebVTT and SRT from the transcript. */
+  "make-captions",
   "summarize-scenes",
+  /** Chapters, a summary of the whole media and its key topics, from the scenes. */
+  "summarize-media",
   "request-review",
   "complete-analysis",
   "finalize-analysis",

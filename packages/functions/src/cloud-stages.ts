@@ -1,13 +1,17 @@
 import {
-  createCompleteAnalysis, createDetectLabels, createExtractAudio, createFinalizeAnalysis, createModerate, createPrepareVideo, createProbe,
-  createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeScenes, NonRetryableError, VISION_FRAMES,
+  createCompleteAnalysis, createDetectLabels, createDetectText, createExtractAudio, createFinalizeAnalysis, createMakeCaptions, createModerate,
+  createPrepareVideo, createProbe, createRequestReview, createStartTranscription, createStartVisionJob, createSummarizeMedia,
+  createSummarizeScenes, NonRetryableError, VISION_FRAMES,
   type AnalysisInput, type AudioExtractor, type MediaProber, type ObjectRef, type StageHandler, type StageName, type VisionInput,
 } from "@media-pipeline/core";
 import { createFfmpegAudioExtractor, createFfmpegFrameSource, createFfprobeProber, type FrameSource } from "@media-pipeline/media";
 import { createExtractiveSummarizer } from "@media-pipeline/core";
 import { createBedrockSummarizer } from "./adapters/bedrock/index.js";
+import { createBedrockMediaSummarizer } from "./adapters/bedrock/media-summary.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
-import { createImageLabelDetector, createImageModerationDetector, startOrBacklog, type RekognitionJobKind } from "./adapters/rekognition/index.js";
+import {
+  createImageLabelDetector, createImageModerationDetector, createImageTextDetector, startOrBacklog, type RekognitionJobKind,
+} from "./adapters/rekognition/index.js";
 import { mediaUrl, s3RemoteInput } from "./adapters/s3-media.js";
 import { startTranscription } from "./adapters/transcribe/index.js";
 import { settings, type Cloud } from "./cloud.js";
@@ -63,7 +67,7 @@ export const FRAMES_MODE_MAX_DURATION_MS = VISION_FRAMES.maxDurationMs;
  * API on each frame, and core's own stages and result builders, so `Labels Detected` and `Moderation
  * Completed` are the video jobs' in shape (engine `amazon-rekognition-image`).
  */
-function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): StageHandler {
+function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate" | "detect-text"): StageHandler {
   const pass = createFfmpegFrameSource({
     pathOf: cloud.workspace.pathOf, bucket: cloud.env.MEDIA_BUCKET, prefix: VISION_FRAMES_PREFIX,
     sampleEveryMs: settings.frameSampleMs(cloud), maxWidth: VISION_FRAME_MAX_WIDTH,
@@ -97,12 +101,21 @@ function imageVisionStage(cloud: Cloud, stage: "detect-labels" | "moderate"): St
       ...deps, detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
     });
   }
+  if (stage === "detect-text") {
+    const detector = createImageTextDetector({ ...options, minConfidence: settings.textMinConfidence(cloud) });
+    return createDetectText({
+      ...deps, detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
+    });
+  }
   const detector = createImageModerationDetector({ ...options, minConfidence: settings.moderationMinConfidence(cloud) });
   return createModerate({
     ...deps, thresholds: cloud.thresholds,
     detector: { detect: async (input, p) => (guard(input), { ...(await detector.detect(input, p)), analysis: analysis(input) }) },
   });
 }
+
+/** The Rekognition Video job each vision stage starts in video mode. */
+const JOB_KIND = { "detect-shots": "segments", "detect-labels": "labels", moderate: "moderation", "detect-text": "text" } as const satisfies Record<string, RekognitionJobKind>;
 
 /** What both reports need: the first (complete-analysis) and the final one (finalize-analysis). */
 function reportDeps(cloud: Cloud) {
@@ -130,19 +143,20 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
       return createExtractAudio({ ...deps, extractor: streamingExtractor(cloud) });
     case "detect-shots":
     case "detect-labels":
-    case "moderate": {
+    case "moderate":
+    case "detect-text": {
       // Frames mode: the same route and trigger, another engine (the choice is this Lambda's). Shots
       // come from segment detection in either mode: a decode of every frame does not fit a Lambda for
       // long media, and Rekognition's shots match the local detector's (adapters/rekognition/segments.ts).
       if (stage !== "detect-shots" && settings.visionMode(cloud) === "frames") return imageVisionStage(cloud, stage);
       const notification = { snsTopicArn: cloud.require("REKOGNITION_TOPIC_ARN"), roleArn: cloud.require("REKOGNITION_ROLE_ARN") };
-      const kind: RekognitionJobKind = stage === "detect-labels" ? "labels" : stage === "moderate" ? "moderation" : "segments";
+      const kind = JOB_KIND[stage];
       // At Rekognition's concurrent-job limit the start waits in the backlog and the stage stays
       // running: a completion releases it (completions.ts), and its own completion collects it.
       const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
       const start = videoJobStarter(cloud.clients.rekognition);
       // Every shot boundary Rekognition reports (its floor, 50), so the shots match the local detector's.
-      const minConfidence = kind === "segments" ? 50 : kind === "moderation" ? settings.moderationMinConfidence(cloud) : settings.minConfidence(cloud);
+      const minConfidence = kind === "segments" ? 50 : kind === "moderation" ? settings.moderationMinConfidence(cloud) : kind === "text" ? settings.textMinConfidence(cloud) : settings.minConfidence(cloud);
       return createStartVisionJob({
         ...deps, stage,
         // The video Rekognition can read: the upload, or prepare-video's rendition of it.
@@ -177,6 +191,15 @@ export function createCloudStage(cloud: Cloud, stage: StageName): StageHandler {
         }));
         return createSummarizeScenes({ ...deps, blobs: cloud.blobs, summarizer })(event, ctx);
       };
+    }
+    case "make-captions":
+      return createMakeCaptions({ ...deps, blobs: cloud.blobs, files: cloud.blobs });
+    case "summarize-media": {
+      const modelId = cloud.require("BEDROCK_MODEL_ID");
+      return createSummarizeMedia({
+        ...deps, blobs: cloud.blobs,
+        summarizer: createBedrockMediaSummarizer({ client: cloud.clients.bedrock, modelId, maxRetries: 3 }),
+      });
     }
     case "request-review":
       // Core builds the task and stores it at derived/<mediaId>/review-task.json before opening it,

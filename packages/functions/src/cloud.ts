@@ -8,7 +8,7 @@ import { SageMakerA2IRuntimeClient } from "@aws-sdk/client-sagemaker-a2i-runtime
 import { TranscribeClient } from "@aws-sdk/client-transcribe";
 import {
   DEFAULT_FRAME_SAMPLE_SECONDS, DEFAULT_THRESHOLDS, MAX_MEDIA_DURATION_MS, MAX_UPLOAD_BYTES, parseThresholds, transcodeBudgetCpuMs, TRANSCRIBE_MAX_DURATION_MS,
-  type BlobStore, type ModerationThresholds, type Publish, type StateStore, type VisionMode,
+  type BlobStore, type ModerationThresholds, type Publish, type StateStore, type TextFileStore, type VisionMode,
 } from "@media-pipeline/core";
 import { DEFAULT_REVIEW_MAX_ATTEMPTS, REVIEW_MAX_ATTEMPTS_LIMIT } from "./adapters/a2i/requeue.js";
 import { createDynamoStateStore } from "./adapters/dynamodb-state-store.js";
@@ -86,7 +86,7 @@ export interface Cloud {
   env: CloudEnv;
   clients: CloudClients;
   state: StateStore;
-  blobs: BlobStore;
+  blobs: BlobStore & TextFileStore;
   publish: Publish;
   workspace: S3Workspace;
   thresholds: ModerationThresholds;
@@ -111,6 +111,11 @@ export const settings = {
    * (MEDIA_REVIEW_MIN) must see the segments it is meant to review, not have them cut at the source.
    */
   moderationMinConfidence: (c: Cloud) => Math.min(number(c.env, "REKOGNITION_MIN_CONFIDENCE", 50), c.thresholds.reviewMin),
+  /**
+   * Text: words read below 80 are mostly noise (Rekognition's own default for text filters); labels'
+   * 50 would fill the report with misread background. The local OCR has its own floor.
+   */
+  textMinConfidence: (_c: Cloud) => 80,
   /** A typo must not silently fall back to the dearer video jobs (or to frames). */
   visionMode: (c: Cloud): VisionMode => {
     const mode = c.env.VISION_MODE?.trim() || "video";

@@ -1,5 +1,6 @@
 import {
-  completeOnce, createCollectLabels, createCollectModeration, createCollectShots, createCollectTranscript, derivedKey, isRetryable, loadReviewOutcome,
+  completeOnce, createCollectLabels, createCollectModeration, createCollectShots, createCollectText, createCollectTranscript, derivedKey, isRetryable,
+  loadReviewOutcome,
   NonRetryableError, recordReviewDecision, recordReviewFailure, RetryableError, type StageContext,
 } from "@media-pipeline/core";
 import {
@@ -7,7 +8,7 @@ import {
 } from "./adapters/a2i/index.js";
 import { createDynamoBacklog, videoJobStarter } from "./adapters/rekognition/dynamodb-backlog.js";
 import {
-  getJobStatusMessage, getLabelFrames, getModerationFrames, parseCompletionMessage, releaseOne, type RekognitionJobKind,
+  getJobStatusMessage, getLabelFrames, getModerationFrames, getTextFrames, parseCompletionMessage, releaseOne, type RekognitionJobKind,
 } from "./adapters/rekognition/index.js";
 import {
   collectTranscript, ForeignTranscriptionJobError, parseTranscribeStateChange, type CollectedTranscript, type TranscriptionJobOutcome,
@@ -26,14 +27,17 @@ import { stageContext, type LambdaContext } from "./lambda-deadline.js";
  */
 
 /** The stage a Rekognition video job belongs to. */
-const STAGE_OF_KIND = { labels: "detect-labels", moderation: "moderate", segments: "detect-shots" } as const satisfies Record<RekognitionJobKind, string>;
+const STAGE_OF_KIND = {
+  labels: "detect-labels", moderation: "moderate", segments: "detect-shots", text: "detect-text",
+} as const satisfies Record<RekognitionJobKind, string>;
 
 /** Time keyframe extraction plans with when the invocation gives no deadline (a test calling the handler). */
 const DEFAULT_COLLECT_BUDGET_MS = 10 * 60_000;
 
 /** A job that ended badly settles its stage as failed, with AWS's reason. */
 export function failStage(
-  cloud: Cloud, mediaId: string, stage: "detect-shots" | "detect-labels" | "moderate" | "transcribe", reason: string, ctx: StageContext = stageContext(),
+  cloud: Cloud, mediaId: string, stage: "detect-shots" | "detect-labels" | "moderate" | "detect-text" | "transcribe", reason: string,
+  ctx: StageContext = stageContext(),
 ) {
   return completeOnce({ state: cloud.state, publish: cloud.publish }, {
     mediaId, correlationId: mediaId, stage, trigger: stage === "transcribe" ? "Audio Extracted" : "Media Probed", ctx,
@@ -44,8 +48,8 @@ export function failStage(
 }
 
 /**
- * Rekognition video job completion (SNS): fetch the paged results and complete labels, moderation or
- * shots (segment detection, with a keyframe per shot taken from the video: cloud-video.ts), then
+ * Rekognition video job completion (SNS): fetch the paged results and complete labels, moderation,
+ * text or shots (segment detection, with a keyframe per shot taken from the video: cloud-video.ts), then
  * release one start waiting in the backlog (see adapters/rekognition/backlog.ts). The paging and the
  * keyframes are part of the stage's work, so what cannot be done in time ends in `Stage Failed`. A job
  * that ended FAILED settles its stage as failed with Rekognition's own `StatusMessage` (read with the
@@ -57,6 +61,7 @@ export function createRekognitionCompletion(cloud: Cloud) {
   const labels = createCollectLabels(deps);
   const moderation = createCollectModeration({ ...deps, thresholds: cloud.thresholds });
   const shots = createCollectShots(deps);
+  const text = createCollectText(deps);
   const backlog = createDynamoBacklog({ client: cloud.clients.dynamo, tableName: cloud.env.STATE_TABLE });
   const startReleased = videoJobStarter(cloud.clients.rekognition);
   return async (event: { Records?: unknown[] }, context?: LambdaContext): Promise<void> => {
@@ -72,6 +77,7 @@ export function createRekognitionCompletion(cloud: Cloud) {
         const options = { minConfidence: settings.minConfidence(cloud) };
         if (done.kind === "labels") await labels({ ...job, load: () => getLabelFrames(cloud.clients.rekognition, done.jobId, options) }, ctx);
         else if (done.kind === "moderation") await moderation({ ...job, load: () => getModerationFrames(cloud.clients.rekognition, done.jobId, options) }, ctx);
+        else if (done.kind === "text") await text({ ...job, load: (signal) => getTextFrames(cloud.clients.rekognition, done.jobId, { minConfidence: settings.textMinConfidence(cloud), signal }) }, ctx);
         else {
           const budgetMs = ctx.timeoutMs ?? DEFAULT_COLLECT_BUDGET_MS;
           await shots({

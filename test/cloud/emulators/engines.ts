@@ -7,6 +7,9 @@ import type {
   FrameDetections, FrameModeration, FrameText, EngineInfo, LabelsDocument, ObjectRef, ShotsDocument, TextDetection, TranscriptDocument,
 } from "@media-pipeline/core";
 import { createLocalEngines, type LocalEngines } from "../../../packages/local/src/engines/index.js";
+import { REPORT_FLOOR, resolveTesseract } from "../../../packages/local/src/engines/text/index.js";
+import { prepThread } from "../../../packages/local/src/engines/text/prep-thread.js";
+import { readBatch } from "../../../packages/local/src/engines/text/read-batch.js";
 import { visionPool, toModerationLabels } from "../../../packages/local/src/engines/vision/index.js";
 import { resolveFfmpegBinaries } from "../../../packages/media/src/index.js";
 import { loadConfig, type LocalConfig } from "../../../packages/local/src/runtime/config.js";
@@ -39,10 +42,9 @@ export interface VideoAnalysis {
 }
 
 /**
- * The OCR behind emulated text detection (StartTextDetection, DetectText). The local runtime has no
- * OCR engine yet (packages/local/src/engines/text is being written), so the emulator's default is
- * `pendingOcr`; a test that checks the wire protocol injects a deterministic fake through
- * `createEmulatorEngines(…, { ocr })`.
+ * The OCR behind emulated text detection (StartTextDetection, DetectText): the local runtime's text
+ * engine (Tesseract) by default, on the same frames the local runtime reads; a test that checks the
+ * wire protocol alone may inject a deterministic fake through `createEmulatorEngines(…, { ocr })`.
  */
 export interface EmulatorOcr {
   /** Lines and words per analysed frame of a video (frames without text may be left out), and the engine that read them. */
@@ -51,22 +53,22 @@ export interface EmulatorOcr {
   recognizeImageText(file: string, format: "jpeg" | "ppm"): Promise<{ detections: TextDetection[]; engine: EngineInfo }>;
 }
 
-/** Thrown by `pendingOcr`: the emulator has no OCR engine to read text with. */
-export class NoLocalOcrError extends Error {
-  override name = "NoLocalOcrError";
-  constructor() {
-    super("no local OCR engine: the emulator reads text once the local runtime has one (packages/local/src/engines/text)");
-  }
-}
-
 /**
- * No OCR: every call fails, so an emulated text job ends FAILED with a status message that says
- * why, rather than announcing a video without text, which the report would show as a finding.
+ * The local runtime's OCR: a video through its text detector (the frame pass's keyframes and sampled
+ * frames), a still image through the same Tesseract reading of one file.
  */
-export const pendingOcr: EmulatorOcr = {
-  recognizeText: () => Promise.reject(new NoLocalOcrError()),
-  recognizeImageText: () => Promise.reject(new NoLocalOcrError()),
-};
+function localOcr(engines: LocalEngines): EmulatorOcr {
+  return {
+    recognizeText: (media) => engines.text.detect({ mediaId: media.id, source: media.ref, durationMs: 0 }),
+    async recognizeImageText(file) {
+      const binary = await resolveTesseract({ language: "eng" });
+      const [detections = []] = await readBatch([file], {
+        binary, ffmpegPath: (await resolveFfmpegBinaries()).ffmpegPath, language: "eng", prep: prepThread(), minConfidence: REPORT_FLOOR,
+      });
+      return { detections, engine: { name: "tesseract", version: binary.version } };
+    },
+  };
+}
 
 export interface EmulatorEngines {
   config: LocalConfig;
@@ -103,17 +105,17 @@ const NSFW_MODEL = "MobileNetV2";
 const LABEL_FLOOR = 40;
 
 export interface EmulatorEnginesOptions {
-  /** The OCR for text detection; `pendingOcr` (every call fails) by default. */
+  /** The OCR for text detection; the local runtime's (Tesseract) by default. */
   ocr?: EmulatorOcr;
 }
 
 export function createEmulatorEngines(workDir: string, moto: MotoAccess, options: EmulatorEnginesOptions = {}): EmulatorEngines {
-  const ocr = options.ocr ?? pendingOcr;
   const dataDir = path.join(workDir, "engines");
   // Defaults only (no config file, no MEDIA_PIPELINE_* variables): what `analyze` runs with out of the box.
   const config = loadConfig({ dataDir }, {}, workDir);
   const store = new LocalObjectStore(dataDir);
   const engines = createLocalEngines(config, store.pathOf);
+  const ocr = options.ocr ?? localOcr(engines);
   const downloads = new Map<string, Promise<Materialized>>();
   const analyses = new Map<string, Promise<VideoAnalysis>>();
   const texts = new Map<string, Promise<{ frames: FrameText[]; engine: EngineInfo }>>();

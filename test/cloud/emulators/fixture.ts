@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startMoto, type Moto } from "../../helpers/moto.js";
 import { endpointEnv, startServiceEmulators, type ServiceEmulatorOptions, type ServiceEmulators } from "./index.js";
 
@@ -100,7 +100,12 @@ export async function startEmulatorFixture(prefix: string, options: Partial<Serv
       const deadline = Date.now() + timeoutMs;
       while (bodies.length < count && Date.now() < deadline) {
         const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        for (const m of out.Messages ?? []) bodies.push(m.Body ?? "");
+        for (const m of out.Messages ?? []) {
+          bodies.push(m.Body ?? "");
+          // Taken, as a consumer takes it: left in the queue it comes back after the visibility
+          // timeout (30 s), and a later receive would read it again as news.
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle! }));
+        }
       }
       return bodies;
     },

@@ -8,11 +8,10 @@ import {
 import type { FrameText, TextDetection } from "@media-pipeline/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseVideoJobCompletion } from "../../../packages/functions/src/adapters/rekognition/completion.js";
-import { RekognitionJobFailedError, RekognitionJobInProgressError } from "../../../packages/functions/src/adapters/rekognition/errors.js";
+import { RekognitionJobInProgressError } from "../../../packages/functions/src/adapters/rekognition/errors.js";
 import { detectImageText } from "../../../packages/functions/src/adapters/rekognition/image.js";
 import { startTextDetection } from "../../../packages/functions/src/adapters/rekognition/jobs.js";
 import { getTextFrames } from "../../../packages/functions/src/adapters/rekognition/results.js";
-import { getJobStatusMessage } from "../../../packages/functions/src/adapters/rekognition/segments.js";
 import { createEmulatorEngines, type EmulatorOcr } from "./engines.js";
 import { createBucket, startEmulatorFixture, upload, type EmulatorFixture } from "./fixture.js";
 import { startServer, type RunningServer } from "./http.js";
@@ -24,9 +23,9 @@ const run = promisify(execFile);
 
 /*
  * Rekognition text detection (StartTextDetection, GetTextDetection, its SNS completion, DetectText)
- * through the real client and our adapters. The OCR here is a deterministic FAKE, not an engine: the
- * local runtime has no OCR yet, and these tests check the wire protocol (requests, filters, ids,
- * paging, job states, the notice), not how well text is read. It answers the same lines and words
+ * through the real client and our adapters. Most tests inject a deterministic FAKE OCR: they check the
+ * wire protocol (requests, filters, ids, paging, job states, the notice), not how well text is read;
+ * the last one runs the harness's own OCR, the local runtime's Tesseract, on a video with a sign. It answers the same lines and words
  * for any video, and holds a job IN_PROGRESS until the test lets it go.
  */
 
@@ -259,17 +258,28 @@ describe("Rekognition text detection emulator (fake OCR)", () => {
   });
 });
 
-describe("Rekognition text detection emulator without an OCR engine (the harness's default for now)", () => {
-  it("ends a text job FAILED, announced on SNS, with a status message that says why", async () => {
-    // The fixture's own emulators, which the harness runs: no OCR is injected there.
+describe("Rekognition text detection emulator with the harness's OCR (the local runtime's Tesseract)", () => {
+  it("reads the words a video shows, at the times it shows them, through a job announced on SNS", async () => {
+    // The fixture's own emulators, which the harness runs: their OCR is the local text engine.
+    const video = path.join(f.workDir, "sign.mp4");
+    await run("ffmpeg", [
+      "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "color=c=white:s=640x360:r=25:d=4",
+      "-vf", "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text='EXIT 24':fontsize=64:fontcolor=black:x=(w-tw)/2:y=(h-th)/2:enable='gte(t,1)'",
+      "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", video,
+    ]);
+    const signId = "01jd8x7k2m4n6p8q0r2s4t6v9z";
+    const sign = { bucket, key: `media/${signId}/sign.mp4` };
+    await upload(f, bucket, sign.key, await readFile(video));
     const harnessRek = new RekognitionClient({});
-    const { jobId } = await startTextDetection(harnessRek, { mediaId, source, minConfidence: 80, notification: { snsTopicArn: sns.topicArn, roleArn } });
+    const { jobId } = await startTextDetection(harnessRek, { mediaId: signId, source: sign, minConfidence: 80, notification: { snsTopicArn: sns.topicArn, roleArn } });
     await f.emulators.idle();
     const [message] = await completions(1);
-    expect(message).toMatchObject({ JobId: jobId, Status: "FAILED", API: "TEXT_DETECTION", JobTag: `${mediaId}-text` });
-    await expect(getTextFrames(harnessRek, jobId)).rejects.toMatchObject({
-      constructor: RekognitionJobFailedError, statusMessage: expect.stringMatching(/no local OCR engine/),
-    });
-    await expect(getJobStatusMessage(harnessRek, "TEXT_DETECTION", jobId)).resolves.toMatch(/no local OCR engine/);
+    expect(message).toMatchObject({ JobId: jobId, Status: "SUCCEEDED", API: "TEXT_DETECTION", JobTag: `${signId}-text` });
+    const { frames, engine } = await getTextFrames(harnessRek, jobId, { minConfidence: 80 });
+    expect(engine).toMatchObject({ name: "amazon-rekognition-video", version: expect.stringMatching(/^emulated: tesseract /) });
+    const words = frames.flatMap((fr) => fr.detections.filter((d) => d.type === "word").map((d) => ({ text: d.text, at: fr.timestampMs })));
+    expect(new Set(words.map((w) => w.text))).toEqual(new Set(["EXIT", "24"]));
+    // Shown from 1 s: no frame before it reads anything.
+    expect(Math.min(...words.map((w) => w.at))).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -21,6 +21,8 @@ export interface AnalyzeResult {
   events: any[];
   report?: any;
   reportHtml?: string;
+  /** The caption files as GET /media/{id}/captions.vtt and .srt answered, when the report has captions. */
+  captions?: Partial<Record<"vtt" | "srt", string>>;
   seconds: number;
 }
 
@@ -120,6 +122,14 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
     else result.reason = `GET /media/${mediaId}/report answered ${report.status}`;
     const html = await signedFetch(app, `/media/${mediaId}/report.html`);
     if (html.ok) result.reportHtml = await html.text();
+    // The caption files through the deployed API, as a player would fetch them (404 without audio).
+    if (result.report?.captions) {
+      for (const format of ["vtt", "srt"] as const) {
+        const captions = await signedFetch(app, `/media/${mediaId}/captions.${format}`);
+        if (captions.ok) (result.captions ??= {})[format] = await captions.text();
+        else result.reason = `GET /media/${mediaId}/captions.${format} answered ${captions.status}`;
+      }
+    }
   }
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
@@ -133,6 +143,7 @@ export async function analyzeInCloud(app: CloudApp, file: string, options: Analy
       writeFileSync(path.join(options.out, "report.json"), JSON.stringify(report, null, 2) + "\n");
     }
     if (result.reportHtml) writeFileSync(path.join(options.out, "report.html"), result.reportHtml);
+    for (const [format, body] of Object.entries(result.captions ?? {})) writeFileSync(path.join(options.out, `captions.${format}`), body);
   }
   return result;
 }

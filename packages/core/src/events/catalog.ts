@@ -327,6 +327,8 @@ export const catalog = {
       cueCount: z.number().int().nonnegative(),
       language: z.string(),
       engine: EngineInfo,
+      /** Why there are no cues, when there are none (a transcript without words). */
+      note: z.string().max(500).optional(),
     }),
     example: {
       version: 1, ...example,

@@ -28,7 +28,7 @@ const VIDEO_READY = {
 };
 
 /** The events whose arrival can complete the inputs of scene summaries. */
-const SUMMARY_INPUTS: DetailType[] = ["Shots Detected", "Labels Detected", "Transcript Ready", "Stage Failed"];
+const SUMMARY_INPUTS: DetailType[] = ["Shots Detected", "Labels Detected", "Text Detected", "Transcript Ready", "Stage Failed"];
 
 /** Every stage output that can settle a media item's analysis. */
 const SETTLING: DetailType[] = [
@@ -36,8 +36,11 @@ const SETTLING: DetailType[] = [
   "Shots Detected",
   "Labels Detected",
   "Moderation Completed",
+  "Text Detected",
   "Transcript Ready",
+  "Captions Ready",
   "Scenes Summarized",
+  "Media Summarized",
   "Review Requested",
   "Review Completed",
   "Stage Failed",
@@ -81,6 +84,12 @@ export const routes: readonly Route[] = [
     stage: "moderate",
   },
   {
+    name: "detect-text",
+    description: "Read the text shown in video.",
+    pattern: VIDEO_READY,
+    stage: "detect-text",
+  },
+  {
     name: "transcribe-audio",
     description: "Transcribe extracted audio with speaker diarization.",
     pattern: on("Audio Extracted"),
@@ -94,11 +103,23 @@ export const routes: readonly Route[] = [
         { ...on(...SUMMARY_INPUTS.filter((t) => t !== "Stage Failed")) },
         {
           ...on("Stage Failed"),
-          detail: { stage: ["prepare-video", "extract-audio", "detect-shots", "detect-labels", "transcribe"] },
+          detail: { stage: ["prepare-video", "extract-audio", "detect-shots", "detect-labels", "detect-text", "transcribe"] },
         },
       ],
     },
     stage: "summarize-scenes",
+  },
+  {
+    name: "make-captions",
+    description: "Write WebVTT and SRT captions from the transcript.",
+    pattern: on("Transcript Ready"),
+    stage: "make-captions",
+  },
+  {
+    name: "summarize-media",
+    description: "Group scenes into chapters and summarize the whole media once its scenes are summarized.",
+    pattern: on("Scenes Summarized"),
+    stage: "summarize-media",
   },
   {
     name: "request-review",

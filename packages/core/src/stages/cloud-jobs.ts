@@ -1,8 +1,8 @@
 import type { BlobStore, TranscribeInput, VisionInput } from "../ports.js";
 import type { EngineInfo, ObjectRef } from "../results/common.js";
-import type { FrameDetections, FrameModeration, LabelsDocument, ModerationThresholds } from "../results/documents.js";
+import type { FrameDetections, FrameModeration, FrameText, LabelsDocument, ModerationThresholds } from "../results/documents.js";
 import { expectEvent, type StageHandler } from "./common.js";
-import { labelsResult, moderationResult, transcriptResult } from "./results.js";
+import { labelsResult, moderationResult, textResult, transcriptResult } from "./results.js";
 import { completeOnce, startOnce, type StageContext, type StageDeps } from "./run-once.js";
 import { analysisFromRecords, onUploadClock, visionTrigger } from "./video-stages.js";
 
@@ -23,7 +23,7 @@ export const JOB_LEASE_MS = 6 * 3600_000;
  * @example createStartVisionJob({ state, publish, stage: "detect-labels", start: (input) => rekognition.startLabels(input) })
  */
 export function createStartVisionJob(
-  deps: StageDeps & { stage: "detect-shots" | "detect-labels" | "moderate"; start: (input: VisionInput & { analysis: NonNullable<VisionInput["analysis"]> }) => Promise<void> },
+  deps: StageDeps & { stage: "detect-shots" | "detect-labels" | "moderate" | "detect-text"; start: (input: VisionInput & { analysis: NonNullable<VisionInput["analysis"]> }) => Promise<void> },
 ): StageHandler {
   return async (raw, ctx) => {
     const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, deps.stage);
@@ -75,6 +75,19 @@ export function createCollectModeration(deps: StageDeps & { blobs: BlobStore; th
         const analysis = await analysisOf(deps, job.mediaId, job.source);
         const result = await resultOf(job, signal);
         return moderationResult(deps.blobs, deps.thresholds, { mediaId: job.mediaId, source: job.source, analysis, ...result, frames: onUploadClock(result.frames, analysis) });
+      },
+    });
+}
+
+/** Collects a finished text detection job into `Text Detected`. */
+export function createCollectText(deps: StageDeps & { blobs: BlobStore }) {
+  return async (job: Collected<{ frames: FrameText[]; engine: EngineInfo }>, ctx: StageContext) =>
+    completeOnce(deps, {
+      mediaId: job.mediaId, correlationId: job.correlationId, stage: "detect-text", trigger: "Media Probed", ctx,
+      work: async (signal) => {
+        const analysis = await analysisOf(deps, job.mediaId, job.source);
+        const result = await resultOf(job, signal);
+        return textResult(deps.blobs, { mediaId: job.mediaId, source: job.source, analysis, ...result, frames: onUploadClock(result.frames, analysis) });
       },
     });
 }

@@ -10,3 +10,4 @@ export * from "./results.js";
 export * from "./cloud-jobs.js";
 export * from "./video-stages.js";
 export * from "./extractive-summarizer.js";
+export * from "./overview-stages.js";

@@ -7,7 +7,8 @@ import { loadReviewOutcome, reviewTaskRef } from "../review/record.js";
 import type { ObjectRef, EngineInfo } from "../results/common.js";
 import {
   ModerationDocument,
-  type AnalysisInput, type LabelsDocument, type ProbeResult, type ScenesDocument, type ShotsDocument, type TranscriptDocument,
+  type AnalysisInput, type LabelsDocument, type MediaSummaryDocument, type ProbeResult, type ScenesDocument, type ShotsDocument,
+  type TextDocument, type TranscriptDocument,
 } from "../results/documents.js";
 import type { Report } from "../results/report.js";
 import { StageName } from "../stage-names.js";
@@ -137,14 +138,20 @@ function reviewState(records: Records, outcome: ReviewOutcome | undefined): { re
  * differs from the first only in what the review added.
  */
 async function writeReport(deps: ReportDeps, mediaId: string, probe: ProbeFacts, records: Records, outcome: ReviewOutcome | undefined): Promise<WorkResult> {
-  const [probeDoc, shots, labels, moderation, transcript, scenes] = await Promise.all([
+  const [probeDoc, shots, labels, moderation, transcript, scenes, text, summary] = await Promise.all([
     load<ProbeResult>(deps.blobs, records.probe),
     load<ShotsDocument>(deps.blobs, records["detect-shots"]),
     load<LabelsDocument>(deps.blobs, records["detect-labels"]),
     load<ModerationDocument>(deps.blobs, records.moderate),
     load<TranscriptDocument>(deps.blobs, records.transcribe),
     load<ScenesDocument>(deps.blobs, records["summarize-scenes"]),
+    load<TextDocument>(deps.blobs, records["detect-text"]),
+    load<MediaSummaryDocument>(deps.blobs, records["summarize-media"]),
   ]);
+  const captionFacts = records["make-captions"]?.status === "done" ? records["make-captions"].output?.facts : undefined;
+  const captions = captionFacts?.vtt
+    ? { vtt: captionFacts.vtt as ObjectRef, srt: captionFacts.srt as ObjectRef, cueCount: Number(captionFacts.cueCount ?? 0), ...(captionFacts.note ? { note: String(captionFacts.note) } : {}) }
+    : undefined;
   const stages: Report["stages"] = {};
   for (const stage of StageName.options) {
     if (stage === "complete-analysis" || stage === "finalize-analysis") continue;
@@ -160,7 +167,7 @@ async function writeReport(deps: ReportDeps, mediaId: string, probe: ProbeFacts,
   const { review, verdicts } = reviewState(records, outcome);
   const report = buildReport({
     mediaId, filename: probe.filename, generatedAt: deps.now(), probe: probeDoc!, shots, labels, moderation,
-    transcript, scenes, review, stages, keyframeUri: deps.keyframeUri, ...(verdicts ? { segmentVerdicts: verdicts } : {}),
+    transcript, scenes, text, captions, summary, review, stages, keyframeUri: deps.keyframeUri, ...(verdicts ? { segmentVerdicts: verdicts } : {}),
   });
   const ref = derivedRef(probe.source, mediaId, "report.json");
   await deps.blobs.putJson(ref, report);

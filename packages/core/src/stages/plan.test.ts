@@ -9,12 +9,15 @@ const rec = (stage: StageRecord["stage"], status: StageRecord["status"], facts?:
 describe("planStages", () => {
   it("plans every stage for video with audio", () => {
     expect(planStages({ kind: "video", hasAudio: true })).toEqual([
-      "probe", "extract-audio", "transcribe", "detect-shots", "detect-labels", "moderate", "request-review", "summarize-scenes", "complete-analysis",
+      "probe", "extract-audio", "transcribe", "make-captions", "detect-shots", "detect-labels", "moderate", "detect-text", "request-review",
+      "summarize-scenes", "summarize-media", "complete-analysis",
     ]);
   });
   it("leaves out audio stages for silent video and vision stages for audio", () => {
     expect(planStages({ kind: "video", hasAudio: false })).not.toContain("transcribe");
+    expect(planStages({ kind: "video", hasAudio: false })).not.toContain("make-captions");
     expect(planStages({ kind: "audio", hasAudio: true })).not.toContain("detect-shots");
+    expect(planStages({ kind: "audio", hasAudio: true })).not.toContain("detect-text");
   });
 });
 
@@ -25,6 +28,8 @@ describe("join settlement", () => {
     const r = byStage([rec("detect-shots", "done"), rec("detect-labels", "done")]);
     expect(allSettled(plan, SUMMARY_INPUTS, r)).toBe(false);
     r.transcribe = rec("transcribe", "done");
+    expect(allSettled(plan, SUMMARY_INPUTS, r)).toBe(false);
+    r["detect-text"] = rec("detect-text", "done");
     expect(allSettled(plan, SUMMARY_INPUTS, r)).toBe(true);
   });
 

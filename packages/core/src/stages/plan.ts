@@ -6,23 +6,26 @@ import type { StageName } from "../stage-names.js";
 export function planStages(probe: Pick<ProbeResult, "kind" | "hasAudio" | "video">): StageName[] {
   const plan: StageName[] = ["probe"];
   if (probe.kind === "video" && probe.video?.rekognitionReady === false) plan.push("prepare-video");
-  if (probe.hasAudio) plan.push("extract-audio", "transcribe");
-  if (probe.kind === "video") plan.push("detect-shots", "detect-labels", "moderate", "request-review");
-  plan.push("summarize-scenes", "complete-analysis");
+  if (probe.hasAudio) plan.push("extract-audio", "transcribe", "make-captions");
+  if (probe.kind === "video") plan.push("detect-shots", "detect-labels", "moderate", "detect-text", "request-review");
+  plan.push("summarize-scenes", "summarize-media", "complete-analysis");
   return plan;
 }
 
 /** Stages that cannot run when another has failed (their trigger is never emitted). */
 const DEPENDS_ON: Partial<Record<StageName, StageName>> = {
   transcribe: "extract-audio",
+  "make-captions": "transcribe",
+  "summarize-media": "summarize-scenes",
   // Only when planned: a video Rekognition reads as uploaded starts them from `Media Probed`.
   "detect-shots": "prepare-video",
   "detect-labels": "prepare-video",
   moderate: "prepare-video",
+  "detect-text": "prepare-video",
 };
 
 /** Inputs of the scene summary join. */
-export const SUMMARY_INPUTS: readonly StageName[] = ["detect-shots", "detect-labels", "transcribe"];
+export const SUMMARY_INPUTS: readonly StageName[] = ["detect-shots", "detect-labels", "detect-text", "transcribe"];
 
 export type Records = Partial<Record<StageName, StageRecord>>;
 

@@ -1,11 +1,12 @@
 import { NonRetryableError } from "../errors.js";
 import { aggregateLabels } from "../policy/labels.js";
 import { decideModeration, segmentModeration } from "../policy/moderation.js";
+import { mergeTextFrames } from "../policy/text.js";
 import type { BlobStore } from "../ports.js";
 import type { EngineInfo, ObjectRef } from "../results/common.js";
 import {
-  LabelsDocument, ModerationDocument, TranscriptDocument,
-  type AnalysisInput, type FrameDetections, type FrameModeration, type ModerationThresholds,
+  LabelsDocument, ModerationDocument, TextDocument, TranscriptDocument,
+  type AnalysisInput, type FrameDetections, type FrameModeration, type FrameText, type ModerationThresholds,
 } from "../results/documents.js";
 import { derivedRef } from "./common.js";
 import { frameSpacingMs } from "./frame-spacing.js";
@@ -22,6 +23,30 @@ function checked<T>(schema: { safeParse(v: unknown): { success: true; data: T } 
   const r = schema.safeParse(value);
   if (!r.success) throw new NonRetryableError(`${what} engine returned an invalid result: ${r.error.message.slice(0, 500)}`, { cause: r.error });
   return r.data;
+}
+
+/** Text on screen from per-frame OCR: merged into occurrences over time, stored, announced. */
+export async function textResult(
+  blobs: BlobStore,
+  input: { mediaId: string; source: ObjectRef; frames: FrameText[]; engine: EngineInfo; analysis?: AnalysisInput },
+): Promise<WorkResult> {
+  const { lines, words } = mergeTextFrames(input.frames);
+  const doc = checked(TextDocument, {
+    lines, words, framesAnalyzed: input.frames.length, engine: input.engine, ...(input.analysis ? { analysis: input.analysis } : {}),
+  }, "Text");
+  const ref = derivedRef(input.source, input.mediaId, "text.json");
+  await blobs.putJson(ref, doc);
+  return {
+    emit: [{
+      type: "Text Detected",
+      detail: {
+        text: ref, lineCount: doc.lines.length, wordCount: doc.words.length, framesAnalyzed: doc.framesAnalyzed, engine: doc.engine,
+        lines: doc.lines.slice(0, 20).map((l) => ({ text: l.text.slice(0, 200), startMs: l.startMs, endMs: l.endMs, confidence: l.confidence })),
+        ...(doc.analysis ? { analysis: doc.analysis } : {}),
+      },
+    }],
+    facts: { ref, engine: doc.engine, ...(doc.analysis ? { analysis: doc.analysis } : {}) },
+  };
 }
 
 /** Labels from per-frame detections: aggregated, stored, announced. */

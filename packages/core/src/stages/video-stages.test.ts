@@ -60,7 +60,7 @@ describe("video Rekognition cannot read", () => {
     await createProbe({ ...h, limits, prober: { probe: async () => probeOf("mov,mp4,m4a,3gp,3g2,mj2", "h264", { brand: "isom" }) } })(received, ctx);
     expect(h.published[0]!.detail.video).toMatchObject({ rekognitionReady: true, rendition: "none" });
     expect(h.published[0]!.detail.plan).not.toContain("prepare-video");
-    expect(routedTo(h.event(0))).toEqual(["extract-audio", "detect-shots", "detect-labels", "moderate"]);
+    expect(routedTo(h.event(0))).toEqual(["extract-audio", "detect-shots", "detect-labels", "moderate", "detect-text"]);
   });
 
   it("has the vision stages start on the rendition prepare-video made, and say so in their results", async () => {
@@ -76,7 +76,7 @@ describe("video Rekognition cannot read", () => {
     const prepared = h.event(1);
     expect(prepared["detail-type"]).toBe("Video Prepared");
     expect(prepared.detail).toMatchObject({ input: "rendition", video: rendition, reason: expect.stringMatching(/^HEVC \(H\.265\) video in MOV/) });
-    expect(routedTo(prepared)).toEqual(["detect-shots", "detect-labels", "moderate"]);
+    expect(routedTo(prepared)).toEqual(["detect-shots", "detect-labels", "moderate", "detect-text"]);
 
     // A cloud job starts on the rendition; an in-process engine's result says what it analysed.
     const started: unknown[] = [];

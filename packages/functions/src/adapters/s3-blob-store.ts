@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { NonRetryableError, RetryableError, type BlobStore, type ObjectRef } from "@media-pipeline/core";
+import { NonRetryableError, RetryableError, type BlobStore, type ObjectRef, type TextFileStore } from "@media-pipeline/core";
 import { isTransientAwsError } from "./aws-errors.js";
 
 /** S3 refused or failed a request in a way that retrying will not fix (access denied, bad JSON…). */
@@ -30,8 +30,29 @@ export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
  * const blobs = createS3BlobStore(new S3Client({}));
  * await blobs.putJson({ bucket, key: "derived/01jd…/shots.json" }, doc);
  */
-export function createS3BlobStore(client: S3Client): BlobStore {
+export function createS3BlobStore(client: S3Client): BlobStore & TextFileStore {
+  const getText = async (ref: ObjectRef): Promise<string> => {
+    try {
+      const output = await client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      if (!output.Body) throw new BlobStoreError(`GetObject returned no body for ${describe(ref)}`, ref);
+      return await output.Body.transformToString("utf-8");
+    } catch (error) {
+      if (error instanceof BlobStoreError) throw error;
+      if (isNotFound(error)) throw new BlobNotFoundError(`No object at ${describe(ref)}`, ref, { cause: error });
+      throw toBlobError(error, "GetObject", ref);
+    }
+  };
   return {
+    getText,
+
+    async putText(ref, body, contentType) {
+      try {
+        await client.send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: contentType }));
+      } catch (error) {
+        throw toBlobError(error, "PutObject", ref);
+      }
+    },
+
     async putJson(ref, value) {
       const body = JSON.stringify(value);
       if (body === undefined) throw new BlobStoreError(`Refusing to store ${describe(ref)}: the value is not JSON`, ref);
@@ -45,16 +66,7 @@ export function createS3BlobStore(client: S3Client): BlobStore {
     },
 
     async getJson<T = unknown>(ref: ObjectRef): Promise<T> {
-      let text: string;
-      try {
-        const output = await client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-        if (!output.Body) throw new BlobStoreError(`GetObject returned no body for ${describe(ref)}`, ref);
-        text = await output.Body.transformToString("utf-8");
-      } catch (error) {
-        if (error instanceof BlobStoreError) throw error;
-        if (isNotFound(error)) throw new BlobNotFoundError(`No object at ${describe(ref)}`, ref, { cause: error });
-        throw toBlobError(error, "GetObject", ref);
-      }
+      const text = await getText(ref);
       try {
         return JSON.parse(text) as T;
       } catch (cause) {

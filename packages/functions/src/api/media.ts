@@ -145,6 +145,27 @@ export function createMediaApi(deps: MediaApiDeps) {
     },
 
     /**
+     * `GET /media/{mediaId}/captions.vtt` or `.srt` → the caption file make-captions stored; 404 for
+     * unknown media or captions not made (yet, or at all: media without audio).
+     */
+    async captions(mediaId: string, format: "vtt" | "srt"): Promise<string> {
+      const [upload, stages] = await Promise.all([records.get(mediaId), state.list(mediaId)]);
+      if (!upload && !stages.length) throw notFound(mediaId);
+      const done = stages.find((r) => r.stage === "make-captions" && r.status === "done");
+      if (!done) throw new HttpError(404, "captions_not_ready", `The captions of ${mediaId} are not ready (status: ${overall(stages, upload)})`);
+      const ref = done.output?.facts?.[format] as { bucket: string; key: string } | undefined;
+      // Only our own derived files of this media item, whatever the record says.
+      const key = ref && ours(mediaId, ref) ? ref.key : derivedKey(mediaId, `captions.${format}`);
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return await object.Body!.transformToString("utf8");
+      } catch (error) {
+        if ((error as { name?: string }).name === "NoSuchKey") throw new HttpError(404, "captions_expired", `The captions of ${mediaId} have expired`, [], { cause: error });
+        throw error;
+      }
+    },
+
+    /**
      * `GET /media/{mediaId}/report.html` → the same self-contained page the local runtime writes, with
      * the keyframes (`s3://` references in the cloud report) inlined from our bucket.
      */

@@ -37,6 +37,16 @@ export function createRoutes(api: { uploads: UploadApi; media: MediaApi }) {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
       body: await api.media.report(mediaIdParam(event)),
     })),
+    getCaptionsVtt: httpHandler(async (event) => ({
+      statusCode: 200,
+      headers: { "content-type": "text/vtt; charset=utf-8", "cache-control": "no-store" },
+      body: await api.media.captions(mediaIdParam(event), "vtt"),
+    })),
+    getCaptionsSrt: httpHandler(async (event) => ({
+      statusCode: 200,
+      headers: { "content-type": "application/x-subrip; charset=utf-8", "cache-control": "no-store" },
+      body: await api.media.captions(mediaIdParam(event), "srt"),
+    })),
     getReportHtml: httpHandler(async (event) => ({
       statusCode: 200,
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },

@@ -15,7 +15,8 @@ interface RunOptions {
 }
 
 /** Prints the outcome and writes the report; returns the exit code (0 done, 2 rejected, 1 failed). */
-async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, outDir: string, mode: ProgressMode): Promise<number> {
+/** `source`: the file the user gave, which report.html plays (it is at hand, unlike a data dir that may be temporary). */
+async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, outDir: string, mode: ProgressMode, source?: string): Promise<number> {
   if (outcome.kind === "rejected") {
     const { json } = await exportRejection(runtime, outcome.event, outDir);
     if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: "rejected", reason: outcome.event.detail.reason, json }) + "\n");
@@ -26,7 +27,7 @@ async function settle(runtime: LocalRuntime, mediaId: string, outcome: Outcome, 
     process.stderr.write(`Analysis of ${mediaId} did not complete: ${outcome.reason}\n`);
     return 1;
   }
-  const { report, ...files } = await exportReport(runtime, mediaId, outcome.event.detail.report, outDir);
+  const { report, ...files } = await exportReport(runtime, mediaId, outcome.event.detail.report, outDir, source ? { source } : {});
   const d = outcome.event.detail;
   if (mode === "json") process.stdout.write(JSON.stringify({ type: "result", mediaId, status: d.status, ...files }) + "\n");
   else process.stdout.write(`${mediaId} ${d.status}: moderation ${d.decision ?? "n/a"}, review ${d.review.status}\n  report: ${files.html}\n  json:   ${files.json}\n`);
@@ -56,7 +57,7 @@ export async function runAnalyze(file: string, o: RunOptions): Promise<number> {
     mediaId = await runtime.ingest(file, { filename: path.basename(file) });
     const outcome = await runtime.outcome(mediaId);
     detach();
-    return await settle(runtime, mediaId, outcome, path.resolve(o.out), o.mode);
+    return await settle(runtime, mediaId, outcome, path.resolve(o.out), o.mode, path.resolve(file));
   } finally {
     detach();
     await runtime.close();

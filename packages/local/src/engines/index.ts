@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
 import type {
-  AudioExtractor, LabelDetector, MediaProber, ModerationDetector, SceneSummarizer, ShotDetector, Transcriber,
+  AudioExtractor, LabelDetector, MediaProber, MediaSummarizer, ModerationDetector, SceneSummarizer, ShotDetector, TextDetector, Transcriber,
 } from "@media-pipeline/core";
 import type { PathOf } from "@media-pipeline/media";
 import type { LocalConfig } from "../runtime/config.js";
-import { createExtractiveSummarizer } from "@media-pipeline/core";
+import { createExtractiveMediaSummarizer, createExtractiveSummarizer } from "@media-pipeline/core";
 import { createLlmSummarizer } from "./summarize/llm.js";
+import { createLlmMediaSummarizer } from "./summarize/media-llm.js";
 
 /** Every engine the local runtime runs, one per port. */
 export interface LocalEngines {
@@ -16,6 +17,9 @@ export interface LocalEngines {
   moderation: ModerationDetector;
   transcriber: Transcriber;
   summarizer: SceneSummarizer;
+  /** Text on screen: OCR on the same decode pass's frames. */
+  text: TextDetector;
+  mediaSummarizer: MediaSummarizer;
 }
 
 /** Creates a port implementation on first use, so that a CLI call that needs no models loads none. */
@@ -55,6 +59,11 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
       pathOf, language: config.language, words: config.words, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
     }),
   );
+  const text = lazy(async () => (await import("./text/index.js")).createTextDetector({ frames: await frameSource(), pathOf }));
+  // The same endpoint as the scene summaries; chapters are found without it either way.
+  const mediaSummarizer = config.llmEndpoint
+    ? createLlmMediaSummarizer({ endpoint: config.llmEndpoint, model: config.llmModel ?? "", ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}) })
+    : createExtractiveMediaSummarizer();
   const extractive = createExtractiveSummarizer();
   const summarizer = config.llmEndpoint
     ? createLlmSummarizer({
@@ -73,5 +82,7 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
     moderation: { detect: async (...a) => (await moderation()).detect(...a) },
     transcriber: { transcribe: async (...a) => (await transcriber()).transcribe(...a) },
     summarizer,
+    text: { detect: async (...a) => (await text()).detect(...a) },
+    mediaSummarizer,
   };
 }

@@ -48,9 +48,14 @@ export const DEFAULT_STAGE_TIMEOUTS: Readonly<Record<StageName, { baseSeconds: n
   "detect-shots": { baseSeconds: 300, perMediaSecond: 2 },
   "detect-labels": { baseSeconds: 300, perMediaSecond: 2 },
   moderate: { baseSeconds: 300, perMediaSecond: 2 },
+  // OCR of the pass's frames, a few per second of media at most.
+  "detect-text": { baseSeconds: 300, perMediaSecond: 2 },
   transcribe: { baseSeconds: 300, perMediaSecond: 2 },
+  "make-captions": { baseSeconds: 60, perMediaSecond: 0 },
   // A language model behind --llm-endpoint may write one summary per scene on a CPU.
   "summarize-scenes": { baseSeconds: 300, perMediaSecond: 1 },
+  // Extractive in milliseconds; a language model writes one answer per chapter and one for the whole.
+  "summarize-media": { baseSeconds: 300, perMediaSecond: 0.2 },
   "request-review": { baseSeconds: 120, perMediaSecond: 0 },
   "complete-analysis": { baseSeconds: 120, perMediaSecond: 0 },
   "finalize-analysis": { baseSeconds: 120, perMediaSecond: 0 },

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { NonRetryableError, type BlobStore, type ObjectRef } from "@media-pipeline/core";
+import { NonRetryableError, type BlobStore, type ObjectRef, type TextFileStore } from "@media-pipeline/core";
 
 /** A key or bucket that would escape the data directory or name nothing sensible. */
 export class UnsafeKeyError extends NonRetryableError {}
@@ -14,7 +14,7 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,62}$/;
  * segment, never normalised into something else, so `a/../b` is refused rather than silently
  * mapped: no key can name a file outside its bucket.
  */
-export class LocalObjectStore implements BlobStore {
+export class LocalObjectStore implements BlobStore, TextFileStore {
   readonly root: string;
   constructor(dataDir: string) {
     this.root = path.resolve(dataDir, "objects");
@@ -40,6 +40,15 @@ export class LocalObjectStore implements BlobStore {
 
   async getJson<T = unknown>(ref: ObjectRef): Promise<T> {
     return JSON.parse(await readFile(this.pathOf(ref), "utf8")) as T;
+  }
+
+  /** The content type is S3's business; a file is a file. */
+  async putText(ref: ObjectRef, body: string, _contentType: string): Promise<void> {
+    await this.writeAtomic(this.pathOf(ref), body);
+  }
+
+  async getText(ref: ObjectRef): Promise<string> {
+    return readFile(this.pathOf(ref), "utf8");
   }
 
   async size(ref: ObjectRef): Promise<number | undefined> {

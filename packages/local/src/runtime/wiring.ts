@@ -1,7 +1,8 @@
 import path from "node:path";
 import {
-  createCompleteAnalysis, createDetectLabels, createDetectShots, createExtractAudio, createFinalizeAnalysis, createModerate, createPrepareVideo,
-  createProbe, createRequestReview, createSummarizeScenes, createTranscribe, routes as defaultRoutes,
+  createCompleteAnalysis, createDetectLabels, createDetectShots, createDetectText, createExtractAudio, createFinalizeAnalysis, createMakeCaptions,
+  createModerate, createPrepareVideo, createProbe, createRequestReview, createSummarizeMedia, createSummarizeScenes, createTranscribe,
+  routes as defaultRoutes,
   type AnyPipelineEvent, type EngineCallOptions, type Publish, type Route, type StageHandler, type StageName, type StateStore,
 } from "@media-pipeline/core";
 import { createPassThroughPreparer } from "@media-pipeline/media";
@@ -60,6 +61,7 @@ function withDeliverySignal(engines: LocalEngines): LocalEngines {
     ...engines,
     extractor: { extract: (source, target, onProgress, options) => engines.extractor.extract(source, target, onProgress, call(options)) },
     transcriber: { transcribe: (input, onProgress, options) => engines.transcriber.transcribe(input, onProgress, call(options)) },
+    mediaSummarizer: { summarize: (input, options) => engines.mediaSummarizer.summarize(input, call(options)) },
   };
 }
 
@@ -75,8 +77,11 @@ function stageHandlers(deps: WiringDeps & { engines: LocalEngines; publish: Publ
     "detect-shots": createDetectShots({ ...base, detector: engines.shots, blobs: objects }),
     "detect-labels": createDetectLabels({ ...base, detector: engines.labels, blobs: objects }),
     moderate: createModerate({ ...base, detector: engines.moderation, blobs: objects, thresholds: config.thresholds }),
+    "detect-text": createDetectText({ ...base, detector: engines.text, blobs: objects }),
     transcribe: createTranscribe({ ...base, transcriber: engines.transcriber, blobs: objects, maxSpeakers: config.maxSpeakers, language: config.language }),
+    "make-captions": createMakeCaptions({ ...base, blobs: objects, files: objects }),
     "summarize-scenes": createSummarizeScenes({ ...base, blobs: objects, summarizer: engines.summarizer }),
+    "summarize-media": createSummarizeMedia({ ...base, blobs: objects, summarizer: engines.mediaSummarizer }),
     "request-review": createRequestReview({ ...base, queue: createSqliteReviewQueue(store), blobs: objects, now: () => new Date() }),
     "complete-analysis": createCompleteAnalysis(reportDeps),
     "finalize-analysis": createFinalizeAnalysis(reportDeps),

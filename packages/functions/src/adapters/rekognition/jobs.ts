@@ -16,12 +16,8 @@ import { classifyRekognitionError, RekognitionRequestError } from "./errors.js";
 export const RekognitionVideoJobKind = z.enum(["labels", "moderation", "segments", "text"]);
 export type RekognitionVideoJobKind = z.infer<typeof RekognitionVideoJobKind>;
 
-/**
- * The jobs whose completions the pipeline collects (completions.ts) and whose starts the backlog
- * holds. Text joins when detect-text is wired, by this becoming `RekognitionVideoJobKind` itself;
- * until then it is left out, so that the completion handler's exhaustive per-kind maps compile.
- */
-export const RekognitionJobKind = RekognitionVideoJobKind.exclude(["text"]);
+/** The jobs whose completions the pipeline collects (completions.ts) and whose starts the backlog holds: all of them. */
+export const RekognitionJobKind = RekognitionVideoJobKind;
 export type RekognitionJobKind = z.infer<typeof RekognitionJobKind>;
 
 /** What a Rekognition adapter needs of the client; `RekognitionClient` (or its mock) satisfies it. */
