@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FrameText, TextDetection } from "../results/documents.js";
-import { MIN_TEXT_CONFIDENCE, mergeTextFrames, normalizeOcrText, sameOcrText, sameTextPlace } from "./text.js";
+import { MIN_TEXT_CONFIDENCE, mergeTextFrames, normalizeOcrText, partialOcrText, sameOcrText, sameTextPlace } from "./text.js";
 
 const box = (left: number, top: number, width = 0.4, height = 0.06) => ({ left, top, width, height });
 const line = (text: string, b = box(0.1, 0.8), confidence = 95, id = 1): TextDetection => ({ text, type: "line", confidence, box: b, id });
@@ -23,8 +23,18 @@ describe("text comparison", () => {
     expect(sameOcrText("...", "---")).toBe(false);
   });
 
-  it("takes boxes that overlap or whose centres are within a line height as one place", () => {
+  it("takes a reading that misses words at either end for the same line, not a stray word of it", () => {
+    expect(partialOcrText("warning for the coast", "Storm warning for the coast")).toBe(true);
+    expect(partialOcrText("Thank you for watching", "Thank you")).toBe(true);
+    expect(partialOcrText("Sale", "Sale ends")).toBe(true);
+    expect(partialOcrText("Sale", "Sale ends Sunday now")).toBe(false);
+    expect(partialOcrText("Storm for coast", "Storm warning for the coast")).toBe(false);
+    expect(partialOcrText("Same line", "Same line")).toBe(false);
+  });
+
+  it("takes boxes that overlap, nest or whose centres are within a line height as one place", () => {
     expect(sameTextPlace(box(0.1, 0.8), box(0.11, 0.805))).toBe(true);
+    expect(sameTextPlace(box(0.1, 0.8, 0.6), box(0.5, 0.8, 0.15))).toBe(true);
     expect(sameTextPlace(box(0.1, 0.8, 0.02, 0.05), box(0.12, 0.82, 0.02, 0.05))).toBe(true);
     expect(sameTextPlace(box(0.1, 0.8), box(0.1, 0.1))).toBe(false);
   });
@@ -73,6 +83,14 @@ describe("mergeTextFrames", () => {
       "Sale ends Sunday",
       "Open every day",
     ]);
+  });
+
+  it("joins readings of a line that miss words into one occurrence with the most complete text", () => {
+    const full = line("Storm warning for the coast", box(0.05, 0.8, 0.5), 94);
+    const partial = line("warning for the coast", box(0.15, 0.8, 0.4), 96);
+    const { lines } = mergeTextFrames(every2s([partial], [partial], [full], [partial], []));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ text: "Storm warning for the coast", startMs: 0, endMs: 8000, confidence: 96, box: partial.box, frames: 4 });
   });
 
   it("drops detections under the minimum confidence and junk without a letter or digit", () => {

@@ -4,8 +4,8 @@ import type { FrameText, TextDetection, TextOccurrence } from "../results/docume
 /**
  * Lowest OCR confidence (0–100) a line or word needs to be kept: Rekognition's own default word filter
  * (DetectionFilter.MinConfidence, 80), so both runtimes keep alike. On the local engine's tuning frames
- * (packages/local/src/engines/text/text-frames.ts, 1280×720) word F1 was flat from 70 to 90 (0.80–0.81):
- * 70 gave recall 0.73 at precision 0.92, 80 gave 0.71 at 0.94, 90 gave 0.68 at 0.97.
+ * (packages/local/src/engines/text/text-frames.ts, 1280×720) word F1 was flat from 70 to 90 (0.88–0.89):
+ * 70 gave recall 0.85 at precision 0.92, 80 gave 0.85 at 0.94, 90 gave 0.83 at 0.96.
  */
 export const MIN_TEXT_CONFIDENCE = 80;
 
@@ -42,13 +42,15 @@ export interface MergedText {
  * LINE/WORD detections and the local OCR engine's come in as the same FrameText).
  *
  * The same text (compared case-insensitively, whitespace and punctuation aside, allowing one OCR
- * character error from 6 characters and two from 12) at about the same place (boxes overlapping, or
- * centres within a line height) in analysed frames at most `maxMissedFrames` apart is one occurrence.
+ * character error from 6 characters and two from 12; for lines, also a reading that misses words at
+ * either end, see partialOcrText) at about the same place (boxes overlapping, or centres within a line
+ * height) in analysed frames at most `maxMissedFrames` apart is one occurrence.
  * It starts at the first frame that showed it and ends at the first analysed frame after the last one
  * that showed it: the text was seen until then and was gone by then, so that frame's time is the
  * closest bound the samples give (for the last frame of the media, one sampling interval later,
- * clamped to the duration). Its text is the reading with the best confidence, its box where it was
- * first seen. Detections under `minConfidence`, or with no letter or digit, are dropped first.
+ * clamped to the duration). Its text is the most complete reading (the longest; the most confident
+ * of equally long ones: OCR drops words far more often than it adds any above the confidence floor),
+ * its confidence the best of its readings, its box where it was first seen. Detections under `minConfidence`, or with no letter or digit, are dropped first.
  * A word's `line` is the index, in the returned (start-sorted) lines, of the occurrence its parent
  * line belongs to; its parent is found by `parentId`, or else by the line box holding its centre.
  * @example mergeTextFrames([{ timestampMs: 0, detections: [...] }, { timestampMs: 2000, detections: [...] }])
@@ -68,8 +70,8 @@ export function mergeTextFrames(frames: readonly FrameText[], options: MergeText
     return options.durationMs !== undefined ? Math.max(times[lastIndex], Math.min(end, options.durationMs)) : end;
   };
 
-  const lineTracks = new Tracker(maxMissed);
-  const wordTracks = new Tracker(maxMissed);
+  const lineTracks = new Tracker(maxMissed, (a, b) => sameOcrText(a, b) || partialOcrText(a, b));
+  const wordTracks = new Tracker(maxMissed, sameOcrText);
   sorted.forEach((frame, index) => {
     const kept = frame.detections.filter((d) => d.confidence >= minConfidence && /[\p{L}\p{N}]/u.test(d.text));
     const lines = kept.filter((d) => d.type === "line");
@@ -125,21 +127,45 @@ export function sameOcrText(a: string, b: string): boolean {
   return allowed > 0 && Math.abs(x.length - y.length) <= allowed && editDistance(x, y, allowed) <= allowed;
 }
 
-/** Whether two boxes (0–1 ratios) are about the same place: overlapping by a third, or centres within a line height. */
+/**
+ * Whether one reading of a line is another missing words at either end ("warning for the coast" for
+ * "Storm warning for the coast": a word over a busy patch of the picture is lost in some frames). The
+ * shorter must be a run of the longer's words, at least two of them or half of the longer's.
+ */
+export function partialOcrText(a: string, b: string): boolean {
+  const x = normalizeOcrText(a).split(" ").filter(Boolean);
+  const y = normalizeOcrText(b).split(" ").filter(Boolean);
+  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  if (short.length === 0 || short.length === long.length) return false;
+  if (short.length < 2 && short.length * 2 < long.length) return false;
+  const run = short.join(" ");
+  for (let i = 0; i + short.length <= long.length; i++) if (long.slice(i, i + short.length).join(" ") === run) return true;
+  return false;
+}
+
+/**
+ * Whether two boxes (0–1 ratios) are about the same place: overlapping by a third, one mostly inside
+ * the other (a partial reading's box inside the full one's), or centres within a line height.
+ */
 export function sameTextPlace(a: BoundingBox, b: BoundingBox): boolean {
   if (iou(a, b) >= 0.3) return true;
+  const inter = intersection(a, b);
+  if (inter > 0 && inter >= 0.8 * Math.min(a.width * a.height, b.width * b.height)) return true;
   const dx = a.left + a.width / 2 - (b.left + b.width / 2);
   const dy = a.top + a.height / 2 - (b.top + b.height / 2);
   const h = Math.max(a.height, b.height);
   return h > 0 && Math.hypot(dx, dy) <= h;
 }
 
-function iou(a: BoundingBox, b: BoundingBox): number {
+function intersection(a: BoundingBox, b: BoundingBox): number {
   const w = Math.min(a.left + a.width, b.left + b.width) - Math.max(a.left, b.left);
   const h = Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / (a.width * a.height + b.width * b.height - inter);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+function iou(a: BoundingBox, b: BoundingBox): number {
+  const inter = intersection(a, b);
+  return inter === 0 ? 0 : inter / (a.width * a.height + b.width * b.height - inter);
 }
 
 /** Levenshtein distance, stopping early once it exceeds `max`. */
@@ -174,7 +200,10 @@ interface Track {
 class Tracker {
   readonly tracks: Track[] = [];
 
-  constructor(private readonly maxMissed: number) {}
+  constructor(
+    private readonly maxMissed: number,
+    private readonly sameText: (a: string, b: string) => boolean,
+  ) {}
 
   /** Assigns each detection of a frame to a track (continued or new); returns the track per detection. */
   add(frameIndex: number, timestampMs: number, detections: readonly TextDetection[]): number[] {
@@ -184,7 +213,7 @@ class Tracker {
     detections.forEach((d, di) => {
       for (const t of open) {
         const seen = last(this.tracks[t]).detection;
-        if (sameOcrText(seen.text, d.text) && sameTextPlace(seen.box, d.box)) pairs.push({ d: di, t, score: iou(seen.box, d.box) - (frameIndex - last(this.tracks[t]).frameIndex) });
+        if (this.sameText(seen.text, d.text) && sameTextPlace(seen.box, d.box)) pairs.push({ d: di, t, score: iou(seen.box, d.box) - (frameIndex - last(this.tracks[t]).frameIndex) });
       }
     });
     pairs.sort((a, b) => b.score - a.score);
@@ -209,12 +238,14 @@ class Tracker {
 
 function occurrence(track: Track, endAfter: (lastIndex: number) => number): TextOccurrence {
   const first = track.sightings[0];
-  const best = track.sightings.reduce((a, b) => (b.detection.confidence > a.detection.confidence ? b : a));
+  const best = Math.max(...track.sightings.map((s) => s.detection.confidence));
+  const length = (s: Sighting) => normalizeOcrText(s.detection.text).length;
+  const fullest = track.sightings.reduce((a, b) => (length(b) > length(a) || (length(b) === length(a) && b.detection.confidence > a.detection.confidence) ? b : a));
   return {
-    text: best.detection.text.replace(/\s+/g, " ").trim(),
+    text: fullest.detection.text.replace(/\s+/g, " ").trim(),
     startMs: first.timestampMs,
     endMs: endAfter(last(track).frameIndex),
-    confidence: Math.round(best.detection.confidence * 10) / 10,
+    confidence: Math.round(best * 10) / 10,
     box: first.detection.box,
     frames: track.sightings.length,
   };

@@ -1,16 +1,20 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parentPort } from "node:worker_threads";
 import type { PrepReply, PrepRequest, PreparedFrame } from "./prep-protocol.js";
-import { cropForReading, decodePgm, encodePgm, findTextLines } from "./regions.js";
+import { cropForReading, decodePgm, encodePgm, extremePixels, findTextLines } from "./regions.js";
 
 /**
  * The text engine's pixel work, in its own thread (prep-thread.ts starts it): finding the probable
- * lines of a decoded frame and writing each, contrast-stretched and upscaled, for Tesseract to read.
+ * lines of a decoded frame and writing each for Tesseract to read three ways: contrast-stretched
+ * (and upscaled when short), and as its brightest and its darkest pixels.
  * About 45 ms of CPU per 1280×720 frame, which would otherwise block the event loop frame after frame.
  */
 
 /** More probable lines than this in one frame is texture (foliage, gravel): the biggest are read. */
 const MAX_LINES_PER_FRAME = 40;
+
+/** Share of a crop's pixels taken as the caption in its extreme-pixel readings (regions.ts extremePixels). */
+const EXTREME_SHARE = 0.08;
 
 async function prepare(request: PrepRequest): Promise<PreparedFrame> {
   const image = decodePgm(await readFile(request.framePath));
@@ -20,12 +24,17 @@ async function prepare(request: PrepRequest): Promise<PreparedFrame> {
   const crops = await Promise.all(
     boxes.map(async (box, i) => {
       const crop = cropForReading(image, box);
-      const path = `${request.cropPrefix}-${i}.pgm`;
-      await writeFile(path, encodePgm(crop.image));
-      return { path, box, scale: crop.scale };
+      const variants = { stretched: crop.image, bright: extremePixels(crop.image, EXTREME_SHARE, true), dark: extremePixels(crop.image, EXTREME_SHARE, false) };
+      return Promise.all(
+        Object.entries(variants).map(async ([name, pixels]) => {
+          const path = `${request.cropPrefix}-${i}-${name}.pgm`;
+          await writeFile(path, encodePgm(pixels));
+          return { path, box, scale: crop.scale };
+        }),
+      );
     }),
   );
-  return { width: image.width, height: image.height, crops };
+  return { width: image.width, height: image.height, crops: crops.flat() };
 }
 
 const port = parentPort;

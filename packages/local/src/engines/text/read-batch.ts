@@ -29,8 +29,12 @@ const SAME_WORD_OVERLAP = 0.5;
  */
 const SHORT_ALONE_MIN_CONFIDENCE = 90;
 
-/** Two readings' lines further apart than this many line heights are two lines (a word space is about half a height). */
-const LINE_GAP_HEIGHTS = 1;
+/**
+ * Two readings' lines further apart than this many line heights are two lines: a word space is about
+ * half a height in a proportional font and a whole one in a monospaced font (1 split "Thank you" in
+ * Liberation Mono), while captions side by side stand many heights apart.
+ */
+const LINE_GAP_HEIGHTS = 2;
 
 /** A word in frame pixels, and the line it was read in (`pass:image:line`). */
 export interface PlacedWord extends TsvWord {

@@ -265,6 +265,22 @@ export function cropForReading(image: GrayImage, box: PixelBox, upscaleBelow = 4
   return { image: { width: ow, height: oh, data: out }, scale };
 }
 
+/**
+ * The crop's brightest (or darkest) `share` of pixels as black on white, the rest white. A caption is
+ * the extreme of its crop (white or yellow letters, their outline or shadow, over a photograph), while
+ * Tesseract's own Otsu threshold on the crop often splits the photograph instead: on the tuning frames
+ * reading these as well raised word recall from 0.71 to 0.85 at precision 0.90 (8 % for both; 5 % and
+ * 10 % did as well, 15 % less). The dark one is for dark text over a bright picture.
+ */
+export function extremePixels(image: GrayImage, share: number, bright: boolean): GrayImage {
+  const histogram = new Uint32Array(256);
+  for (const v of image.data) histogram[v]++;
+  const threshold = percentile(histogram, image.data.length, bright ? 1 - share : share);
+  const out = new Uint8Array(image.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = (bright ? image.data[i] >= threshold : image.data[i] <= threshold) ? 0 : 255;
+  return { width: image.width, height: image.height, data: out };
+}
+
 function percentile(histogram: Uint32Array, total: number, q: number): number {
   const target = q * total;
   let seen = 0;
