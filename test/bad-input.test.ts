@@ -100,6 +100,7 @@ const engine = { name: "stub", version: "0" };
 const runtime = await openLocalRuntime(loadConfig({ dataDir: dir + "/data", sampleEverySeconds: 600, words: false }, {}, dir), { engines: {
   labels: { detect: async () => ({ frames: [], engine }) },
   moderation: { detect: async () => ({ frames: [], engine }) },
+  text: { detect: async () => ({ frames: [], engine }) },
   transcriber: { transcribe: async (input) => ({ language: "en-US", hasWords: false, notes: [], speakers: [], segments: [], speech: [], engine, engines: [engine], speakerLabels: { speakers: 0, segments: [] } }) },
 } });
 const started = Date.now();

@@ -152,6 +152,7 @@ function countingEngines(calls: Record<string, number>, gates: { shots?: Gate; l
       },
     },
     moderation: { detect: async () => (count("moderation"), { frames: [], engine }) },
+    text: { detect: async () => (count("text"), { frames: [], engine }) },
     transcriber: {
       transcribe: async (input) => {
         count("transcriber");
@@ -204,7 +205,7 @@ describe("stage handlers on duplicate and out-of-order deliveries (local runtime
     const mediaId = await rt.ingest(input);
     expect((await rt.outcome(mediaId)).kind).toBe("completed");
     const once = { ...calls };
-    expect(once).toEqual({ prober: 1, extractor: 1, shots: 1, labels: 1, moderation: 1, transcriber: 1, summarizer: 1 });
+    expect(once).toEqual({ prober: 1, extractor: 1, shots: 1, labels: 1, moderation: 1, text: 1, transcriber: 1, summarizer: 1 });
     const before = snapshot(rt.db, mediaId);
     const recorded = rt.bus.eventsOf(mediaId);
 
@@ -291,7 +292,7 @@ describe("stage handlers on duplicate and out-of-order deliveries (local runtime
       expect(stages.find((s) => s.stage === "complete-analysis"), order.join(" → ")).toMatchObject({ status: "done", attempts: 1 });
     }
     // One engine call per media for every engine: the join ran its summary once per media.
-    expect(calls).toEqual(Object.fromEntries(["prober", "extractor", "shots", "labels", "moderation", "transcriber", "summarizer"].map((k) => [k, orders.length])));
+    expect(calls).toEqual(Object.fromEntries(["prober", "extractor", "shots", "labels", "moderation", "text", "transcriber", "summarizer"].map((k) => [k, orders.length])));
     expect(auditLog(rt.db).deadLetters).toEqual([]);
   });
 });

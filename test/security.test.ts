@@ -113,6 +113,11 @@ describe("the local server, started as `media-pipeline serve` starts it", () => 
     "PUT /upload/*key": { status: 403, why: "a presigned upload URL: the HMAC signature in its query is the authority" },
     "GET /reviews/:taskId/media": { status: 403, why: "a signed, expiring media link for the review player (a <video> sends no header)" },
     "GET /reviews/:taskId/keyframes/:index": { status: 403, why: "a signed, expiring keyframe link (an <img> sends no header)" },
+    // The report page's player: a <video> and its <track> send no header, so the handler takes the API
+    // token or the page's signed, expiring link itself (server/media-files.ts), and refuses neither here.
+    "GET /media/:mediaId/source": { status: 401, why: "the report player's media: the API token or a signed, expiring link" },
+    "GET /media/:mediaId/captions.vtt": { status: 401, why: "the report player's captions track: the API token or a signed, expiring link" },
+    "GET /media/:mediaId/captions.srt": { status: 401, why: "the captions for download: the API token or a signed, expiring link" },
   };
 
   const concrete = (p: string) =>

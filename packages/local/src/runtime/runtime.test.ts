@@ -27,6 +27,7 @@ function fakes(over: Partial<LocalEngines> = {}): Partial<LocalEngines> {
     shots: { detect: async () => ({ durationMs: 4000, width: 2, height: 2, shots: [], frames: [], engine }) },
     labels: { detect: async () => ({ frames: [{ timestampMs: 0, detections: [{ name: "Cat", confidence: 90 }] }], engine }) },
     moderation: { detect: async () => ({ frames: [], engine }) },
+    text: { detect: async () => ({ frames: [], engine }) },
     transcriber: { transcribe: async () => transcript },
     ...over,
   };

@@ -29,6 +29,7 @@ const fakes: Partial<LocalEngines> = {
   shots: { detect: () => slow({ durationMs: 4000, width: 2, height: 2, shots: [], frames: [], engine }) },
   labels: { detect: () => slow({ frames: [{ timestampMs: 0, detections: [{ name: "Cat", confidence: 90 }] }], engine }) },
   moderation: { detect: () => slow({ frames: [], engine }) },
+  text: { detect: async () => ({ frames: [], engine }) },
   transcriber: { transcribe: () => slow(transcript) },
 };
 
