@@ -13,7 +13,7 @@ export class PrepThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: PreparedFrame) => void; reject: (e: Error) => void }>();
 
-  prepare(framePath: string, cropPrefix: string, signal?: AbortSignal): Promise<PreparedFrame> {
+  cropLines(framePath: string, cropPrefix: string, signal?: AbortSignal): Promise<PreparedFrame> {
     signal?.throwIfAborted();
     const worker = this.start();
     const id = this.nextId++;

@@ -66,7 +66,7 @@ export async function readBatch(files: readonly string[], o: ReadBatchOptions): 
     const frames = files.map((_, i) => join(dir, `frame-${i}.pgm`));
     await decodeGray(o.ffmpegPath, files, frames, o.signal);
     const prepared: PreparedFrame[] = [];
-    for (const [i, frame] of frames.entries()) prepared.push(await o.prep.prepare(frame, join(dir, `crop-${i}`), o.signal));
+    for (const [i, frame] of frames.entries()) prepared.push(await o.prep.cropLines(frame, join(dir, `crop-${i}`), o.signal));
 
     const words: PlacedWord[][] = files.map(() => []);
     const full = await readList(join(dir, "frames.txt"), frames, FULL_FRAME_PSM, o);
