@@ -54,6 +54,65 @@ const NOTE_REASON_LIMIT = 6;
 /** Keeps one very talkative scene inside a small model's context window (roughly 4k tokens). */
 /** A 429's Retry-After is honoured up to this, so one scene cannot stall the stage for minutes. */
 const MAX_RETRY_AFTER_MS = 10_000;
+
+/**
+ * One chat-completions POST: the parsed completion and its raw JSON (for the usage some servers add),
+ * or an LlmSummaryError saying why not — no answer in time, nobody listening, an HTTP error (with the
+ * server's own message and Retry-After), or an answer that is not a chat completion. Shared by the
+ * scene and the media summarizers. An aborted `signal` (the stage gave up) is rethrown as its reason:
+ * that is not the model's failure, and nothing should fall back.
+ */
+export async function postChatCompletion(o: {
+  doFetch: typeof fetch; url: string; headers: Record<string, string>; body: unknown; timeoutMs: number;
+  shownEndpoint: string; redact: (text: string) => string; signal?: AbortSignal;
+}): Promise<{ completion: z.infer<typeof ChatCompletion>; raw: unknown }> {
+  const { shownEndpoint, redact, timeoutMs } = o;
+  let response: Response;
+  let text: string;
+  try {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    response = await o.doFetch(o.url, { method: "POST", headers: o.headers, body: JSON.stringify(o.body), signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout });
+    text = await response.text();
+  } catch (cause) {
+    if (o.signal?.aborted) throw o.signal.reason;
+    const err = cause as { name?: string; message?: string; cause?: { code?: string } };
+    if (err.name === "TimeoutError" || err.name === "AbortError") {
+      throw new LlmSummaryError(`no answer from ${shownEndpoint} within ${timeoutMs} ms`, { cause, retryable: true });
+    }
+    const code = err.cause?.code;
+    throw new LlmSummaryError(`could not reach ${shownEndpoint}: ${code ?? redact(err.message ?? String(cause))}`, {
+      cause, retryable: true, endpointWide: code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN",
+    });
+  }
+  if (!response.ok) {
+    const status = response.status;
+    let detail = text;
+    try {
+      const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+      detail = (typeof parsed.error === "string" ? parsed.error : parsed.error?.message) ?? parsed.message ?? text;
+    } catch {
+      // not JSON: keep the raw text
+    }
+    const after = Number(response.headers.get("retry-after"));
+    // Ollama's native API lives at the root and its OpenAI one under /v1: a 404 is most often that.
+    const hint = status === 404 ? " (the endpoint should be the API's base URL, usually ending in /v1)" : "";
+    throw new LlmSummaryError(`HTTP ${status} from ${shownEndpoint}${detail ? `: ${redact(detail.replace(/\s+/g, " ").trim()).slice(0, 200)}` : ""}${hint}`, {
+      status,
+      retryable: status === 408 || status === 429 || status >= 500,
+      endpointWide: status === 401 || status === 403 || status === 404,
+      ...(status === 429 && Number.isFinite(after) && after > 0 ? { retryAfterMs: Math.min(after * 1000, MAX_RETRY_AFTER_MS) } : {}),
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+    return { completion: ChatCompletion.parse(raw), raw };
+  } catch (cause) {
+    throw new LlmSummaryError(`${shownEndpoint} did not answer with a chat completion (is it an OpenAI-compatible /v1 base URL?)`, {
+      cause, retryable: false, endpointWide: true,
+    });
+  }
+}
 function validate(options: LlmSummarizerOptions): void {
   const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
   if (unknown.length) throw new ConfigError(`Unknown LLM summarizer option(s): ${unknown.join(", ")}`);
@@ -134,48 +193,7 @@ export function createLlmSummarizer(options: LlmSummarizerOptions): SceneSummari
       ],
       response_format: { type: "json_schema", json_schema: { name: "scene_summary", strict: true, schema: SUMMARY_JSON_SCHEMA } },
     };
-    let response: Response;
-    let text: string;
-    try {
-      response = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-      text = await response.text();
-    } catch (cause) {
-      const err = cause as { name?: string; message?: string; cause?: { code?: string } };
-      if (err.name === "TimeoutError" || err.name === "AbortError") {
-        throw new LlmSummaryError(`no answer from ${shownEndpoint} within ${timeoutMs} ms`, { cause, retryable: true });
-      }
-      const code = err.cause?.code;
-      throw new LlmSummaryError(`could not reach ${shownEndpoint}: ${code ?? redact(err.message ?? String(cause))}`, {
-        cause, retryable: true, endpointWide: code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN",
-      });
-    }
-    if (!response.ok) {
-      const status = response.status;
-      let detail = text;
-      try {
-        const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-        detail = (typeof parsed.error === "string" ? parsed.error : parsed.error?.message) ?? parsed.message ?? text;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      const after = Number(response.headers.get("retry-after"));
-      // Ollama's native API lives at the root and its OpenAI one under /v1: a 404 is most often that.
-      const hint = status === 404 ? " (the endpoint should be the API's base URL, usually ending in /v1)" : "";
-      throw new LlmSummaryError(`HTTP ${status} from ${shownEndpoint}${detail ? `: ${redact(detail.replace(/\s+/g, " ").trim()).slice(0, 200)}` : ""}${hint}`, {
-        status,
-        retryable: status === 408 || status === 429 || status >= 500,
-        endpointWide: status === 401 || status === 403 || status === 404,
-        ...(status === 429 && Number.isFinite(after) && after > 0 ? { retryAfterMs: Math.min(after * 1000, MAX_RETRY_AFTER_MS) } : {}),
-      });
-    }
-    let completion: z.infer<typeof ChatCompletion>;
-    try {
-      completion = ChatCompletion.parse(JSON.parse(text));
-    } catch (cause) {
-      throw new LlmSummaryError(`${shownEndpoint} did not answer with a chat completion (is it an OpenAI-compatible /v1 base URL?)`, {
-        cause, retryable: false, endpointWide: true,
-      });
-    }
+    const { completion } = await postChatCompletion({ doFetch, url, headers, body, timeoutMs, shownEndpoint, redact });
     const choice = completion.choices[0]!;
     if (choice.message.refusal) throw new LlmSummaryError(`the model refused: ${redact(choice.message.refusal).slice(0, 200)}`, { retryable: false });
     const content = choice.message.content ?? "";

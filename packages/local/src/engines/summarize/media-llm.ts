@@ -4,8 +4,8 @@ import {
   type MediaSummarizer, type MediaSummaryDocument, type MediaSummaryInput, type ModelParts,
 } from "@media-pipeline/core";
 import { ConfigError } from "../../runtime/config.js";
-import { LlmSummaryError } from "./llm.js";
-import { ChatCompletion, completionsUrl, parseEndpoint, redactEndpoint, unfence } from "./llm-protocol.js";
+import { LlmSummaryError, postChatCompletion } from "./llm.js";
+import { completionsUrl, parseEndpoint, redactEndpoint, unfence } from "./llm-protocol.js";
 
 export interface LlmMediaSummarizerOptions {
   /** Base URL of the API, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended. */
@@ -105,50 +105,14 @@ export function createLlmMediaSummarizer(options: LlmMediaSummarizerOptions): Me
       messages: [{ role: "system", content: system }, { role: "user", content: JSON.stringify(user) }],
       response_format: { type: "json_schema", json_schema: { name, strict: true, schema } },
     };
-    let response: Response;
-    let text: string;
     usage.calls += 1;
-    try {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      response = await doFetch(url, { method: "POST", headers, body: JSON.stringify(body), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
-      text = await response.text();
-    } catch (cause) {
-      // The stage gave up on this work: that is not the model's failure, and nothing should fall back.
-      if (signal?.aborted) throw signal.reason;
-      const err = cause as { name?: string; message?: string; cause?: { code?: string } };
-      if (err.name === "TimeoutError" || err.name === "AbortError") {
-        throw new LlmSummaryError(`no answer from ${shownEndpoint} within ${timeoutMs} ms`, { cause, retryable: true });
-      }
-      const code = err.cause?.code;
-      throw new LlmSummaryError(`could not reach ${shownEndpoint}: ${code ?? redact(err.message ?? String(cause))}`, {
-        cause, retryable: true, endpointWide: code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN",
-      });
-    }
-    if (!response.ok) {
-      const status = response.status;
-      const hint = status === 404 ? " (the endpoint should be the API's base URL, usually ending in /v1)" : "";
-      throw new LlmSummaryError(`HTTP ${status} from ${shownEndpoint}: ${redact(text.replace(/\s+/g, " ").trim()).slice(0, 200)}${hint}`, {
-        status, retryable: status === 408 || status === 429 || status >= 500, endpointWide: status === 401 || status === 403 || status === 404,
-      });
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (cause) {
-      throw new LlmSummaryError(`${shownEndpoint} did not answer with a chat completion (is it an OpenAI-compatible /v1 base URL?)`, { cause, retryable: false, endpointWide: true });
-    }
-    const completion = ChatCompletion.safeParse(raw);
-    if (!completion.success) {
-      throw new LlmSummaryError(`${shownEndpoint} did not answer with a chat completion (is it an OpenAI-compatible /v1 base URL?)`, {
-        cause: completion.error, retryable: false, endpointWide: true,
-      });
-    }
+    const { completion: answer, raw } = await postChatCompletion({ doFetch, url, headers, body, timeoutMs, shownEndpoint, redact, ...(signal ? { signal } : {}) });
     // Usage is not part of every server's answer; count what is there.
     const u = (raw as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
     if (typeof u?.prompt_tokens === "number") usage.promptTokens += u.prompt_tokens;
     if (typeof u?.completion_tokens === "number") usage.completionTokens += u.completion_tokens;
-    usage.model ??= completion.data.model;
-    const choice = completion.data.choices[0]!;
+    usage.model ??= answer.model;
+    const choice = answer.choices[0]!;
     if (choice.message.refusal) throw new LlmSummaryError(`the model refused: ${redact(choice.message.refusal).slice(0, 200)}`, { retryable: false });
     const cut = choice.finish_reason === "length" ? " (cut off at the token limit)" : "";
     try {
