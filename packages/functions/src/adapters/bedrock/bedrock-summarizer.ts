@@ -6,6 +6,7 @@ import {
   buildConverseInput, isJpeg, MalformedAnswer, MAX_IMAGE_BYTES, MAX_IMAGES_PER_SCENE, readAnswer, type AnswerMode,
   type RequestSettings,
 } from "./converse-protocol.js";
+import { equalJitterBackoff, pool } from "./calls.js";
 
 /** The one call the summarizer makes. `BedrockRuntimeClient` satisfies it. */
 export interface ConverseSender {
@@ -68,14 +69,6 @@ function validate(o: BedrockSummarizerOptions): void {
   if (issues.length) throw new ConfigurationError(`Invalid Bedrock summarizer options: ${issues.join("; ")}`, issues);
 }
 
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-}
-
 interface SceneUsage { index: number; inputTokens: number; outputTokens: number; calls: number }
 type Outcome = { summary: string } | { reason: string; endpointWide?: boolean };
 
@@ -106,12 +99,7 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const maxDelayMs = options.maxDelayMs ?? 20_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = options.random ?? Math.random;
-  // "Equal jitter": at least half the exponential delay, so retries spread out but never stampede.
-  const backoff = (attempt: number) => {
-    const d = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    return Math.round(d / 2 + random() * (d / 2));
-  };
+  const backoff = equalJitterBackoff(baseDelayMs, maxDelayMs, options.random ?? Math.random);
 
   async function imagesFor(scene: SceneInput, notes: string[]): Promise<Uint8Array[]> {
     if (!acceptsImages || !options.keyframes) return [];

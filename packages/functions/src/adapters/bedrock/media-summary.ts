@@ -8,6 +8,7 @@ import { ConfigurationError } from "../../errors.js";
 import { awsErrorKind } from "../aws-errors.js";
 import type { ConverseSender } from "./bedrock-summarizer.js";
 import { MalformedAnswer, unfence, type AnswerMode } from "./converse-protocol.js";
+import { equalJitterBackoff, pool } from "./calls.js";
 
 /*
  * Chapters and a whole-media summary from a Bedrock model through Converse, asked the same questions
@@ -127,13 +128,9 @@ export function createBedrockMediaSummarizer(options: BedrockMediaSummarizerOpti
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const maxDelayMs = options.maxDelayMs ?? 20_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = options.random ?? Math.random;
   const prices = options.prices ?? DEFAULT_PRICES;
   const extractive = options.extractive ?? createExtractiveMediaSummarizer();
-  const backoff = (attempt: number) => {
-    const d = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    return Math.round(d / 2 + random() * (d / 2));
-  };
+  const backoff = equalJitterBackoff(baseDelayMs, maxDelayMs, options.random ?? Math.random);
 
   function request(system: string, user: unknown, toolName: string, schema: object, description: string): ConverseCommandInput {
     const instruction = answerMode === "tool" ? `Record the answer by calling the ${toolName} tool.` : "Answer with JSON only, no prose and no code fence.";
@@ -204,23 +201,18 @@ export function createBedrockMediaSummarizer(options: BedrockMediaSummarizerOpti
       const usages: PartUsage[] = extracted.chapters.map((c) => ({ part: `chapter ${c.index}`, inputTokens: 0, outputTokens: 0, calls: 0 }));
       let stopAll: string | undefined;
 
-      let next = 0;
-      const worker = async () => {
-        while (next < extracted.chapters.length) {
-          const i = next++;
-          const shown = chapterForModel(extracted.chapters[i]!, input) as { transcript: unknown[]; labels: unknown[]; onScreenText: unknown[] };
-          if (!shown.transcript.length && !shown.labels.length && !shown.onScreenText.length) chapters[i] = fail("nothing said or shown to summarise");
-          else if (stopAll) chapters[i] = fail(stopAll);
-          else {
-            const req = request(CHAPTER_SYSTEM_PROMPT, shown, CHAPTER_TOOL_NAME, CHAPTER_JSON_SCHEMA, "Records the title and summary of one chapter.");
-            const r = await part(req, CHAPTER_TOOL_NAME, readChapterAnswer, fail, usages[i]!);
-            chapters[i] = r.result;
-            if (r.endpointWide && !r.result.title.ok) stopAll ??= r.result.title.reason;
-          }
-          if (callOptions?.signal?.aborted) throw callOptions.signal.reason;
+      await pool(extracted.chapters, concurrency, async (chapter, i) => {
+        const shown = chapterForModel(chapter, input) as { transcript: unknown[]; labels: unknown[]; onScreenText: unknown[] };
+        if (!shown.transcript.length && !shown.labels.length && !shown.onScreenText.length) chapters[i] = fail("nothing said or shown to summarise");
+        else if (stopAll) chapters[i] = fail(stopAll);
+        else {
+          const req = request(CHAPTER_SYSTEM_PROMPT, shown, CHAPTER_TOOL_NAME, CHAPTER_JSON_SCHEMA, "Records the title and summary of one chapter.");
+          const r = await part(req, CHAPTER_TOOL_NAME, readChapterAnswer, fail, usages[i]!);
+          chapters[i] = r.result;
+          if (r.endpointWide && !r.result.title.ok) stopAll ??= r.result.title.reason;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, extracted.chapters.length) }, worker));
+        if (callOptions?.signal?.aborted) throw callOptions.signal.reason;
+      });
 
       const mediaUsage: PartUsage = { part: "media", inputTokens: 0, outputTokens: 0, calls: 0 };
       let media: ModelParts["media"];
