@@ -88,7 +88,7 @@ export const CHAPTER_SPANS: SceneOptions = { minShotMs: 1500, similarity: 1.01, 
 export function mediaSummaryInput(input: {
   durationMs: number; scenes: ScenesDocument; shots?: ShotsDocument; labels?: LabelsDocument; transcript?: TranscriptDocument; text?: TextDocument;
 }): MediaSummaryInput {
-  const spans = buildScenes({ durationMs: input.durationMs, ...pick(input, "shots", "labels", "transcript") }, CHAPTER_SPANS);
+  const spans = buildScenes({ durationMs: input.durationMs, ...defined({ shots: input.shots, labels: input.labels, transcript: input.transcript }) }, CHAPTER_SPANS);
   const sceneAt = (ms: number) => input.scenes.scenes.find((s) => ms >= s.startMs && ms < s.endMs) ?? input.scenes.scenes.at(-1);
   return {
     durationMs: input.durationMs,
@@ -100,8 +100,9 @@ export function mediaSummaryInput(input: {
   };
 }
 
-const pick = <T extends object, K extends keyof T>(o: T, ...keys: K[]) =>
-  Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<Pick<T, K>>;
+/** The fields that have a value: documents a media item did not produce are left out, not undefined. */
+const defined = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 
 /** A chapter's scenes: those of the scenes document it overlaps (the summarizer counted spans). */
 function withScenes(doc: MediaSummaryDocument, scenes: ScenesDocument): MediaSummaryDocument {
@@ -139,7 +140,7 @@ export function createSummarizeMedia(deps: StageDeps & { blobs: BlobStore; summa
           read("detect-text", TextDocument, "text"),
         ]);
         const durationMs = Number(records.probe?.output?.facts?.durationMs ?? scenes.scenes.at(-1)?.endMs ?? 0);
-        const input = mediaSummaryInput({ durationMs, scenes, ...pick({ shots, labels, transcript, text }, "shots", "labels", "transcript", "text") });
+        const input = mediaSummaryInput({ durationMs, scenes, ...defined({ shots, labels, transcript, text }) });
         const doc = withScenes(MediaSummaryDocument.parse(await deps.summarizer.summarize(input, { signal })), scenes);
         const out = derivedRef(scenesRef, mediaId, "summary.json");
         await deps.blobs.putJson(out, doc);
