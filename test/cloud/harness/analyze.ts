@@ -53,6 +53,9 @@ function describe(e: any): string {
     case "Moderation Completed": return `${d.decision} (${d.segmentCount} segments)`;
     case "Transcript Ready": return `${d.speakerCount} speakers, ${d.wordCount} words`;
     case "Scenes Summarized": return `${d.sceneCount} scenes`;
+    case "Text Detected": return `${d.lineCount} lines, ${d.wordCount} words on screen`;
+    case "Captions Ready": return `${d.cueCount} cues (WebVTT and SRT)`;
+    case "Media Summarized": return `${d.chapterCount} chapters (${d.method})`;
     case "Stage Failed": return `${d.stage}: ${d.error?.message}`;
     case "Review Requested": return `task ${d.taskId}, ${d.segmentCount} segments, model: ${d.modelDecision}`;
     case "Review Completed": return `${d.verdict} by ${d.reviewer}`;
