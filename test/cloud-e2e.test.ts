@@ -193,11 +193,13 @@ describe("delivery and deadlines", () => {
   });
 
   it("ends a stage forced past its Lambda deadline in Stage Failed, and the report still lands", async () => {
-    // Two hours of sound: extract-audio decodes it and writes a 230 MB WAV (about 5 s of CPU here), well
-    // past the 2 s of work a 4 s timeout leaves after the 2 s margin kept to record the failure, which
-    // is room enough to settle on a loaded machine. FLAC because it is quick to make (AAC is not).
-    const audio = await media.makeAudioOnly(await tempDir("cloud-slow"), "flac", 7200);
-    const slowApp = await startCloudApp({ assemblyDir: assembly, timeoutOverrides: { "extract-audio": 4 }, workDir: path.join(dir, "slow-app") });
+    // A 10 s timeout keeps the 5 s a deployed function keeps at the least to record a failure (every
+    // deployed timeout is 60 s or more), leaving 5 s of work. Nearly 4 hours of sound (the most the cloud
+    // takes with speech) makes extract-audio decode six channels and write a 450 MB WAV: about 8 s of
+    // CPU on an idle machine here, so the deadline always comes first. 8 kHz FLAC of one tone in six
+    // identical channels because it is quick to make (about 6 s) and small to upload (57 MB).
+    const audio = await media.makeAudioOnly(await tempDir("cloud-slow"), "flac", 14_000, { sampleRate: 8000, channels: 6 });
+    const slowApp = await startCloudApp({ assemblyDir: assembly, timeoutOverrides: { "extract-audio": 10 }, workDir: path.join(dir, "slow-app") });
     try {
       const cloud = await analyzeInCloud(slowApp, audio.path);
       expect(cloud.status, cloud.reason).toBe("completed");

@@ -79,11 +79,14 @@ const AUDIO_CODECS = {
   ogg: ["-c:a", "libvorbis", "-q:a", "2"],
 } as const;
 
-/** Audio only: a sine tone as WAV, M4A, raw AAC, MP3, FLAC or Ogg Vorbis. */
-export async function makeAudioOnly(dir: string, format: keyof typeof AUDIO_CODECS = "wav", seconds = 3): Promise<MadeMedia> {
+/** Audio only: a sine tone as WAV, M4A, raw AAC, MP3, FLAC or Ogg Vorbis (44.1 kHz stereo unless told). */
+export async function makeAudioOnly(
+  dir: string, format: keyof typeof AUDIO_CODECS = "wav", seconds = 3, options: { sampleRate?: number; channels?: number } = {},
+): Promise<MadeMedia> {
+  const { sampleRate = 44_100, channels = 2 } = options;
   const path = join(dir, `tone.${format}`);
   const codec = AUDIO_CODECS[format];
-  await ffmpeg(["-f", "lavfi", "-i", `sine=frequency=330:sample_rate=44100:duration=${seconds}`, "-ac", "2", ...codec, path]);
+  await ffmpeg(["-f", "lavfi", "-i", `sine=frequency=330:sample_rate=${sampleRate}:duration=${seconds}`, "-ac", String(channels), ...codec, path]);
   return { path, durationMs: seconds * 1000, cutsMs: [] };
 }
 
