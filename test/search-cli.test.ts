@@ -1,5 +1,10 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Report } from "@media-pipeline/core";
+import { parseSync } from "subtitle";
 import { beforeAll, describe, expect, it } from "vitest";
+import webvtt from "webvtt-parser";
+import entities from "webvtt-parser/html-entities.json";
 import { indexed, labelsOf, publishMedia, textOf, transcriptOf } from "../packages/local/test-support/search-fixtures.js";
 import { loadConfig, openLocalRuntime, type LocalRuntime } from "../packages/local/src/index.js";
 import { openStore } from "../packages/local/src/store/index.js";
@@ -111,12 +116,35 @@ describe("media-pipeline search on a data dir", () => {
 });
 
 describe("media-pipeline search after analyze, end to end", () => {
-  it("finds a word spoken in a generated video at the moment it was said, and finds it again after replay rebuilds the index", async () => {
-    const video = await makeTalkingVideo(dir);
+  it("reports printed text, captions, a summary and chapters of a talking video, finds a spoken and a shown word at their moments, and again after replay rebuilds the index", async () => {
+    const video = await makeTalkingVideo(dir, "talk.mp4", { sign: "HARBOUR FERRY" });
+    const sign = video.sign!;
     const data = path.join(dir, "e2e");
-    const analyzed = await cli(["analyze", video.path, "--data-dir", data, "--out", path.join(dir, "e2e-report"), "--quiet"], { timeoutMs: 480_000 });
+    const out = path.join(dir, "e2e-report");
+    const analyzed = await cli(["analyze", video.path, "--data-dir", data, "--out", out, "--quiet"], { timeoutMs: 480_000 });
     expect(analyzed.code, analyzed.stderr).toBe(0);
     const mediaId = analyzed.stdout.trim().split(/\s/)[0]!;
+
+    // The report: the printed word while the sign is up (frames are sampled, so its range is as
+    // coarse as the spacing between them: at most 2 s on a video this short), captions, a summary.
+    const report = Report.parse(JSON.parse(readFileSync(path.join(out, "report.json"), "utf8")));
+    const shown = report.text.find((t) => /FERRY/.test(t.text));
+    expect(shown, JSON.stringify(report.text)).toBeDefined();
+    expect(shown!.startMs).toBeGreaterThanOrEqual(sign.fromS * 1000 - 2000);
+    expect(shown!.startMs).toBeLessThanOrEqual(sign.fromS * 1000 + 2000);
+    expect(shown!.endMs).toBeGreaterThanOrEqual(sign.toS * 1000 - 2000);
+    expect(shown!.endMs).toBeLessThanOrEqual(sign.toS * 1000 + 2000);
+    expect(report.summary?.summary).toMatch(/\w{3,}/);
+    expect(report.summary!.chapters.length).toBeGreaterThan(0);
+    expect(report.summary!.chapters.at(-1)!.endMs).toBeGreaterThan(sign.toS * 1000);
+    // Valid caption files, read by the W3C validator's WebVTT parser and an SRT parser: every cue there.
+    expect(report.captions).toMatchObject({ vtt: "captions.vtt", srt: "captions.srt" });
+    const vtt = new webvtt.WebVTTParser(entities as Record<`&${string}`, string>).parse(readFileSync(path.join(out, "captions.vtt"), "utf8"), "captions");
+    expect(vtt.errors).toEqual([]);
+    expect(vtt.cues.length).toBe(report.captions!.cueCount);
+    expect(report.captions!.cueCount).toBeGreaterThan(0);
+    const srt = parseSync(readFileSync(path.join(out, "captions.srt"), "utf8")).filter((n) => n.type === "cue");
+    expect(srt.map((n) => (n.data as { start: number }).start)).toEqual(vtt.cues.map((c) => Math.round(c.startTime * 1000)));
 
     // espeak-ng says "good morning everyone and welcome to the show" first and "I think the prices will
     // go down in the spring" seventh; pocketsphinx hears "welcome" and "prices" in them.
@@ -132,6 +160,11 @@ describe("media-pipeline search after analyze, end to end", () => {
       expect(hit!.startMs).toBeLessThanOrEqual(hit!.atMs);
       found[word] = hit!;
     }
+    // The shown word, found as text on screen at the moment the sign is up.
+    const printed = (await search(data, "ferry", "--json")).json!.hits.find((h) => h.kind === "text");
+    expect(printed).toMatchObject({ mediaId, filename: "talk.mp4" });
+    expect(printed!.atMs).toBeGreaterThanOrEqual(sign.fromS * 1000 - 2000);
+    expect(printed!.atMs).toBeLessThan(sign.toS * 1000);
     const human = await search(data, "welcome");
     expect(human.stdout).toContain(`talk.mp4  ${mediaId}  transcript`);
     expect(human.stdout).toContain("[welcome]");
@@ -149,5 +182,6 @@ describe("media-pipeline search after analyze, end to end", () => {
     expect(check.search.countsOf(mediaId)).toEqual(counts);
     check.close();
     expect((await search(data, "welcome", "--json")).json!.hits.find((h) => h.kind === "transcript")).toEqual(found.welcome);
+    expect((await search(data, "ferry", "--json")).json!.hits.find((h) => h.kind === "text")).toEqual(printed);
   }, 900_000);
 });
