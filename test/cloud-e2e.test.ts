@@ -72,8 +72,8 @@ function facts(report: Report) {
 }
 
 describe("the cloud app on generated media", () => {
-  it("takes an H.264 MP4 with hard cuts and two voices through every stage, each event once, as the local runtime does", async () => {
-    const video = await makeTalkingVideo(dir);
+  it("takes an H.264 MP4 with hard cuts, two voices and a printed sign through every stage, each event once, as the local runtime does", async () => {
+    const video = await makeTalkingVideo(dir, "talk.mp4", { sign: "HARBOUR FERRY" });
     const out = path.join(dir, "out-talk");
     const cloud = await analyzeInCloud(app, video.path, { out });
     expect(cloud.status, cloud.reason).toBe("completed");
@@ -95,6 +95,13 @@ describe("the cloud app on generated media", () => {
     expect(report.captions!.cueCount).toBeGreaterThan(0);
     expect(report.summary?.chapters.length).toBeGreaterThan(0);
     expect(report.stages["detect-text"]?.engine?.name).toBe("amazon-rekognition-video");
+    // The sign, read by the emulated StartTextDetection job while it is up (as the local runtime reads it).
+    for (const r of [report, local]) {
+      const shown = r.text.find((t) => /FERRY/.test(t.text));
+      expect(shown, JSON.stringify(r.text)).toBeDefined();
+      expect(shown!.startMs).toBeGreaterThanOrEqual(video.sign!.fromS * 1000 - 2000);
+      expect(shown!.startMs).toBeLessThan(video.sign!.toS * 1000);
+    }
     expect(report.stages["summarize-media"]?.engine?.name).toMatch(/bedrock/);
     expect(readFileSync(path.join(out, "captions.vtt"), "utf8")).toMatch(/^WEBVTT\n/);
     expect(cloud.reportHtml).toContain("<html");
