@@ -255,6 +255,22 @@ describe("buildCaptionCues", () => {
     expect(buildCaptionCues(transcriptOf([say("spk_0", ["Yes."], 0)]), { mediaDurationMs: 600 })[0].endMs).toBe(600);
   });
 
+  it("starts a cue when its speech starts if the recognizer missed the first words, and only then", () => {
+    const heard = transcriptOf([say("spk_0", ["Yes."], 0), say("spk_1", ["the", "prices", "will", "go", "down"], 3000)]);
+    // The voice activity detector heard the second speaker from 2.1 s; the recognizer's first word is at 3 s.
+    const missed = { ...heard, speech: [{ startMs: 0, endMs: 400 }, { startMs: 2100, endMs: 4500 }] };
+    expect(buildCaptionCues(missed).map((c) => c.startMs)).toEqual([0, 2100]);
+    // Its first word heard at the onset (no gap): nothing moves.
+    expect(buildCaptionCues({ ...heard, speech: [{ startMs: 0, endMs: 400 }, { startMs: 3000, endMs: 4500 }] }).map((c) => c.startMs)).toEqual([0, 3000]);
+    // A word earlier in the same stretch: that word's cue is the stretch's first and moves; the next does not.
+    const later = transcriptOf([say("spk_0", ["Well,"], 2200), say("spk_1", ["the", "prices", "will", "go", "down"], 3000)]);
+    expect(buildCaptionCues({ ...later, speech: [{ startMs: 2100, endMs: 4500 }] }).map((c) => c.startMs)).toEqual([2100, 3000]);
+    // Never before the words of the cue before end, never so early that the cue outlasts the longest cue.
+    const straddle = transcriptOf([say("spk_0", ["Right."], 1800), say("spk_1", ["the", "prices"], 3000)]);
+    expect(buildCaptionCues({ ...straddle, speech: [{ startMs: 2000, endMs: 4000 }] }).map((c) => c.startMs)).toEqual([1800, straddle.segments[0].endMs]);
+    expect(buildCaptionCues({ ...heard, speech: [{ startMs: 0, endMs: 400 }, { startMs: 500, endMs: 4500 }] }, { maxCueMs: 2000 })[1].startMs).toBe(heard.segments[1].endMs - 2000);
+  });
+
   it("spreads a segment's words over its time by their length when it has no word timings", () => {
     const transcript = transcriptOf([], { withWords: false });
     transcript.speakers = [{ id: "spk_0", label: "Speaker 1", speechMs: 10_000 }];
@@ -301,7 +317,7 @@ describe("buildCaptionCues", () => {
 
   it("names itself with its settings", () => {
     expect([CUE_LIMIT, LINE_LIMIT]).toEqual([MAX_CUE_MS, MAX_LINE_CHARS]);
-    expect(CAPTIONS_ENGINE).toMatchObject({ name: "media-pipeline-captions", version: "1.0.0", settings: { maxCueMs: 7000, maxLineChars: 42 } });
+    expect(CAPTIONS_ENGINE).toMatchObject({ name: "media-pipeline-captions", version: "1.1.0", settings: { maxCueMs: 7000, maxLineChars: 42 } });
   });
 });
 

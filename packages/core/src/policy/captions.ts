@@ -29,7 +29,7 @@ const DEFAULTS = {
   maxCharsPerSecond: 20,
 };
 
-export const CAPTIONS_ENGINE: EngineInfo = { name: "media-pipeline-captions", version: "1.0.0", settings: { ...DEFAULTS } };
+export const CAPTIONS_ENGINE: EngineInfo = { name: "media-pipeline-captions", version: "1.1.0", settings: { ...DEFAULTS } };
 
 /** Overrides of the defaults above; unknown keys are refused so a typo fails loudly instead of being ignored. */
 export const CaptionOptions = z
@@ -116,7 +116,47 @@ export function buildCaptionCues(transcript: TranscriptDocument, options: Captio
       chars: widthOf(cue.turn, cue.from, cue.to),
     };
   });
-  return timed(cues, s);
+  return timed(fromSpeechOnset(cues, transcript.speech, placed.flatMap((p) => p.turn.tokens.slice(p.from, p.to)), s), s);
+}
+
+/**
+ * A cue whose first word is the first word recognized in its stretch of speech starts when that speech
+ * starts: a recognizer that misses the first words of an utterance (pocketsphinx often does) would
+ * otherwise put the caption up a second after the speaker began, while the voice activity detector
+ * heard the start. Never earlier than the words before it end, and never so early that the cue would
+ * outlast the longest cue.
+ */
+function fromSpeechOnset<C extends CaptionCue>(cues: C[], speech: ReadonlyArray<{ startMs: number; endMs: number }>, tokens: Token[], s: Settings): C[] {
+  if (!speech.length || !tokens.length) return cues;
+  // Sorted once, searched by halves: a transcript of hours has tens of thousands of words.
+  const stretches = [...speech].sort((a, b) => a.startMs - b.startMs);
+  const stretchStarts = stretches.map((sp) => sp.startMs);
+  const words = [...tokens].sort((a, b) => a.startMs - b.startMs);
+  const starts = words.map((t) => t.startMs);
+  const latestEnd: number[] = [];
+  words.forEach((t, i) => latestEnd.push(Math.max(t.endMs, latestEnd[i - 1] ?? 0)));
+  return cues.map((cue) => {
+    const found = firstAtOrAfter(stretchStarts, cue.startMs) - 1;
+    const stretch = stretches[found];
+    if (!stretch || stretch.startMs >= cue.startMs || cue.startMs >= stretch.endMs) return cue;
+    // A word in this stretch before the cue's first: the recognizer heard the onset, nothing to mend.
+    const before = firstAtOrAfter(starts, cue.startMs);
+    if (before > 0 && starts[before - 1] >= stretch.startMs) return cue;
+    const startMs = Math.max(stretch.startMs, latestEnd[before - 1] ?? 0, cue.endMs - s.maxCueMs);
+    return startMs < cue.startMs ? { ...cue, startMs } : cue;
+  });
+}
+
+/** The index of the first value ≥ `at` in ascending `values` (their length when there is none). */
+function firstAtOrAfter(values: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** One speaker's words in a row, with the running sum of their widths (so any span's width is a subtraction). */
