@@ -228,7 +228,8 @@ export interface ModerationDetector {
  * @example const { frames, engine } = await text.detect({ mediaId, source, durationMs })
  */
 export interface TextDetector {
-  detect(input: VisionInput, onProgress?: ProgressFn): Promise<{ frames: FrameText[]; engine: EngineInfo; analysis?: AnalysisInput }>;
+  /** `options.signal` stops the OCR processes at the stage's deadline. */
+  detect(input: VisionInput, onProgress?: ProgressFn, options?: EngineCallOptions): Promise<{ frames: FrameText[]; engine: EngineInfo; analysis?: AnalysisInput }>;
 }
 
 /** What the speech engines are asked to transcribe. */

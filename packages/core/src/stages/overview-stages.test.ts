@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { catalog, type AnyPipelineEvent, type DetailType } from "../events/catalog.js";
 import { makeEvent } from "../events/envelope.js";
 import { createExtractiveMediaSummarizer } from "../policy/chapters.js";
-import type { BlobStore, MediaSummarizer, Publish, TextFileStore } from "../ports.js";
+import type { BlobStore, MediaSummarizer, Publish, TextDetector, TextFileStore } from "../ports.js";
 import type { ObjectRef } from "../results/common.js";
 import type { ScenesDocument, ShotsDocument, TextDocument, TranscriptDocument } from "../results/documents.js";
 import { MemoryStateStore } from "./memory-state-store.js";
-import { createMakeCaptions, createSummarizeMedia, mediaSummaryInput } from "./overview-stages.js";
+import { createDetectText, createMakeCaptions, createSummarizeMedia, mediaSummaryInput } from "./overview-stages.js";
 
 const ctx = { attempt: 1, finalAttempt: false };
 const env = { id: "e", time: new Date(), account: "1", region: "r" };

@@ -41,7 +41,8 @@ export function createDetectText(deps: StageDeps & { detector: TextDetector; blo
     const { mediaId, correlationId, source, durationMs, trigger, analysis } = visionTrigger(raw, "detect-text");
     await runOnce(deps, {
       mediaId, correlationId, stage: "detect-text", trigger, ctx,
-      work: async () => textResult(deps.blobs, { mediaId, source, analysis, ...(await deps.detector.detect({ mediaId, source, durationMs, analysis }, ctx.progress)) }),
+      // The signal stops Tesseract at the stage's deadline, so no OCR process outlives the delivery.
+      work: async (signal) => textResult(deps.blobs, { mediaId, source, analysis, ...(await deps.detector.detect({ mediaId, source, durationMs, analysis }, ctx.progress, { signal })) }),
     });
   };
 }
