@@ -87,7 +87,7 @@ function stagesTable(p) {
   const engines = labels.flatMap((l) =>
     Object.entries(p.runs[l].engines).map(([stage, e]) => {
       const cost = e.msPerFrame !== undefined
-        ? `${fmt(e.msPerFrame, 1)} ms/frame over ${e.frames} frames, warm-up ${fmt(e.warmupMs)} ms`
+        ? `${fmt(e.msPerFrame, 1)} ms/frame over ${e.frames} frames${e.warmupMs !== undefined ? `, warm-up ${fmt(e.warmupMs)} ms` : ""}`
         : `real-time factor ${fmt(e.realTimeFactor, 3)}, ${e.words} words, ${e.speakers} speakers`;
       return `| ${l} | ${stage} | ${e.engine} | ${cost} |`;
     }),

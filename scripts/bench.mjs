@@ -152,12 +152,12 @@ async function runPipeline(dir, file, seconds, flags, label) {
       starts[r.stage] = (Date.parse(r.startedAt) - startedAt) / 1000;
     }
     const ref = r.output?.facts?.ref;
-    if (!ref || !["detect-labels", "moderate", "transcribe"].includes(r.stage)) continue;
+    if (!ref || !["detect-labels", "moderate", "detect-text", "transcribe"].includes(r.stage)) continue;
     const doc = await runtime.objects.getJson(ref);
     const timings = doc.engine?.settings?.timings;
     engines[r.stage] = {
       engine: `${doc.engine.name} ${doc.engine.version}`,
-      ...(timings ? { warmupMs: timings.warmupMs, msPerFrame: timings.perFrameMs, frames: timings.frames } : {}),
+      ...(timings ? { ...(timings.warmupMs !== undefined ? { warmupMs: timings.warmupMs } : {}), msPerFrame: timings.perFrameMs, frames: timings.frames } : {}),
       ...(r.stage === "transcribe" ? { realTimeFactor: stages.transcribe / seconds, words: doc.segments.reduce((n, s) => n + (s.words?.length ?? 0), 0), speakers: doc.speakers.length } : {}),
     };
   }
@@ -195,7 +195,7 @@ if (!args.has("--skip-pipeline")) {
     console.log(`  CPU: ${fmt(run.cpu.self, 1)} s in this process (all threads) + ${fmt(run.cpu.children, 1)} s in ffmpeg/pocketsphinx = ${fmt(run.coresBusy, 2)} cores busy on average`);
     for (const [stage, secs] of Object.entries(run.stages)) console.log(`  ${stage.padEnd(18)} ${fmt(secs, 1).padStart(7)} s  (from ${fmt(run.starts[stage], 1)} s)`);
     for (const [stage, e] of Object.entries(run.engines)) {
-      const cost = e.msPerFrame !== undefined ? `${fmt(e.msPerFrame, 1)} ms/frame over ${e.frames} frames, warm-up ${fmt(e.warmupMs)} ms` : `real-time factor ${fmt(e.realTimeFactor, 3)}, ${e.words} words, ${e.speakers} speakers`;
+      const cost = e.msPerFrame !== undefined ? `${fmt(e.msPerFrame, 1)} ms/frame over ${e.frames} frames${e.warmupMs !== undefined ? `, warm-up ${fmt(e.warmupMs)} ms` : ""}` : `real-time factor ${fmt(e.realTimeFactor, 3)}, ${e.words} words, ${e.speakers} speakers`;
       console.log(`  ${stage.padEnd(18)} ${e.engine}: ${cost}`);
     }
   }
