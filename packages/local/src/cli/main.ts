@@ -3,6 +3,7 @@ import path from "node:path";
 import { format } from "node:util";
 import { Command, Option } from "commander";
 import type { ConfigFlags } from "../runtime/config.js";
+import { modelCommands } from "./models.js";
 
 const EXIT = { ok: 0, failed: 1, rejected: 2 } as const;
 
@@ -246,6 +247,7 @@ export function buildProgram(): Command {
 
   reviewCommands(program);
   dlqCommands(program);
+  modelCommands(program);
 
   const pattern = program.command("pattern").description("EventBridge event patterns");
   pattern

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { MAX_MEDIA_DURATION_MS, MAX_UPLOAD_BYTES, NonRetryableError, parseThresholds, StageName, type ModerationThresholds } from "@media-pipeline/core";
+import { modelsDir, selectedModelDir } from "../models/catalog.js";
 
 /** Configuration that cannot be used as given; the message names the setting. */
 export class ConfigError extends NonRetryableError {}
@@ -203,6 +204,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     throw new ConfigError("llmEndpoint is set but no model: pass --llm-model <name> or set MEDIA_PIPELINE_LLM_MODEL (e.g. a name from `ollama list`)");
   }
   const llmApiKey = env.MEDIA_PIPELINE_LLM_API_KEY;
+  const asrModelDir = c.asrModelDir ? path.resolve(cwd, c.asrModelDir) : selectedModelDir(modelsDir(env));
   return {
     dataDir: path.resolve(cwd, c.dataDir ?? ".media-pipeline"),
     // Deliveries at once, not CPUs: the CPU work runs in ffmpeg, the vision worker threads (one per
@@ -219,7 +221,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxSpeakers: c.maxSpeakers ?? 4,
     language: c.language ?? "en-US",
     words: c.words ?? true,
-    ...(c.asrModelDir ? { asrModelDir: path.resolve(cwd, c.asrModelDir) } : {}),
+    // A configured model directory, else the model `media-pipeline models install` last installed.
+    ...(asrModelDir ? { asrModelDir } : {}),
     ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
     ...(c.llmModel ? { llmModel: c.llmModel } : {}),
     ...(c.llmEndpoint && llmApiKey ? { llmApiKey } : {}),
