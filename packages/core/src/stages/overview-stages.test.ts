@@ -49,6 +49,27 @@ const transcriptReady = (doc: TranscriptDocument) =>
     wordCount: doc.segments.flatMap((s) => s.words ?? []).length,
   }, env) as AnyPipelineEvent;
 
+describe("detect-text", () => {
+  it("hands the OCR engine the stage's signal, which aborts at the deadline, and fails the stage there", async () => {
+    const h = harness();
+    let seen: AbortSignal | undefined;
+    // An engine that reads until it is told to stop, as Tesseract over a long video would.
+    const detector: TextDetector = {
+      detect: (_input, _progress, options) =>
+        new Promise((_, reject) => {
+          seen = options?.signal;
+          seen?.addEventListener("abort", () => reject(new Error("tesseract stopped")));
+        }),
+    };
+    const probed = makeEvent("Media Probed", { ...catalog["Media Probed"].example, video: undefined }, env) as AnyPipelineEvent;
+    // A final deadline, as a Lambda's: the stage settles as failed instead of being handed back for a retry.
+    await createDetectText({ ...h, detector })(probed, { ...ctx, timeoutMs: 50, deadlineIsFinal: true });
+    expect(seen?.aborted).toBe(true);
+    expect(h.published.map((p) => p.type)).toEqual(["Stage Failed"]);
+    expect(String((h.published[0]!.detail.error as { message: string }).message)).toMatch(/detect-text/);
+  });
+});
+
 describe("make-captions", () => {
   it("writes WebVTT and SRT beside the transcript, with voice tags, and says how many cues", async () => {
     const h = harness();
