@@ -35,8 +35,9 @@ describe("serve + events CLI", () => {
     const dir = await tempDir("serve");
     const url = await serve(path.join(dir, "data"));
     const pattern = JSON.stringify({ source: ["media-pipeline"], "detail-type": ["Media Received", "Media Probed", "Shots Detected"] });
-    const following = cli(["events", "--server", url, "--pattern", pattern, "--json", "--limit", "3"], { env: { MEDIA_PIPELINE_TOKEN: TOKEN }, timeoutMs: 120_000 });
-    await new Promise((r) => setTimeout(r, 500)); // let the stream connect before the upload
+    // From the start of the log (`--after 0`): a follower that connects after the upload's first events,
+    // as a slow start on a loaded machine can, must still see them, as a consumer resuming would.
+    const following = cli(["events", "--server", url, "--pattern", pattern, "--json", "--limit", "3", "--after", "0"], { env: { MEDIA_PIPELINE_TOKEN: TOKEN }, timeoutMs: 120_000 });
 
     const video = await makeCutVideo(dir, { name: "clip.mp4", segments: [2, 2], audio: false });
     const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
