@@ -308,6 +308,9 @@ describe("review page (scripted API, Chromium)", () => {
     const mock = newMock();
     const { page } = await open(mock);
     await signIn(page);
+    // The queue's first load must be answered before the token stops working: revoked earlier, that load
+    // signs the page out by itself (on a loaded machine it can still be on its way) and Refresh is gone.
+    await page.locator("#stat-open").waitFor();
     mock.revoked = true;
     await page.getByRole("button", { name: "Refresh" }).click();
     await expect.poll(() => page.locator("#login-msg").textContent()).toContain("no longer accepted");
