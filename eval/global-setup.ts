@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -15,8 +15,13 @@ declare module "vitest" {
 let dir: string | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  dir = await mkdtemp(join(tmpdir(), "mp-eval-rows-"));
-  project.provide("evalRowsDir", dir);
+  // One folder for the run: the rows, and the run's TMPDIR (the eval files' media and what the engines
+  // write to os.tmpdir(); workers start after this and inherit it), removed when the run ends.
+  dir = await mkdtemp(join(tmpdir(), "mp-eval-"));
+  await mkdir(join(dir, "rows"));
+  await mkdir(join(dir, "tmp"));
+  process.env.TMPDIR = join(dir, "tmp");
+  project.provide("evalRowsDir", join(dir, "rows"));
   project.provide("evalStartedAt", Date.now());
   return async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

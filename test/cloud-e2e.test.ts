@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { chmodSync, cpSync, existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -39,6 +39,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await local?.close();
+  // The media, both runtimes' data and the apps' work folders: over a gigabyte.
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** What Rekognition analysed for each vision stage, as the report says it. */

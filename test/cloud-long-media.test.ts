@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { Report, TRANSCRIBE_MAX_DURATION_MS } from "@media-pipeline/core";
@@ -27,6 +28,7 @@ beforeAll(async () => {
 }, 900_000);
 afterAll(async () => {
   await app?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const longest = (durations: ReadonlyMap<string, number[]>) =>

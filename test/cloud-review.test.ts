@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -28,6 +29,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const SAMPLE = path.resolve(import.meta.dirname, "../samples/sample.mp4");
 const HOUR = 3_600_000;
 
+let dir: string;
 let app: CloudApp;
 let browser: Browser;
 let notices: () => Promise<Array<{ Subject?: string; Message: string }>>;
@@ -56,7 +58,7 @@ const eventsOf = (mediaId: string, type: string) => app.events.filter((e) => e.d
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (see .ci/run)`);
-  const dir = await tempDir("cloud-review");
+  dir = await tempDir("cloud-review");
   app = await startCloudApp({ stage: "review", settings: { MEDIA_REVIEW_MIN: "0", MEDIA_REVIEWER_EMAILS: "moderators@example.com" }, workDir: path.join(dir, "app") });
   notices = await app.topicMessages(output("ReviewerTopicArn"));
   pageUrl = output("ReviewPageUrl");
@@ -69,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("who may call which API", () => {
