@@ -37,7 +37,16 @@ const PATTERNS = {
 } as const;
 export type PatternName = keyof typeof PATTERNS;
 
-export type ShotSpec = { seconds: number } & ({ photo: PhotoName } | { pattern: PatternName });
+/**
+ * How a photograph moves in its shot: the default slow zoom in, or (held-apart media only, so that
+ * no constant was chosen on them) a zoom out, a pan across or a tilt down a larger copy.
+ */
+export type Motion = "zoom-in" | "zoom-out" | "pan" | "tilt";
+/** A photograph of python3-skimage's data folder used only in held-apart media (no expected label). */
+export type ShotSpec = { seconds: number; motion?: Motion } & ({ photo: PhotoName } | { pattern: PatternName } | { image: string });
+
+/** A shot's photograph, pattern or image, for messages. */
+export const shotName = (s: ShotSpec): string => ("photo" in s ? s.photo : "pattern" in s ? s.pattern : s.image.replace(/\.[a-z]+$/, ""));
 
 /** Where each shot sits in the made video: `[startMs, endMs)`. */
 export interface ShotTruth {
@@ -80,6 +89,58 @@ export const GRADUAL_SHOTS: ShotSpec[] = [
 export const GRADUAL_TRANSITIONS = ["fade", "dissolve", "fadeblack"] as const;
 export const TRANSITION_SECONDS = 1;
 
+/** A gradual transition between two shots: an ffmpeg xfade kind and its length. */
+export interface TransitionSpec {
+  kind: "fade" | "dissolve" | "fadeblack" | "fadewhite";
+  seconds: number;
+}
+
+/** The tuning set's gradual video: the constants of the transition search were chosen on it. */
+export const GRADUAL_TUNING = {
+  shots: GRADUAL_SHOTS,
+  transitions: GRADUAL_TRANSITIONS.map((kind) => ({ kind, seconds: TRANSITION_SECONDS })) as TransitionSpec[],
+};
+
+/**
+ * Held apart: photographs, motions, patterns and transition lengths (0.5–2 s) the tuning set does
+ * not have, and a fade through white. Nothing was tuned on these.
+ */
+export const GRADUAL_HELD_APART = {
+  shots: [
+    { image: "camera.png", seconds: 4, motion: "zoom-out" },
+    { image: "hubble_deep_field.jpg", seconds: 5, motion: "pan" },
+    { pattern: "rgbtestsrc", seconds: 3 },
+    { image: "ihc.png", seconds: 4, motion: "tilt" },
+    { image: "coins.png", seconds: 4, motion: "zoom-in" },
+    { image: "retina.jpg", seconds: 5, motion: "zoom-out" },
+    { image: "motorcycle_right.png", seconds: 4, motion: "pan" },
+  ] as ShotSpec[],
+  transitions: [
+    { kind: "dissolve", seconds: 2 },
+    { kind: "fade", seconds: 0.5 },
+    { kind: "fadeblack", seconds: 1.5 },
+    { kind: "fadewhite", seconds: 1 },
+    { kind: "fade", seconds: 1.5 },
+    { kind: "dissolve", seconds: 0.8 },
+  ] as TransitionSpec[],
+};
+
+/**
+ * Held apart, hard cuts only: moving photographs the tuning set never showed (pans, tilts, zooms
+ * out) cut against each other and against patterns; every boundary found inside a shot is false.
+ */
+export const HARD_CUT_HELD_APART: ShotSpec[] = [
+  { image: "brick.png", seconds: 3, motion: "pan" },
+  { image: "page.png", seconds: 2.5, motion: "tilt" },
+  { pattern: "rgbtestsrc", seconds: 2 },
+  { image: "moon.png", seconds: 3, motion: "zoom-out" },
+  { image: "hubble_deep_field.jpg", seconds: 4, motion: "tilt" },
+  { image: "gravel.png", seconds: 2.6, motion: "zoom-in" },
+  { image: "clock_motion.png", seconds: 3, motion: "pan" },
+  { pattern: "mandelbrot", seconds: 2 },
+  { image: "color.png", seconds: 3, motion: "zoom-out" },
+];
+
 export function photoDir(): string {
   const dir = skimageDataDir() ?? "/usr/lib/python3/dist-packages/skimage/data";
   if (!existsSync(join(dir, PHOTOS.astronaut.file))) {
@@ -96,11 +157,20 @@ function shotInput(spec: ShotSpec, i: number, photos: string): { args: string[];
     return { args: ["-f", "lavfi", "-t", String(spec.seconds), "-i", PATTERNS[spec.pattern]], filter: `[${i}:v]${common}[s${i}]` };
   }
   // Letterbox to 16:9, upscale (zoompan rounds its crop to whole pixels: a larger canvas keeps the
-  // zoom smooth instead of jittering), then a slow 1.0 → ~1.15 zoom towards the centre.
+  // motion smooth instead of jittering), then the motion: by default a slow 1.0 → ~1.15 zoom towards
+  // the centre; a pan or tilt crosses a third of a 1.5× copy.
+  const centre = "x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2'";
+  const motion = {
+    "zoom-in": `z='1+0.002*on':${centre}`,
+    "zoom-out": `z='max(1,1.2-0.002*on)':${centre}`,
+    pan: `z=1.5:x='(iw-iw/zoom)*on/${frames}':y='ih/2-ih/zoom/2'`,
+    tilt: `z=1.5:x='iw/2-iw/zoom/2':y='(ih-ih/zoom)*on/${frames}'`,
+  }[spec.motion ?? "zoom-in"];
   const zoom =
     `scale=${W * 2}:${H * 2}:force_original_aspect_ratio=decrease,pad=${W * 2}:${H * 2}:(ow-iw)/2:(oh-ih)/2,` +
-    `zoompan=z='1+0.002*on':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=${frames}:s=${W}x${H}:fps=${FPS}`;
-  return { args: ["-i", join(photos, PHOTOS[spec.photo].file)], filter: `[${i}:v]${zoom},${common}[s${i}]` };
+    `zoompan=${motion}:d=${frames}:s=${W}x${H}:fps=${FPS}`;
+  const file = "photo" in spec ? PHOTOS[spec.photo].file : spec.image;
+  return { args: ["-i", join(photos, file)], filter: `[${i}:v]${zoom},${common}[s${i}]` };
 }
 
 /** Hard cuts: the shots concatenated. */
@@ -125,18 +195,22 @@ export async function makeHardCutVideo(dir: string, shots = HARD_CUT_SHOTS, name
  * `offset + 1 s`. The ground-truth boundary is the middle of the blend, so with ±0.5 s tolerance
  * any detection inside the transition counts.
  */
-export async function makeGradualVideo(dir: string, shots = GRADUAL_SHOTS, name = "gradual.mp4"): Promise<MadeVideo & { transitions: string[] }> {
-  if (shots.length !== GRADUAL_TRANSITIONS.length + 1) throw new Error("one transition between each pair of shots");
+export async function makeGradualVideo(
+  dir: string,
+  set: { shots: ShotSpec[]; transitions: TransitionSpec[] } = GRADUAL_TUNING,
+  name = "gradual.mp4",
+): Promise<MadeVideo & { transitions: string[] }> {
+  const { shots, transitions } = set;
+  if (shots.length !== transitions.length + 1) throw new Error("one transition between each pair of shots");
   const photos = photoDir();
-  const d = TRANSITION_SECONDS;
   const inputs = shots.map((s, i) => shotInput(s, i, photos));
   const chain: string[] = [];
   const boundariesMs: number[] = [];
   let length = shots[0].seconds;
   let last = "[s0]";
-  GRADUAL_TRANSITIONS.forEach((kind, k) => {
+  transitions.forEach(({ kind, seconds: d }, k) => {
     const offset = length - d;
-    const out = k === GRADUAL_TRANSITIONS.length - 1 ? "[v]" : `[x${k}]`;
+    const out = k === transitions.length - 1 ? "[v]" : `[x${k}]`;
     chain.push(`${last}[s${k + 1}]xfade=transition=${kind}:duration=${d}:offset=${offset}${out}`);
     boundariesMs.push(Math.round((offset + d / 2) * 1000));
     length = offset + shots[k + 1].seconds;
@@ -145,7 +219,7 @@ export async function makeGradualVideo(dir: string, shots = GRADUAL_SHOTS, name 
   const path = join(dir, name);
   await encode([...inputs.flatMap((x) => x.args), "-filter_complex", [...inputs.map((x) => x.filter), ...chain].join(";"), "-map", "[v]"], path);
   // Shot spans for a gradual video are not scored per shot; the boundaries are what is measured.
-  return { path, durationMs: Math.round(length * 1000), shots: [], boundariesMs, transitions: [...GRADUAL_TRANSITIONS] };
+  return { path, durationMs: Math.round(length * 1000), shots: [], boundariesMs, transitions: transitions.map((t) => `${t.kind} ${t.seconds} s`) };
 }
 
 async function encode(args: string[], path: string): Promise<void> {

@@ -5,7 +5,7 @@ import { COCO_TAXONOMY, createHumanLabelDetector } from "../packages/local/src/e
 import { createFfmpegFrameSource } from "../packages/media/src/index.js";
 import { LocalObjectStore } from "../packages/local/src/runtime/object-store.js";
 import { tempDir } from "../test/helpers/flow.js";
-import { PHOTOS, makeHardCutVideo, type ShotTruth } from "./fixtures.js";
+import { shotName as nameOf, PHOTOS, makeHardCutVideo, type ShotTruth } from "./fixtures.js";
 import { hitRate } from "./metrics.js";
 import { row, saveGroup, type Row } from "./table.js";
 
@@ -22,7 +22,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const shotName = (s: ShotTruth) => ("photo" in s.spec ? s.spec.photo : s.spec.pattern);
+const shotName = (s: ShotTruth) => nameOf(s.spec);
 const list = (labels: Map<string, number>) => [...labels].map(([name, c]) => `${name} ${c.toFixed(0)} %`).join(", ") || "nothing";
 
 describe("object labels: human's COCO-80 CenterNet on the photo shots of a video", () => {

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { MediaRejectedError, NonRetryableError, type ObjectRef } from "@media-pipeline/core";
 import { binariesFrom, fileInput, runProcess, type SpawnFn } from "./binaries.js";
 import { PixelFanout, removeStalePixelDirs } from "./frame-stream.js";
+import { findGradualTransitions, GRADUAL_DEFAULTS, type GradualTransition, type TinyFrames } from "./transitions.js";
 import type { DecodedFrame, FfmpegBinaries, FrameSet, FrameSource, PathOf, StreamedFrame } from "./types.js";
 
 export interface FfmpegFrameSourceOptions {
@@ -35,15 +37,22 @@ export interface FfmpegFrameSourceOptions {
   spawn?: SpawnFn;
 }
 
-const MANIFEST_VERSION = 1;
+// 2: shots also end at gradual transitions.
+const MANIFEST_VERSION = 2;
+/** The tiny copy of every frame that gradual transitions are found in (transitions.ts). */
+const TINY = { width: 32, height: 18 } as const;
+const TINY_BYTES = TINY.width * TINY.height * 3;
 
 /**
  * One ffmpeg decode pass per video finds the cuts and writes a keyframe per shot plus sampled frames,
  * shared by shot detection, labels and moderation. `select` keeps frame 0, every frame whose scene
  * score is over the threshold, and a frame every `sampleEveryMs` since the last kept one; `metadata`
  * prints each kept frame's `lavfi.scene_score`, which tells cuts from samples (checked on Debian's
- * ffmpeg 5.1 and the npm 4.1 static build). Decoding every frame is the cost (FIELD-NOTES: 26–39 s
- * for 10 min of 720p), so concurrent callers share the pass and a manifest lets a restart reuse it.
+ * ffmpeg 5.1 and the npm 4.1 static build). The scene score only sees cuts; the same pass also
+ * writes every frame at 32×18 RGB, in which fades and dissolves are found afterwards
+ * (transitions.ts), each then ending a shot at its middle. Decoding every frame is the cost
+ * (FIELD-NOTES: 26–39 s for 10 min of 720p), so concurrent callers share the pass and a manifest lets
+ * a restart reuse it.
  * @example const set = await createFfmpegFrameSource({ pathOf, bucket: "media" }).frames(mediaId, source)
  */
 export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): FrameSource {
@@ -117,9 +126,14 @@ export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): Fram
         `select='eq(n\\,0)+gt(scene\\,${settings.sceneThreshold})+gte(t-prev_selected_t\\,${settings.sampleEveryMs / 1000})',` +
         "metadata=mode=print:file=meta.txt";
       const scale = `scale='min(${settings.maxWidth}\\,iw)':-2`;
+      // Every decoded frame, tiny, with its time (signalstats only gives metadata print a line per frame).
+      const tiny =
+        `[tiny]scale=${TINY.width}:${TINY.height}:flags=area,signalstats,` +
+        "metadata=mode=print:key=lavfi.signalstats.YAVG:file=tiny.txt,format=rgb24[tiny_out]";
+      const tinyOutput = ["-map", "[tiny_out]", "-vsync", "passthrough", "-f", "rawvideo", "tiny.rgb"];
       // cwd is the temp dir so the filter's file name and the image patterns never need escaping.
       const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1"];
-      if (threads) args.push("-threads", String(threads), streaming ? "-filter_complex_threads" : "-filter_threads", String(threads));
+      if (threads) args.push("-threads", String(threads), "-filter_complex_threads", String(threads));
       args.push("-i", fileInput(input));
       if (streaming) {
         // Beside the temp dir, not in it: the temp dir is renamed when the pass ends, while the
@@ -131,14 +145,19 @@ export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): Fram
         const side = streaming.maxSide;
         args.push(
           "-filter_complex",
-          `[0:${video.index}]${select},split=2[jpeg][rgb];[jpeg]${scale}[jpeg_out];` +
-            `[rgb]scale=${side}:${side}:force_original_aspect_ratio=decrease,format=rgb24[rgb_out]`,
+          `[0:${video.index}]split=2[all][tiny];[all]${select},split=2[jpeg][rgb];[jpeg]${scale}[jpeg_out];` +
+            `[rgb]scale=${side}:${side}:force_original_aspect_ratio=decrease,format=rgb24[rgb_out];${tiny}`,
           "-map", "[jpeg_out]", "-vsync", "vfr", "-q:v", "3", "-f", "image2", "%06d.jpg",
           "-map", "[rgb_out]", "-vsync", "vfr", "-c:v", "ppm", "-atomic_writing", "1", "-f", "image2", `../${basename(pixelDir)}/%06d.ppm`,
+          ...tinyOutput,
         );
         fanout.start();
       } else {
-        args.push("-map", `0:${video.index}`, "-an", "-sn", "-dn", "-vf", `${select},${scale}`, "-vsync", "vfr", "-q:v", "3", "-f", "image2", "%06d.jpg");
+        args.push(
+          "-filter_complex", `[0:${video.index}]split=2[all][tiny];[all]${select},${scale}[jpeg_out];${tiny}`,
+          "-map", "[jpeg_out]", "-vsync", "vfr", "-q:v", "3", "-f", "image2", "%06d.jpg",
+          ...tinyOutput,
+        );
       }
       started(fanout);
       const run = await runProcess(binaries.ffmpegPath, args, {
@@ -162,31 +181,35 @@ export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): Fram
         );
       }
       const size = jpegSize(await readFile(join(tempDir, images[0])));
-      const cuts: FrameSet["cuts"] = [];
-      const frames: DecodedFrame[] = [];
+      const hardCuts: FrameSet["cuts"] = [];
+      const sampled: DecodedFrame[] = [];
       selected.forEach((entry, i) => {
         // ffmpeg already shifts decoded timestamps by the file's start time (1.4 s in MPEG-TS), so
         // pts_time is media time from 0, the clock every other stage uses.
         const timestampMs = Math.max(0, Math.round(entry.ptsTime * 1000));
         const keyframe = i === 0 || entry.score > settings.sceneThreshold;
-        if (keyframe) cuts.push({ timestampMs, score: i === 0 ? 1 : Math.min(1, entry.score) });
-        frames.push({
+        if (keyframe) hardCuts.push({ timestampMs, score: i === 0 ? 1 : Math.min(1, entry.score) });
+        sampled.push({
           timestampMs,
-          shotIndex: cuts.length - 1,
+          shotIndex: hardCuts.length - 1,
           keyframe,
           frame: { bucket: options.bucket, key: `${dirKey}/${images[i]}` },
           width: size.width,
           height: size.height,
         });
       });
+      const gradual = await findTransitions(tempDir, hardCuts.slice(1).map((c) => c.timestampMs));
+      const { cuts, frames } = withTransitions(hardCuts, sampled, gradual.transitions);
       const set: FrameSet = {
         durationMs: video.durationMs,
         width: video.width,
         height: video.height,
         cuts,
         frames,
-        engine: { name: "ffmpeg", version: binaries.version, settings: { origin: binaries.origin, ...settings } },
+        engine: { name: "ffmpeg", version: binaries.version, settings: { origin: binaries.origin, ...settings, gradualTransitions: gradual.settings } },
       };
+      await rm(join(tempDir, "tiny.rgb"), { force: true });
+      await rm(join(tempDir, "tiny.txt"), { force: true });
       const manifest = { version: MANIFEST_VERSION, mediaId, source, settings: { ...settings }, frameSet: set };
       await writeFile(join(tempDir, "manifest.json"), JSON.stringify(manifest));
       // The directory appears under its final name with frames and manifest together, or not at all.
@@ -228,6 +251,91 @@ export function createFfmpegFrameSource(options: FfmpegFrameSourceOptions): Fram
       return undefined;
     }
   }
+}
+
+/**
+ * The gradual transitions in the pass's tiny frames. When the frames and their times do not line up
+ * (a stream ffmpeg dropped or repeated frames in), the pass keeps its hard cuts and says why.
+ */
+async function findTransitions(dir: string, hardCutsMs: number[]): Promise<{ transitions: GradualTransition[]; settings: Record<string, unknown> | string }> {
+  const times = parseMetadata(await readFile(join(dir, "tiny.txt"), "utf8").catch(() => "")).map((e) => Math.max(0, Math.round(e.ptsTime * 1000)));
+  const bytes = (await stat(join(dir, "tiny.rgb")).catch(() => undefined))?.size ?? 0;
+  if (times.length === 0 || bytes !== times.length * TINY_BYTES) {
+    return { transitions: [], settings: `not looked for: ${bytes / TINY_BYTES} tiny frames for ${times.length} frame times` };
+  }
+  const frames = openTinyFrames(join(dir, "tiny.rgb"), times);
+  try {
+    const { windowsS, minChange, maxResidual, minContrast } = GRADUAL_DEFAULTS;
+    return { transitions: findGradualTransitions(frames, hardCutsMs), settings: { frame: `${TINY.width}x${TINY.height}`, windowsS, minChange, maxResidual, minContrast } };
+  } finally {
+    frames.close();
+  }
+}
+
+/**
+ * Tiny frames read from their file in blocks as the search walks through them: memory stays a few
+ * blocks for any length (4 h at 30 fps is 750 MB of tiny frames).
+ */
+function openTinyFrames(path: string, times: number[]): TinyFrames & { close(): void } {
+  const fd = openSync(path, "r");
+  const BLOCK = 512;
+  const blocks = new Map<number, Buffer>();
+  const block = (b: number) => {
+    let buf = blocks.get(b);
+    if (!buf) {
+      const count = Math.min(BLOCK, times.length - b * BLOCK);
+      buf = Buffer.alloc(count * TINY_BYTES);
+      readSync(fd, buf, 0, buf.length, b * BLOCK * TINY_BYTES);
+      blocks.set(b, buf);
+      // The search looks a few seconds either way: the last four blocks are enough.
+      if (blocks.size > 4) blocks.delete(blocks.keys().next().value as number);
+    }
+    return buf;
+  };
+  return {
+    count: times.length,
+    timeMs: (i) => times[i],
+    frame: (i) => {
+      const buf = block(Math.floor(i / BLOCK));
+      const at = (i % BLOCK) * TINY_BYTES;
+      return buf.subarray(at, at + TINY_BYTES);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/**
+ * Cuts and frames with each gradual transition opening a shot at its middle. The frames stay as the
+ * pass wrote them, in order (streaming consumers know them by index); only their shots change. The
+ * new shot's keyframe is its first sampled frame after the blend (the next shot alone, not a mix), or
+ * its last one; a transition whose shot has no sampled frame at all (the next transition or cut
+ * comes within the sampling interval) opens no shot.
+ */
+export function withTransitions(
+  hardCuts: FrameSet["cuts"],
+  sampled: readonly DecodedFrame[],
+  transitions: readonly GradualTransition[],
+): { cuts: FrameSet["cuts"]; frames: DecodedFrame[] } {
+  const frames: DecodedFrame[] = sampled.map((f) => ({ ...f }));
+  if (transitions.length === 0) return { cuts: [...hardCuts], frames };
+  const all = [...hardCuts.map((c) => ({ ...c, blendEndMs: undefined as number | undefined })), ...transitions.map((t) => ({ timestampMs: t.middleMs, score: t.score, blendEndMs: t.endMs as number | undefined }))]
+    .sort((a, b) => a.timestampMs - b.timestampMs);
+  const cuts = all.filter((cut, index) => {
+    if (cut.blendEndMs === undefined) return true;
+    const endMs = all[index + 1]?.timestampMs ?? Number.POSITIVE_INFINITY;
+    return frames.some((f) => f.timestampMs >= cut.timestampMs && f.timestampMs < endMs);
+  });
+  let shot = 0;
+  for (const f of frames) {
+    while (shot + 1 < cuts.length && f.timestampMs >= cuts[shot + 1].timestampMs) shot++;
+    f.shotIndex = shot;
+  }
+  cuts.forEach((cut, index) => {
+    if (cut.blendEndMs === undefined) return;
+    const inShot = frames.filter((f) => f.shotIndex === index);
+    (inShot.find((f) => f.timestampMs >= (cut.blendEndMs as number)) ?? (inShot.at(-1) as DecodedFrame)).keyframe = true;
+  });
+  return { cuts: cuts.map(({ timestampMs, score }) => ({ timestampMs, score })), frames };
 }
 
 function validateStream(stream: FfmpegFrameSourceOptions["stream"]) {
