@@ -6,7 +6,8 @@ const run = promisify(execFile);
 
 /*
  * StartSegmentDetection's results from the local engines: SHOT segments are the local shot
- * detector's shots (the shared ffmpeg frame pass, scene score over the threshold), TECHNICAL_CUE
+ * detector's shots (the shared ffmpeg frame pass: cuts by scene score, fades and dissolves by the
+ * blend search, as Rekognition also ends shots at gradual transitions), TECHNICAL_CUE
  * segments are ffmpeg's `blackdetect` runs (BlackFrames) and the content between them (Content).
  * Color bars, slates, studio logos and credits are not emulated: no local engine finds them.
  * https://docs.aws.amazon.com/rekognition/latest/APIReference/API_SegmentDetection.html
