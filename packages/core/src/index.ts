@@ -28,3 +28,4 @@ export * from "./media-id.js";
 export * from "./review/contract.js";
 export * from "./review/record.js";
 export * from "./review/board.js";
+export * from "./concurrency.js";

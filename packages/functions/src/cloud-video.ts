@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import {
-  derivedRef, primaryVideo, ShotsDocument, type ObjectRef, type PreparedVideo, type ProbeResult, type VideoPreparer,
+  derivedRef, forEachLimited, primaryVideo, ShotsDocument, type ObjectRef, type PreparedVideo, type ProbeResult, type VideoPreparer,
 } from "@media-pipeline/core";
 import { chooseKeyframeStrategy, extractKeyframes, makeRendition } from "@media-pipeline/media";
 import { getShotSegments } from "./adapters/rekognition/index.js";
@@ -96,12 +96,4 @@ export async function shotsFromSegmentJob(
       ...(segments.engine.note || keyframes.engine.note ? { note: [segments.engine.note, keyframes.engine.note].filter(Boolean).join(" ") } : {}),
     },
   });
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

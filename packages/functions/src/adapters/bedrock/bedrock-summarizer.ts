@@ -1,12 +1,12 @@
 import { ConverseCommand, type ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
-import { fallbackPicker, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
+import { forEachLimited, fallbackPicker, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigurationError } from "../../errors.js";
 import { awsErrorKind } from "../aws-errors.js";
 import {
   buildConverseInput, isJpeg, MalformedAnswer, MAX_IMAGE_BYTES, MAX_IMAGES_PER_SCENE, readAnswer, type AnswerMode,
   type RequestSettings,
 } from "./converse-protocol.js";
-import { equalJitterBackoff, pool } from "./calls.js";
+import { equalJitterBackoff } from "./calls.js";
 
 /** The one call the summarizer makes. `BedrockRuntimeClient` satisfies it. */
 export interface ConverseSender {
@@ -175,7 +175,7 @@ export function createBedrockSummarizer(options: BedrockSummarizerOptions): Scen
       const notes: string[] = [];
       let stopAll: string | undefined;
 
-      await pool(scenes, concurrency, async (scene) => {
+      await forEachLimited(scenes, concurrency, async (scene) => {
         const usage: SceneUsage = { index: scene.index, inputTokens: 0, outputTokens: 0, calls: 0 };
         usages.set(scene.index, usage);
         const outcome: Outcome = stopAll ? { reason: stopAll } : await summarizeScene(scene, usage, notes);

@@ -3,18 +3,6 @@
  * retries spread out in time.
  */
 
-/** Runs `fn` on every item, at most `n` at a time, in order of the items. */
-export async function pool<T>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-}
-
 /**
  * "Equal jitter": at least half the exponential delay for retry `attempt` (0-based), capped at
  * `maxDelayMs`, so retries spread out but never stampede.

@@ -1,5 +1,5 @@
 import { ConverseCommand, type ConverseCommandInput, type ConverseCommandOutput, type ToolInputSchema } from "@aws-sdk/client-bedrock-runtime";
-import {
+import { forEachLimited,
   CHAPTER_JSON_SCHEMA, CHAPTER_SYSTEM_PROMPT, chapterForModel, createExtractiveMediaSummarizer, MEDIA_JSON_SCHEMA, MEDIA_SYSTEM_PROMPT,
   mediaForModel, mergeModelParts, PRICES, readChapterAnswer, readMediaAnswer, type CheckedPart, type EngineCallOptions, type EngineInfo,
   type MediaSummarizer, type MediaSummaryDocument, type MediaSummaryInput, type ModelParts,
@@ -8,7 +8,7 @@ import { ConfigurationError } from "../../errors.js";
 import { awsErrorKind } from "../aws-errors.js";
 import type { ConverseSender } from "./bedrock-summarizer.js";
 import { MalformedAnswer, unfence, type AnswerMode } from "./converse-protocol.js";
-import { equalJitterBackoff, pool } from "./calls.js";
+import { equalJitterBackoff } from "./calls.js";
 
 /*
  * Chapters and a whole-media summary from a Bedrock model through Converse, asked the same questions
@@ -201,7 +201,7 @@ export function createBedrockMediaSummarizer(options: BedrockMediaSummarizerOpti
       const usages: PartUsage[] = extracted.chapters.map((c) => ({ part: `chapter ${c.index}`, inputTokens: 0, outputTokens: 0, calls: 0 }));
       let stopAll: string | undefined;
 
-      await pool(extracted.chapters, concurrency, async (chapter, i) => {
+      await forEachLimited(extracted.chapters, concurrency, async (chapter, i) => {
         const shown = chapterForModel(chapter, input) as { transcript: unknown[]; labels: unknown[]; onScreenText: unknown[] };
         if (!shown.transcript.length && !shown.labels.length && !shown.onScreenText.length) chapters[i] = fail("nothing said or shown to summarise");
         else if (stopAll) chapters[i] = fail(stopAll);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fallbackPicker, MediaPipelineError, sceneForModel, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
+import { forEachLimited, fallbackPicker, MediaPipelineError, sceneForModel, type EngineInfo, type SceneInput, type SceneSummarizer, type SceneSummary } from "@media-pipeline/core";
 import { ConfigError } from "../../runtime/config.js";
 import {
   ChatCompletion, completionsUrl, MAX_SUMMARY_CHARS, parseEndpoint, redactEndpoint, SUMMARY_JSON_SCHEMA,
@@ -138,15 +138,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Runs `fn` over `items` with at most `n` in flight. */
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-}
-
 /**
  * Summarises each scene with a language model behind an OpenAI-compatible Chat Completions
  * endpoint, asking for `{ summary }` under a strict JSON schema at temperature 0. One retry on a
@@ -244,7 +235,7 @@ export function createLlmSummarizer(options: LlmSummarizerOptions): SceneSummari
         out.set(scene.index, await fallbackFor(scene));
       };
 
-      await pool(scenes, concurrency, async (scene) => {
+      await forEachLimited(scenes, concurrency, async (scene) => {
         if (scene.transcript.length === 0 && scene.labels.length === 0) return fellBack(scene, "no transcript or labels to summarise");
         if (stopAll) return fellBack(scene, stopAll);
         try {

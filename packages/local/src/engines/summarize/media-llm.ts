@@ -1,4 +1,4 @@
-import {
+import { forEachLimited,
   CHAPTER_JSON_SCHEMA, CHAPTER_SYSTEM_PROMPT, chapterForModel, createExtractiveMediaSummarizer, MEDIA_JSON_SCHEMA, MEDIA_SYSTEM_PROMPT,
   mediaForModel, mergeModelParts, readChapterAnswer, readMediaAnswer, type CheckedPart, type EngineCallOptions, type EngineInfo,
   type MediaSummarizer, type MediaSummaryDocument, type MediaSummaryInput, type ModelParts,
@@ -44,17 +44,6 @@ function validate(o: LlmMediaSummarizerOptions): void {
   }
   if (o.extractive !== undefined && typeof o.extractive.summarize !== "function") throw new ConfigError("LLM media summarizer option extractive must be a MediaSummarizer");
   if (o.fetch !== undefined && typeof o.fetch !== "function") throw new ConfigError("LLM media summarizer option fetch must be a function");
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 const failed = (reason: string): CheckedPart<never> => ({ ok: false, reason });
@@ -151,7 +140,7 @@ export function createLlmMediaSummarizer(options: LlmMediaSummarizerOptions): Me
       const chapters: ModelParts["chapters"] = extracted.chapters.map(() => ({ title: failed("not asked"), summary: failed("not asked") }));
       const failChapter = (reason: string) => ({ title: failed(reason), summary: failed(reason) });
 
-      await pool(extracted.chapters, concurrency, async (chapter, i) => {
+      await forEachLimited(extracted.chapters, concurrency, async (chapter, i) => {
         const shown = chapterForModel(chapter, input) as { transcript: unknown[]; labels: unknown[]; onScreenText: unknown[] };
         if (!shown.transcript.length && !shown.labels.length && !shown.onScreenText.length) {
           chapters[i] = failChapter("nothing said or shown to summarise");
