@@ -91,6 +91,20 @@ export async function measureShots(dir: string): Promise<ShotMeasurement> {
         `photographs moving by ${motions}${still ? `; and ${still.what}` : ""}`, { op: "=", value: 0 },
       ),
     );
+    // How close the weakest real cut came to the threshold: the margin before cuts start to be missed.
+    const hits = h.doc.shots.slice(1).filter((s) => near(s.startMs, hard.boundariesMs));
+    const weakest = hits.reduce((a, b) => (b.cutScore < a.cutScore ? b : a), hits[0]);
+    if (weakest) {
+      const after = hard.shots.findIndex((s) => Math.abs(s.startMs - weakest.startMs) <= TOLERANCE_MS);
+      const cut = after > 0 ? `${seconds(hard.shots[after].startMs)}, ${shotName(hard.shots[after - 1].spec)} → ${shotName(hard.shots[after].spec)}` : "n/a";
+      rows.push(row(engine, `lowest scene score of a found hard cut ${tag}`, weakest.cutScore, `threshold ${settings.sceneThreshold}; the cut at ${cut}`));
+      if (weakest.cutScore - settings.sceneThreshold < 0.15) {
+        weaknesses.push(
+          `Shots ${tag}: the weakest real cut (${cut}) scored ${weakest.cutScore.toFixed(2)} against a threshold of ${settings.sceneThreshold}, ` +
+            "so a cut between two similar-looking shots (same set, another angle) may well fall under it and be missed.",
+        );
+      }
+    }
     const missedCuts = hard.boundariesMs.filter((t) => !near(t, found(h.doc)));
     if (missedCuts.length) weaknesses.push(`Shots ${tag}: missed hard cut(s) at ${missedCuts.map(seconds).join(", ")}.`);
     if (falseInMotion.length) weaknesses.push(`Shots ${tag}: ${falseInMotion.length} boundary(ies) inside moving shots, at ${falseInMotion.map(seconds).join(", ")}.`);
