@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, inject, it } from "vitest";
 import { DEFAULT_THRESHOLDS } from "@media-pipeline/core";
+import { LOCAL_MODERATION_MODEL, LOCAL_MODERATION_THRESHOLDS } from "../packages/local/src/engines/vision/moderation-defaults.js";
 import { stopVisionWorkers, toModerationLabels, visionPool, type NsfwModelName } from "../packages/local/src/engines/vision/index.js";
 import { NSFW_MODELS } from "../packages/local/src/engines/vision/protocol.js";
 import { tempDir } from "../test/helpers/flow.js";
@@ -28,8 +29,12 @@ const PHOTOS = [
   "horse.png", "clock_motion.png", "color.png", "cell.png", "logo.png", "motorcycle_right.png", "microaneurysms.png", "phantom.png",
 ];
 const PATTERNS = ["testsrc2", "smptebars", "mandelbrot", "life", "rgbtestsrc", "cellauto", "smptehdbars", "yuvtestsrc"];
-/** A benign item at or over the default review threshold would go to a moderator. */
-const REVIEW_MIN = DEFAULT_THRESHOLDS.reviewMin;
+/**
+ * A benign item at or over a review threshold would go to a moderator: the local engine's own default
+ * (chosen on the tuning half, moderation-defaults.ts) and the cloud's Rekognition default for comparison.
+ */
+const LOCAL_REVIEW_MIN = LOCAL_MODERATION_THRESHOLDS.reviewMin;
+const CLOUD_REVIEW_MIN = DEFAULT_THRESHOLDS.reviewMin;
 
 interface Item {
   name: string;
@@ -64,7 +69,7 @@ async function benignItems(work: string): Promise<Item[]> {
   }
   for (const [i, pattern] of PATTERNS.entries()) {
     const path = join(work, `${pattern}.jpg`);
-    await frame(["-f", "lavfi", "-i", `${pattern}=s=640x360:d=1`], path);
+    await frame(["-f", "lavfi", "-t", "1", "-i", `${pattern}=s=640x360`], path);
     items.push({ name: pattern, set: i % 2 === 0 ? "tuning" : "held apart", path });
   }
   return items;
@@ -82,26 +87,36 @@ describe("moderation: nsfwjs false positives on benign pictures", () => {
     const weaknesses: string[] = [];
     for (const model of NSFW_MODELS as readonly NsfwModelName[]) {
       const loaded = await pool.call("nsfw.load", { model });
+      const frames = items.map((x) => ({ path: x.path, format: "jpeg" as const, label: x.name }));
+      // A first small batch warms the backend's kernels for this model, so the timing is of inference.
+      await pool.call("nsfw.classify", { model, frames: frames.slice(0, 4) });
       const t = performance.now();
-      const result = await pool.call("nsfw.classify", { model, frames: items.map((x) => ({ path: x.path, format: "jpeg" as const, label: x.name })) });
+      const result = await pool.call("nsfw.classify", { model, frames });
       const msPerFrame = (performance.now() - t) / items.length;
       const scored = items.map((item, i) => {
         const top = toModerationLabels(result.results[i] ?? [])[0];
         return { item, label: top?.name ?? "none", confidence: top?.confidence ?? 0 };
       });
-      const engine = `nsfwjs ${loaded.version} ${model}`;
+      const chosen = model === LOCAL_MODERATION_MODEL;
+      const engine = `nsfwjs ${loaded.version} ${model}${chosen ? " (default)" : ""}`;
+      const listed = (xs: typeof scored) => xs.map((s) => `${s.item.name} ${s.label} ${s.confidence.toFixed(0)} %`).join("; ");
       for (const set of ["tuning", "held apart"] as const) {
         const mine = scored.filter((s) => s.item.set === set);
-        const inReview = mine.filter((s) => s.confidence >= REVIEW_MIN);
         const worst = mine.reduce((a, b) => (b.confidence > a.confidence ? b : a));
-        rows.push(
-          row(engine, `benign pictures at or over the default review threshold (${set})`, inReview.length / mine.length,
-            `${inReview.length} of ${mine.length} reach ${REVIEW_MIN}${inReview.length ? `: ${inReview.map((s) => `${s.item.name} ${s.label} ${s.confidence.toFixed(0)} %`).join("; ")}` : ""}`),
-          row(engine, `highest unsafe score on a benign picture (${set})`, worst.confidence, `${worst.item.name}: ${worst.label}`),
-        );
-        if (inReview.length) weaknesses.push(`Moderation (${model}, ${set}): ${inReview.length} of ${mine.length} benign pictures reach the review band at default settings (${inReview.map((s) => `${s.item.name} ${s.confidence.toFixed(0)} % ${s.label}`).join("; ")}).`);
+        for (const reviewMin of [LOCAL_REVIEW_MIN, CLOUD_REVIEW_MIN]) {
+          const inReview = mine.filter((s) => s.confidence >= reviewMin);
+          const local = reviewMin === LOCAL_REVIEW_MIN;
+          // The issue's target: at the local defaults (this model, this threshold) no benign picture is reviewed.
+          rows.push(
+            row(engine, `benign pictures in the review band from ${reviewMin}${local ? " (local default)" : " (cloud default)"} (${set})`, inReview.length / mine.length,
+              `${inReview.length} of ${mine.length} reach ${reviewMin}${inReview.length ? `: ${listed(inReview)}` : ""}`,
+              chosen && local ? { op: "=", value: 0 } : undefined),
+          );
+          if (inReview.length && local) weaknesses.push(`Moderation (${model}, ${set}): ${inReview.length} of ${mine.length} benign pictures reach the local review band from ${reviewMin} (${listed(inReview)}).`);
+        }
+        rows.push(row(engine, `highest unsafe score on a benign picture (${set})`, worst.confidence, `${worst.item.name}: ${worst.label}`));
       }
-      rows.push(row(engine, "ms per frame (batch, after load)", msPerFrame, `${items.length} frames in one batch`));
+      rows.push(row(engine, "ms per frame (batch, after load and a warm-up batch)", msPerFrame, `${items.length} frames in one batch`));
     }
     await saveGroup(inject("evalRowsDir"), { name: "8-moderation", rows, weaknesses, durationMs: performance.now() - started });
   });

@@ -9,7 +9,7 @@ import { formatValue, loadGroups, markdownTable, resultsMarkdown, type Row } fro
  * checked, so a missed target fails the run without hiding a single number.
  */
 
-const EXPECTED_GROUPS = ["1-shots", "2-labels", "3-speech", "4-sampling", "5-chapters", "6-text", "7-captions"];
+const EXPECTED_GROUPS = ["1-shots", "2-labels", "3-speech", "4-sampling", "5-chapters", "6-text", "7-captions", "8-moderation"];
 
 const groups = await loadGroups(inject("evalRowsDir"));
 const rows = groups.flatMap((g) => g.rows);

@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,9 +10,14 @@ import { cli, ROOT } from "./helpers/cli.js";
 import { tempDir } from "./helpers/flow.js";
 
 /*
- * `media-pipeline review` end to end, on a task raised honestly: the sample's real nsfwjs scores with
- * a review band of 5–90 put two segments in review.
+ * `media-pipeline review` end to end, on a task raised by configuration, not by a misfire of the model:
+ * the review band for the Explicit category starts at 0 (every score the model reports, however small,
+ * goes to review) and Suggestive is left out, so the sample's two Explicit labels are the task's two
+ * segments whatever the model thinks of a benign video.
  */
+
+/** The thresholds above, as a user would write them in the config file. */
+const REVIEW_EVERY_EXPLICIT_SCORE = { reviewMin: 0, flagMin: 90, categories: { Suggestive: { reviewMin: 100, flagMin: 100 } } };
 
 const SAMPLE = path.join(ROOT, "samples/sample.mp4");
 
@@ -29,7 +35,9 @@ function eventsOf(dataDir: string, mediaId: string): Array<{ type: string; detai
 
 /** Analyzes the sample into `dataDir` with thresholds that send its segments to review. */
 async function analyzeIntoReview(dir: string, dataDir: string): Promise<void> {
-  const r = await cli(["analyze", SAMPLE, "--review-min", "5", "--flag-min", "90", "--no-words", "--data-dir", dataDir, "--out", path.join(dir, "out"), "--quiet"], { timeoutMs: 180_000 });
+  const config = path.join(dir, "review-band.config.json");
+  await writeFile(config, JSON.stringify(REVIEW_EVERY_EXPLICIT_SCORE));
+  const r = await cli(["analyze", SAMPLE, "--config", config, "--no-words", "--data-dir", dataDir, "--out", path.join(dir, "out"), "--quiet"], { timeoutMs: 180_000 });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain("review pending");
 }
@@ -64,7 +72,7 @@ describe("media-pipeline review on a data dir", () => {
 
     const show = await cli(["review", "show", taskId, ...at]);
     expect(show.code, show.stderr).toBe(0);
-    expect(show.stdout).toContain("review from 5, flag from 90");
+    expect(show.stdout).toContain("review from 0, flag from 90; Suggestive: review from 100, flag from 100");
     expect(show.stdout).toMatch(/^\s+0\s+00:00\.0–\d\d:\d\d\.\d\s+Explicit \/ .+\s+\d+\.\d%\s+review\s+\S+\.jpg$/m);
     expect(show.stdout).toMatch(/^\s+1\s+\d\d:\d\d\.\d–\d\d:\d\d\.\d\s+/m);
 

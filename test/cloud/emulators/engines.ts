@@ -10,7 +10,7 @@ import { createLocalEngines, type LocalEngines } from "../../../packages/local/s
 import { REPORT_FLOOR, resolveTesseract } from "../../../packages/local/src/engines/text/index.js";
 import { prepThread } from "../../../packages/local/src/engines/text/prep-thread.js";
 import { readBatch } from "../../../packages/local/src/engines/text/read-batch.js";
-import { visionPool, toModerationLabels } from "../../../packages/local/src/engines/vision/index.js";
+import { LOCAL_MODERATION_MODEL, visionPool, toModerationLabels } from "../../../packages/local/src/engines/vision/index.js";
 import { resolveFfmpegBinaries } from "../../../packages/media/src/index.js";
 import { loadConfig, type LocalConfig } from "../../../packages/local/src/runtime/config.js";
 import { LocalObjectStore } from "../../../packages/local/src/runtime/object-store.js";
@@ -99,8 +99,8 @@ export interface EmulatorEngines {
   scratch(name: string): string;
 }
 
-/** Moderation runs nsfwjs's default model, as the local detector does. */
-const NSFW_MODEL = "MobileNetV2";
+/** Moderation runs the local detector's default nsfwjs model. */
+const NSFW_MODEL = LOCAL_MODERATION_MODEL;
 /** The local label detector's default floor; Rekognition's MinConfidence filters above it. */
 const LABEL_FLOOR = 40;
 

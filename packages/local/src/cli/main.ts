@@ -22,8 +22,9 @@ function configOptions(cmd: Command): Command {
     .option("--data-dir <dir>", "where the database, objects and frames live (default .media-pipeline)")
     .option("--config <file>", "config file (default ./media-pipeline.config.json when present)")
     .option("--workers <n>", "deliveries run at once (default: number of cores)")
-    .option("--review-min <0-100>", "confidence from which a moderation label goes to human review (MEDIA_PIPELINE_REVIEW_MIN)")
-    .option("--flag-min <0-100>", "confidence from which a moderation label is flagged without review (MEDIA_PIPELINE_FLAG_MIN)")
+    .option("--review-min <0-100>", "confidence from which a moderation label goes to human review (default 70; MEDIA_PIPELINE_REVIEW_MIN)")
+    .option("--flag-min <0-100>", "confidence from which a moderation label is flagged without review (default 80; MEDIA_PIPELINE_FLAG_MIN)")
+    .option("--moderation-model <name>", "nsfwjs model: MobileNetV2Mid (default), MobileNetV2 or InceptionV3 (MEDIA_PIPELINE_MODERATION_MODEL)")
     .option("--max-bytes <n>", "reject media larger than this")
     .option("--max-duration <seconds>", "reject media longer than this")
     .option("--scene-threshold <0-1>", "ffmpeg scene score that starts a new shot (default 0.3)")
@@ -38,7 +39,7 @@ function configOptions(cmd: Command): Command {
 
 function flagsOf(o: Record<string, string | undefined> & { words?: boolean }): ConfigFlags {
   return {
-    config: o.config, dataDir: o.dataDir, workers: o.workers, reviewMin: o.reviewMin, flagMin: o.flagMin, maxBytes: o.maxBytes,
+    config: o.config, dataDir: o.dataDir, workers: o.workers, reviewMin: o.reviewMin, flagMin: o.flagMin, moderationModel: o.moderationModel, maxBytes: o.maxBytes,
     maxDurationSeconds: o.maxDuration, sceneThreshold: o.sceneThreshold, sampleEverySeconds: o.sampleEvery,
     maxSpeakers: o.maxSpeakers, asrModelDir: o.asrModelDir, llmEndpoint: o.llmEndpoint, llmModel: o.llmModel,
     // commander sets `words: true` by default for `--no-words`; only an explicit --no-words overrides lower layers.

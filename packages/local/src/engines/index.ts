@@ -53,7 +53,7 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
   const extractor = lazy(async () => (await media()).createFfmpegAudioExtractor({ pathOf }));
   const shots = lazy(async () => (await media()).createFfmpegShotDetector({ frames: await frameSource() }));
   const labels = lazy(async () => (await vision()).createHumanLabelDetector({ frames: await frameSource(), pathOf }));
-  const moderation = lazy(async () => (await vision()).createNsfwModerationDetector({ frames: await frameSource(), pathOf }));
+  const moderation = lazy(async () => (await vision()).createNsfwModerationDetector({ frames: await frameSource(), pathOf, model: config.moderationModel }));
   const transcriber = lazy(async () =>
     (await import("./speech/index.js")).createLocalTranscriber({
       pathOf, language: config.language, words: config.words, ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),

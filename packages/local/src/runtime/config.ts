@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { MAX_MEDIA_DURATION_MS, MAX_UPLOAD_BYTES, NonRetryableError, parseThresholds, StageName, type ModerationThresholds } from "@media-pipeline/core";
+import { LOCAL_MODERATION_MODEL, LOCAL_MODERATION_THRESHOLDS } from "../engines/vision/moderation-defaults.js";
+import { NSFW_MODELS, type NsfwModelName } from "../engines/vision/protocol.js";
 import { modelsDir, selectedModelDir } from "../models/catalog.js";
 
 /** Configuration that cannot be used as given; the message names the setting. */
@@ -14,7 +16,10 @@ export interface LocalConfig {
   workers: number;
   bucket: string;
   limits: { maxBytes: number; maxDurationMs: number };
+  /** The local engine's review band (its own defaults, measured on benign pictures: moderation-defaults.ts). */
   thresholds: ModerationThresholds;
+  /** The nsfwjs model moderation runs. */
+  moderationModel: NsfwModelName;
   sceneThreshold: number;
   sampleEveryMs: number;
   maxSpeakers: number;
@@ -100,6 +105,7 @@ const FileConfig = z.strictObject({
   reviewMin: z.number().min(0).max(100).optional(),
   flagMin: z.number().min(0).max(100).optional(),
   categories: z.record(z.string(), z.object({ reviewMin: z.number().min(0).max(100), flagMin: z.number().min(0).max(100) })).optional(),
+  moderationModel: z.enum(NSFW_MODELS).optional(),
   sceneThreshold: z.number().gt(0).lt(1).optional(),
   sampleEverySeconds: z.number().positive().optional(),
   maxSpeakers: z.number().int().min(1).max(30).optional(),
@@ -122,6 +128,7 @@ const ENV: Record<string, keyof FileConfig> = {
   MEDIA_PIPELINE_MAX_DURATION_SECONDS: "maxDurationSeconds",
   MEDIA_PIPELINE_REVIEW_MIN: "reviewMin",
   MEDIA_PIPELINE_FLAG_MIN: "flagMin",
+  MEDIA_PIPELINE_MODERATION_MODEL: "moderationModel",
   MEDIA_PIPELINE_SCENE_THRESHOLD: "sceneThreshold",
   MEDIA_PIPELINE_SAMPLE_EVERY_SECONDS: "sampleEverySeconds",
   MEDIA_PIPELINE_MAX_SPEAKERS: "maxSpeakers",
@@ -193,7 +200,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const c = r.data;
   let thresholds: ModerationThresholds;
   try {
-    thresholds = parseThresholds({ reviewMin: c.reviewMin, flagMin: c.flagMin });
+    thresholds = parseThresholds({ reviewMin: c.reviewMin, flagMin: c.flagMin }, LOCAL_MODERATION_THRESHOLDS);
   } catch (cause) {
     throw new ConfigError((cause as Error).message, { cause });
   }
@@ -216,6 +223,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     // accepts is one the cloud accepts too; here they may be raised.
     limits: { maxBytes: c.maxBytes ?? MAX_UPLOAD_BYTES, maxDurationMs: c.maxDurationSeconds !== undefined ? Math.round(c.maxDurationSeconds * 1000) : MAX_MEDIA_DURATION_MS },
     thresholds,
+    moderationModel: c.moderationModel ?? LOCAL_MODERATION_MODEL,
     sceneThreshold: c.sceneThreshold ?? 0.3,
     sampleEveryMs: Math.round((c.sampleEverySeconds ?? 2) * 1000),
     maxSpeakers: c.maxSpeakers ?? 4,

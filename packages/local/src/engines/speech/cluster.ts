@@ -6,8 +6,13 @@
  * @example cluster([[0, 0], [0.1, 0], [5, 5], [5.1, 5]], 4, 0.2) // [0, 0, 1, 1]
  */
 export function cluster(vectors: number[][], maxClusters: number, minSilhouette: number): number[] {
+  return clusterScored(vectors, maxClusters, minSilhouette).labels;
+}
+
+/** `cluster` with the best silhouette it chose by (NaN when there were too few points to split). */
+export function clusterScored(vectors: number[][], maxClusters: number, minSilhouette: number): { labels: number[]; silhouette: number } {
   const n = vectors.length;
-  if (n < 3 || maxClusters < 2) return new Array<number>(n).fill(0);
+  if (n < 3 || maxClusters < 2) return { labels: new Array<number>(n).fill(0), silhouette: Number.NaN };
   const dist = distances(vectors);
   const partitions = dendrogramCuts(dist, Math.min(maxClusters, n - 1));
   let best = { k: 1, score: -Infinity };
@@ -15,7 +20,8 @@ export function cluster(vectors: number[][], maxClusters: number, minSilhouette:
     const score = silhouette(dist, partitions[k]);
     if (score > best.score) best = { k, score };
   }
-  return best.score >= minSilhouette ? partitions[best.k] : new Array<number>(n).fill(0);
+  const labels = best.score >= minSilhouette ? partitions[best.k] : new Array<number>(n).fill(0);
+  return { labels, silhouette: best.score };
 }
 
 export function distances(vectors: number[][]): Float64Array[] {

@@ -1,5 +1,5 @@
 export { assignWords, speakerLabels, speakersOf } from "./assemble.js";
-export { DIARIZE_ENGINE, DIARIZE_SETTINGS, diarize, type SpeakerTurn } from "./diarize.js";
+export { DIARIZE_ENGINE, DIARIZE_SETTINGS, diarize, diarizeScored, type Diarization, type SpeakerTurn } from "./diarize.js";
 export { SpeechEngineError } from "./errors.js";
 export { frameFeatures } from "./mfcc.js";
 export {
@@ -8,6 +8,8 @@ export {
   parseV5Output,
   pocketsphinxArgs,
   runPocketsphinx,
+  runPocketsphinxInPieces,
+  MIN_PIECE_MS,
   type PocketsphinxDetection,
   type PocketsphinxFlavour,
 } from "./pocketsphinx.js";

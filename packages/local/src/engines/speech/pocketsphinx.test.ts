@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { twoVoices, type SpeechFixture } from "../../../../../test/helpers/speech.js";
-import { detectPocketsphinx, parseContinuousOutput, parseV5Output, pocketsphinxArgs, runPocketsphinx } from "./pocketsphinx.js";
+import { detectPocketsphinx, parseContinuousOutput, parseV5Output, pocketsphinxArgs, runPocketsphinx, runPocketsphinxInPieces } from "./pocketsphinx.js";
+import { detectSpeech } from "./vad.js";
+import { readWav } from "./wav.js";
 import { wordAccuracy } from "./word-accuracy.js";
 
 // Recorded from Debian 12's pocketsphinx_continuous -infile two.wav -time yes -logfn /dev/null.
@@ -83,5 +85,30 @@ describe("pocketsphinx on synthetic speech", () => {
     console.log(`pocketsphinx ${installed.version}: RTF ${rtf.toFixed(2)}, words right ${JSON.stringify(overall)}, by voice ${JSON.stringify(bySpeaker)}`);
     // Measured 25 % overall (male voice 38 %, female 9 %); the floor guards against a broken parse.
     expect(overall.accuracy).toBeGreaterThanOrEqual(0.15);
+  });
+
+  it("recognizes the audio cut at pauses in pieces at once, with the times of the whole file", async () => {
+    if (!installed.available) return;
+    const pcm = await readWav(fixture.path);
+    const speech = detectSpeech(pcm);
+    // Pieces of at least 5 s, so this ~19 s file is cut (the transcriber's minimum is 15 s).
+    const { words, pieces } = await runPocketsphinxInPieces(installed, pcm, speech, { pieces: 2, minPieceMs: 5_000 });
+    expect(pieces).toHaveLength(2);
+    const cut = pieces[1]!.startMs;
+    // The cut is in a pause, and every word sits inside one speech segment's span, in order.
+    expect(speech.some((s) => s.startMs < cut && cut < s.endMs)).toBe(false);
+    for (const [i, w] of words.entries()) {
+      expect(w.endMs).toBeLessThanOrEqual(fixture.durationMs);
+      if (i > 0) expect(w.startMs).toBeGreaterThanOrEqual(words[i - 1]!.endMs);
+      expect(w.startMs < cut ? w.endMs <= cut : w.startMs >= cut).toBe(true);
+    }
+    const whole = await runPocketsphinx(installed, fixture.path);
+    // The second piece's words were found there in the whole-file run too, at times within 0.5 s.
+    const later = whole.filter((w) => w.startMs >= cut + 2_000);
+    const matched = later.filter((w) => words.some((p) => p.text === w.text && Math.abs(p.startMs - w.startMs) <= 500));
+    expect(matched.length).toBeGreaterThanOrEqual(Math.ceil(later.length / 2));
+    const reference = fixture.utterances.map((u) => u.text).join(" ");
+    const [a, b] = [wordAccuracy(reference, whole.map((w) => w.text).join(" ")), wordAccuracy(reference, words.map((w) => w.text).join(" "))];
+    expect(b.accuracy).toBeGreaterThanOrEqual(a.accuracy - 0.1);
   });
 });

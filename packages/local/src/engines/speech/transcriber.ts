@@ -1,8 +1,9 @@
+import { availableParallelism } from "node:os";
 import type { EngineCallOptions, EngineInfo, ProgressFn, TranscribeInput, Transcriber, TranscriptDocument, TranscriptWord } from "@media-pipeline/core";
 import type { PathOf } from "@media-pipeline/media";
 import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
-import { DIARIZE_ENGINE, diarize } from "./diarize.js";
-import { detectPocketsphinx, runPocketsphinx } from "./pocketsphinx.js";
+import { DIARIZE_ENGINE, DIARIZE_SETTINGS, diarizeScored, UNSURE_COUNT_RECORD, type Diarization } from "./diarize.js";
+import { detectPocketsphinx, MIN_PIECE_MS, runPocketsphinxInPieces } from "./pocketsphinx.js";
 import { ASR_MODEL_DIR_ENV, loadSherpaAsr } from "./sherpa-asr.js";
 import { detectSpeech, vadEngineInfo } from "./vad.js";
 import { readWav } from "./wav.js";
@@ -17,6 +18,8 @@ export interface LocalTranscriberOptions {
   language?: string;
   /** False skips word recognition (speech segments and speakers only): the fast setting. */
   words?: boolean;
+  /** pocketsphinx processes at once, each on a piece of the audio cut at a pause; default one per core. */
+  wordProcesses?: number;
 }
 
 export const WORDS_OFF_NOTE =
@@ -55,14 +58,16 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
       const notes: string[] = [];
-      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress, signal });
+      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, notes, speech, pcm, onProgress, signal });
       signal?.throwIfAborted();
       onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
-      const turns = diarize(pcm, speech, input.maxSpeakers);
+      const diarized = diarizeScored(pcm, speech, input.maxSpeakers);
       onProgress?.(0.95, "speakers clustered");
-      const segments = assignWords(turns, recognized?.words);
+      const segments = assignWords(diarized.turns, recognized?.words);
       const vad = vadEngineInfo();
       if (!recognized) notes.push(options.words === false ? WORDS_OFF_NOTE : ENABLE_WORDS_NOTE);
+      const unsure = unsureCountNote(diarized, speakersOf(segments).length);
+      if (unsure) notes.push(unsure);
       notes.push(WEAKER_THAN_TRANSCRIBE);
       const doc: TranscriptDocument = {
         language,
@@ -73,7 +78,7 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
         speech,
         speakerLabels: speakerLabels(segments),
         engine: { ...(recognized?.engine ?? vad), note: WEAKER_THAN_TRANSCRIBE },
-        engines: [vad, ...(recognized ? [recognized.engine] : []), DIARIZE_ENGINE],
+        engines: [vad, ...(recognized ? [recognized.engine] : []), diarizeEngine(diarized)],
       };
       onProgress?.(1, "done");
       return doc;
@@ -81,11 +86,33 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
   };
 }
 
+/**
+ * The plain statement of an unsure speaker count (undefined when the count is not unsure): the score it
+ * was chosen by, and how often such a count was wrong in the eval.
+ */
+export function unsureCountNote(d: Diarization, speakers: number): string | undefined {
+  if (!d.unsure) return undefined;
+  const [lo, hi] = DIARIZE_SETTINGS.unsureBand;
+  const { wrong, of } = UNSURE_COUNT_RECORD;
+  return (
+    `The speaker count is unsure: ${speakers} speaker${speakers === 1 ? "" : "s"} found, but the voices' separation score ` +
+    `(silhouette ${d.silhouette.toFixed(2)}) is between ${lo} and ${hi}, where the count was wrong for ${wrong} of ${of} ` +
+    "held-apart evaluation recordings. There may be one speaker more or fewer."
+  );
+}
+
+/** The diarizer as it ran on this file: its settings and the silhouette the count was chosen by. */
+function diarizeEngine(d: Diarization): EngineInfo {
+  return {
+    ...DIARIZE_ENGINE,
+    settings: { ...DIARIZE_ENGINE.settings, silhouette: Number.isNaN(d.silhouette) ? null : Math.round(d.silhouette * 1000) / 1000, countUnsure: d.unsure },
+  };
+}
+
 async function recognize(ctx: {
   modelDir: string | undefined;
   options: LocalTranscriberOptions;
   language: string;
-  path: string;
   notes: string[];
   speech: TranscriptDocument["speech"];
   pcm: Awaited<ReturnType<typeof readWav>>;
@@ -111,15 +138,26 @@ async function recognize(ctx: {
     return undefined;
   }
   // No speech found: nothing to recognise, but the engine that would have run is still named.
-  const words = ctx.speech.length === 0 ? [] : await runPocketsphinx(ps, ctx.path, ctx.signal ? { signal: ctx.signal } : {});
-  return { words, engine: pocketsphinxEngine(ps.version, ps.flavour) };
+  if (ctx.speech.length === 0) return { words: [], engine: pocketsphinxEngine(ps.version, ps.flavour, 0) };
+  const { words, pieces } = await runPocketsphinxInPieces(ps, ctx.pcm, ctx.speech, {
+    pieces: Math.max(1, Math.floor(ctx.options.wordProcesses ?? availableParallelism())),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onPiece: (done, of) => ctx.onProgress?.(0.15 + (0.65 * done) / of, "recognizing"),
+  });
+  return { words, engine: pocketsphinxEngine(ps.version, ps.flavour, pieces.length) };
 }
 
-function pocketsphinxEngine(version: string, flavour: string): EngineInfo {
+function pocketsphinxEngine(version: string, flavour: string, pieces: number): EngineInfo {
   return {
     name: "pocketsphinx",
     version,
-    settings: { cli: flavour === "continuous" ? "pocketsphinx_continuous -time yes" : "pocketsphinx live", model: "en-us (pocketsphinx-en-us)" },
+    settings: {
+      cli: flavour === "continuous" ? "pocketsphinx_continuous -time yes" : "pocketsphinx live",
+      model: "en-us (pocketsphinx-en-us)",
+      // The audio, cut at pauses into this many pieces, one process each at once (at least MIN_PIECE_MS each).
+      pieces,
+      minPieceMs: MIN_PIECE_MS,
+    },
     note: "CMU PocketSphinx with the generic US English model: far less accurate than Amazon Transcribe.",
   };
 }

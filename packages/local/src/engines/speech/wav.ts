@@ -55,6 +55,28 @@ function toMono(buf: Buffer, start: number, end: number, channels: number): Floa
   return out;
 }
 
+/**
+ * A 16-bit PCM mono WAV of `samples` (floats in [-1, 1]): the exact inverse of `parseWav` for audio
+ * that came from a 16-bit file, so a slice written back holds the same samples.
+ */
+export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
+  const buf = Buffer.alloc(44 + 2 * samples.length);
+  buf.write("RIFF", 0, "ascii");
+  buf.writeUInt32LE(36 + 2 * samples.length, 4);
+  buf.write("WAVEfmt ", 8, "ascii");
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(sampleRate, 24);
+  buf.writeUInt32LE(2 * sampleRate, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write("data", 36, "ascii");
+  buf.writeUInt32LE(2 * samples.length, 40);
+  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), 44 + 2 * i);
+  return buf;
+}
+
 /** Reads a 16-bit PCM WAV file into mono floats. */
 export async function readWav(path: string): Promise<Pcm> {
   return parseWav(await readFile(path));

@@ -6,6 +6,7 @@ export type { VisionTimings } from "./engine-settings.js";
 // Shared by both sides: the worker protocol's types, the models' settings and taxonomies.
 export type { LoadedModel, NsfwModelName, RuntimeInfo, WorkerStats } from "./protocol.js";
 export { FACE_MIN_CONFIDENCE, HUMAN_INPUT_SIDE } from "./label-settings.js";
+export { LOCAL_MODERATION_MODEL, LOCAL_MODERATION_THRESHOLDS } from "./moderation-defaults.js";
 export { COCO_TAXONOMY, cocoLabel } from "./coco-taxonomy.js";
 export {
   toModerationLabels,

@@ -11,11 +11,16 @@ describe("moderation taxonomy", () => {
     expect(MODERATION_TAXONOMY.Drawing).toBeNull();
   });
 
-  it("emits each unsafe class at probability × 100, keeps low scores and drops those under 1", () => {
+  it("emits each unsafe class at probability × 100, keeps low scores down to 0.01 and drops what rounds to 0", () => {
     // Drawing, Hentai, Neutral, Porn, Sexy
     expect(toModerationLabels([0.5, 0.004, 0.2, 0.25, 0.046])).toEqual([
       { name: "Explicit Nudity", parent: "Explicit", confidence: 25 },
       { name: "Revealing Clothes", parent: "Suggestive", confidence: 4.6 },
+      { name: "Illustrated Explicit Nudity", parent: "Explicit", confidence: 0.4 },
+    ]);
+    expect(toModerationLabels([0.9, 0.0001, 0.09, 0.00004, 0.00989])).toEqual([
+      { name: "Revealing Clothes", parent: "Suggestive", confidence: 0.99 },
+      { name: "Illustrated Explicit Nudity", parent: "Explicit", confidence: 0.01 },
     ]);
     expect(toModerationLabels([0, 0, 1, 0, 0])).toEqual([]);
   });

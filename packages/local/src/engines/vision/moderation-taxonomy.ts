@@ -33,15 +33,20 @@ export const MODERATION_TAXONOMY: Readonly<Record<NsfwClass, { name: string; par
   Drawing: null,
 };
 
-/** Scores below this (0–100) are noise and dropped; everything above goes to core's policy. */
-export const MIN_REPORTED_CONFIDENCE = 1;
+/**
+ * Every unsafe score the classifier gives (0–100, two decimals) goes to core's policy, down to the
+ * smallest one the two decimals can show: a review band from 0 ("review anything the model scores at
+ * all") then gets every frame, on any media, instead of depending on how high the model happens to
+ * score a benign picture. The default band (moderation-defaults.ts) leaves such scores clean.
+ */
+export const MIN_REPORTED_CONFIDENCE = 0.01;
 
 /** Confidence on Rekognition's 0–100 scale, two decimals. */
 export function percent(probability: number): number {
   return Math.round(Math.min(1, Math.max(0, probability)) * 10_000) / 100;
 }
 
-/** A frame's unsafe classes in the taxonomy, each at its probability × 100 (from 1 up). */
+/** A frame's unsafe classes in the taxonomy, each at its probability × 100 (from 0.01 up). */
 export function toModerationLabels(probabilities: readonly number[]): FrameModeration["labels"] {
   const labels: FrameModeration["labels"] = [];
   NSFW_CLASSES.forEach((cls, i) => {

@@ -2,6 +2,7 @@ import type { EngineCallOptions, EngineInfo, FrameModeration, ModerationDetector
 import type { FrameSource, PathOf } from "@media-pipeline/media";
 import { analyzeFrames } from "./analyze.js";
 import { runtimeSettings } from "./engine-settings.js";
+import { LOCAL_MODERATION_MODEL } from "./moderation-defaults.js";
 import { MIN_REPORTED_CONFIDENCE, MODERATION_TAXONOMY, NSFW_CLASSES, toModerationLabels } from "./moderation-taxonomy.js";
 import { NSFW_MODELS, type NsfwModelName } from "./protocol.js";
 import { visionPool } from "./worker-pool.js";
@@ -12,7 +13,7 @@ export const MODERATION_CONSUMER = "moderation";
 export interface NsfwModerationDetectorOptions {
   frames: FrameSource;
   pathOf: PathOf;
-  /** nsfwjs model: MobileNetV2 (~70 ms/frame, default), MobileNetV2Mid, InceptionV3 (~440 ms/frame). */
+  /** nsfwjs model; the local runtime's default is chosen by measurement (moderation-defaults.ts). */
   model?: NsfwModelName;
   /** Frames per inference batch when reading the pass's JPEGs (streamed frames go one by one). Default 8. */
   batchSize?: number;
@@ -20,11 +21,11 @@ export interface NsfwModerationDetectorOptions {
 
 /**
  * Moderation scores from the local nsfwjs classifier over the frames the shared frame source decoded.
- * Thresholds and the decision are core's: this reports every unsafe score of at least 1.
+ * Thresholds and the decision are core's: this reports every unsafe score of at least 0.01.
  * @example const moderation = createNsfwModerationDetector({ frames, pathOf }); await moderation.detect(input)
  */
 export function createNsfwModerationDetector(options: NsfwModerationDetectorOptions): ModerationDetector {
-  const model = options.model ?? "MobileNetV2";
+  const model = options.model ?? LOCAL_MODERATION_MODEL;
   const batchSize = options.batchSize ?? 8;
   if (!(NSFW_MODELS as readonly string[]).includes(model)) throw new RangeError(`unknown nsfwjs model ${model}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);

@@ -18,7 +18,7 @@ export interface FrameFile {
   label: string;
 }
 
-/** The nsfwjs models a worker can run (MobileNetV2 is the default). */
+/** The nsfwjs models a worker can run (the default: moderation-defaults.ts). */
 export const NSFW_MODELS = ["MobileNetV2", "MobileNetV2Mid", "InceptionV3"] as const;
 export type NsfwModelName = (typeof NSFW_MODELS)[number];
 

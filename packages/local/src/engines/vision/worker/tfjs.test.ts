@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { sep } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createHumanLabelDetector } from "../human-labels.js";
+import { LOCAL_MODERATION_MODEL } from "../moderation-defaults.js";
 import { createNsfwModerationDetector } from "../nsfw-moderation.js";
 import { fakeFrameSource, makeTestFrames, skimageDataDir } from "../../../../test-support/test-frames.js";
 import { visionPool } from "../worker-pool.js";
@@ -38,7 +39,7 @@ describe("TensorFlow.js setup", () => {
     expect(m.frames).toHaveLength(2);
     for (const { engine } of [l, m]) expect(engine.settings).toMatchObject({ backend: "wasm", simd: true, thread: "worker" });
     const before = await visionPool().stats();
-    for (const model of ["human", "nsfw-MobileNetV2"]) {
+    for (const model of ["human", `nsfw-${LOCAL_MODERATION_MODEL}`]) {
       expect(Math.max(...before.map((s) => s.loads[model]))).toBe(1);
     }
     // A second run loads nothing new, and inference leaves no tensors behind: every thread's
@@ -46,7 +47,7 @@ describe("TensorFlow.js setup", () => {
     await Promise.all([labels.detect(input), moderation.detect(input)]);
     const after = await visionPool().stats();
     after.forEach((s, i) => {
-      for (const model of ["human", "nsfw-MobileNetV2"]) expect(s.loads[model]).toBeLessThanOrEqual(1);
+      for (const model of ["human", `nsfw-${LOCAL_MODERATION_MODEL}`]) expect(s.loads[model]).toBeLessThanOrEqual(1);
       if (JSON.stringify(s.loads) === JSON.stringify(before[i].loads)) expect(s.numTensors).toBe(before[i].numTensors);
     });
     rmSync(t.dir, { recursive: true, force: true });
