@@ -24,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("evalRowsDir", join(dir, "rows"));
   project.provide("evalStartedAt", Date.now());
   return async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    // MEDIA_PIPELINE_KEEP_TEST_TMP=1 keeps the folder to look at, as the test run's setup does.
+    if (dir && process.env.MEDIA_PIPELINE_KEEP_TEST_TMP !== "1") await rm(dir, { recursive: true, force: true });
   };
 }

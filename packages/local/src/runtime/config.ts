@@ -26,6 +26,8 @@ export interface LocalConfig {
   language: string;
   /** Word-level speech recognition; off leaves speech segments and speakers (the fast setting). */
   words: boolean;
+  /** pocketsphinx processes at once on pieces of the audio cut at pauses (unset: the transcriber's default). */
+  wordProcesses?: number;
   asrModelDir?: string;
   /** Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1); scenes are summarised there when set. */
   llmEndpoint?: string;
@@ -111,6 +113,7 @@ const FileConfig = z.strictObject({
   maxSpeakers: z.number().int().min(1).max(30).optional(),
   language: z.string().optional(),
   words: z.boolean().optional(),
+  wordProcesses: z.number().int().min(1).max(64).optional(),
   asrModelDir: z.string().optional(),
   llmEndpoint: HttpUrl.optional(),
   llmModel: z.string().trim().min(1).optional(),
@@ -135,12 +138,13 @@ const ENV: Record<string, keyof FileConfig> = {
   MEDIA_PIPELINE_LANGUAGE: "language",
   MEDIA_PIPELINE_ASR_MODEL_DIR: "asrModelDir",
   MEDIA_PIPELINE_WORDS: "words",
+  MEDIA_PIPELINE_WORD_PROCESSES: "wordProcesses",
   MEDIA_PIPELINE_LLM_ENDPOINT: "llmEndpoint",
   MEDIA_PIPELINE_LLM_MODEL: "llmModel",
   MEDIA_PIPELINE_STAGE_TIMEOUTS: "stageTimeouts",
 };
 
-const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSeconds", "reviewMin", "flagMin", "sceneThreshold", "sampleEverySeconds", "maxSpeakers"]);
+const NUMERIC = new Set<keyof FileConfig>(["workers", "maxBytes", "maxDurationSeconds", "reviewMin", "flagMin", "sceneThreshold", "sampleEverySeconds", "maxSpeakers", "wordProcesses"]);
 
 const SWITCH: Record<string, boolean> = { on: true, true: true, "1": true, yes: true, off: false, false: false, "0": false, no: false };
 
@@ -229,6 +233,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxSpeakers: c.maxSpeakers ?? 4,
     language: c.language ?? "en-US",
     words: c.words ?? true,
+    ...(c.wordProcesses ? { wordProcesses: c.wordProcesses } : {}),
     // A configured model directory, else the model `media-pipeline models install` last installed.
     ...(asrModelDir ? { asrModelDir } : {}),
     ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),

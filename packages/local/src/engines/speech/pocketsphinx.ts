@@ -107,8 +107,16 @@ export async function runPocketsphinx(
 export const MIN_PIECE_MS = 15_000;
 
 /**
+ * Audio before a piece's start that its recognizer hears first and whose words are dropped: pocketsphinx
+ * adapts its cepstral mean to the voice as it goes, and a piece that started cold got words wrong at its
+ * start that the whole-file run, already adapted, got right.
+ */
+export const LEAD_IN_MS = 10_000;
+
+/**
  * Transcribes 16 kHz mono audio as `pieces` pocketsphinx processes at once, the audio cut only in the
- * pauses between VAD speech segments (pieces.ts), each piece's word times shifted by where it starts.
+ * pauses between VAD speech segments (pieces.ts), each piece's word times shifted by where it starts
+ * (each heard from LEAD_IN_MS earlier, the words there dropped).
  * One process alone runs at 0.25–0.35× real time on one core and sets the pace of the whole run; the
  * pieces share out the cores. Audio too short to split runs as one piece, exactly as `runPocketsphinx`.
  */
@@ -125,12 +133,16 @@ export async function runPocketsphinxInPieces(
     const words: TranscriptWord[][] = [];
     let done = 0;
     await forEachLimited(pieces, pieces.length, async (piece, i) => {
-      const from = Math.round((piece.startMs * pcm.sampleRate) / 1000);
+      const heardFromMs = Math.max(0, piece.startMs - LEAD_IN_MS);
+      const from = Math.round((heardFromMs * pcm.sampleRate) / 1000);
       const to = Math.min(pcm.samples.length, Math.round((piece.endMs * pcm.sampleRate) / 1000));
       const file = join(dir, `piece-${i}.wav`);
       await writeFile(file, encodeWav(pcm.samples.subarray(from, to), pcm.sampleRate));
       const found = await runPocketsphinx(engine, file, options.signal ? { signal: options.signal } : {});
-      words[i] = found.map((w) => ({ ...w, startMs: w.startMs + piece.startMs, endMs: w.endMs + piece.startMs }));
+      // The cut is in a pause, so a word of this piece starts after it; the lead-in's words are the last piece's.
+      words[i] = found
+        .map((w) => ({ ...w, startMs: w.startMs + heardFromMs, endMs: w.endMs + heardFromMs }))
+        .filter((w) => w.startMs >= piece.startMs);
       options.onPiece?.(++done, pieces.length);
     });
     return { words: words.flat(), pieces };
