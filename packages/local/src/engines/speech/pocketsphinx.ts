@@ -124,10 +124,18 @@ export async function runPocketsphinxInPieces(
   engine: { path: string; flavour: PocketsphinxFlavour },
   pcm: Pcm,
   speech: readonly TimeRange[],
-  options: { pieces: number; minPieceMs?: number; signal?: AbortSignal; onPiece?: (done: number, of: number) => void },
+  options: { pieces: number; minPieceMs?: number; signal?: AbortSignal; onPiece?: (done: number, of: number) => void; wavPath?: string },
 ): Promise<{ words: TranscriptWord[]; pieces: TimeRange[] }> {
   const durationMs = Math.round((pcm.samples.length * 1000) / pcm.sampleRate);
   const pieces = splitAtPauses(speech, durationMs, options.pieces, options.minPieceMs ?? MIN_PIECE_MS);
+  // One piece: the file itself, as runPocketsphinx. pocketsphinx_continuous reads past a 44-byte header
+  // whatever the file's chunks, so ffmpeg's WAV (a LIST chunk first) and a rewritten one differ by a few
+  // samples at the start, and this decoder's words change with even that.
+  if (pieces.length === 1 && options.wavPath) {
+    const words = await runPocketsphinx(engine, options.wavPath, options.signal ? { signal: options.signal } : {});
+    options.onPiece?.(1, 1);
+    return { words, pieces };
+  }
   const dir = await mkdtemp(join(tmpdir(), "mp-pocketsphinx-"));
   try {
     const words: TranscriptWord[][] = [];

@@ -58,7 +58,7 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
       const notes: string[] = [];
-      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, notes, speech, pcm, onProgress, signal });
+      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress, signal });
       signal?.throwIfAborted();
       onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
       const diarized = diarizeScored(pcm, speech, input.maxSpeakers);
@@ -113,6 +113,7 @@ async function recognize(ctx: {
   modelDir: string | undefined;
   options: LocalTranscriberOptions;
   language: string;
+  path: string;
   notes: string[];
   speech: TranscriptDocument["speech"];
   pcm: Awaited<ReturnType<typeof readWav>>;
@@ -141,6 +142,7 @@ async function recognize(ctx: {
   if (ctx.speech.length === 0) return { words: [], engine: pocketsphinxEngine(ps.version, ps.flavour, 0) };
   const { words, pieces } = await runPocketsphinxInPieces(ps, ctx.pcm, ctx.speech, {
     pieces: Math.max(1, Math.floor(ctx.options.wordProcesses ?? availableParallelism())),
+    wavPath: ctx.path,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onPiece: (done, of) => ctx.onProgress?.(0.15 + (0.65 * done) / of, "recognizing"),
   });
