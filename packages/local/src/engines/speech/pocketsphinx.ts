@@ -128,11 +128,12 @@ export async function runPocketsphinxInPieces(
 ): Promise<{ words: TranscriptWord[]; pieces: TimeRange[] }> {
   const durationMs = Math.round((pcm.samples.length * 1000) / pcm.sampleRate);
   const pieces = splitAtPauses(speech, durationMs, options.pieces, options.minPieceMs ?? MIN_PIECE_MS);
+  const call = options.signal ? { signal: options.signal } : {};
   // One piece: the file itself, as runPocketsphinx. pocketsphinx_continuous reads past a 44-byte header
   // whatever the file's chunks, so ffmpeg's WAV (a LIST chunk first) and a rewritten one differ by a few
   // samples at the start, and this decoder's words change with even that.
   if (pieces.length === 1 && options.wavPath) {
-    const words = await runPocketsphinx(engine, options.wavPath, options.signal ? { signal: options.signal } : {});
+    const words = await runPocketsphinx(engine, options.wavPath, call);
     options.onPiece?.(1, 1);
     return { words, pieces };
   }
@@ -146,7 +147,7 @@ export async function runPocketsphinxInPieces(
       const to = Math.min(pcm.samples.length, Math.round((piece.endMs * pcm.sampleRate) / 1000));
       const file = join(dir, `piece-${i}.wav`);
       await writeFile(file, encodeWav(pcm.samples.subarray(from, to), pcm.sampleRate));
-      const found = await runPocketsphinx(engine, file, options.signal ? { signal: options.signal } : {});
+      const found = await runPocketsphinx(engine, file, call);
       // The cut is in a pause, so a word of this piece starts after it; the lead-in's words are the last piece's.
       words[i] = found
         .map((w) => ({ ...w, startMs: w.startMs + heardFromMs, endMs: w.endMs + heardFromMs }))
