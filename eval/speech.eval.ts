@@ -5,21 +5,19 @@ import {
   DIARIZE_ENGINE,
   detectPocketsphinx,
   detectSpeech,
-  DIARIZE_SETTINGS,
   diarize,
-  diarizeScored,
   loadSherpaAsr,
   readWav,
   runPocketsphinx,
   runPocketsphinxInPieces,
   vadEngineInfo,
 } from "../packages/local/src/engines/speech/index.js";
-import { UNSURE_COUNT_RECORD } from "../packages/local/src/engines/speech/diarize.js";
 import type { TimeRange, TranscriptWord } from "@media-pipeline/core";
 import { tempDir } from "../test/helpers/flow.js";
-import { FEMALE, MALE, MALE_2, oneVoice, silence, speak, twoMaleVoices, twoVoices, type SpeechFixture, type Voice } from "../test/helpers/speech.js";
+import { FEMALE, MALE, MALE_2, oneVoice, silence, twoMaleVoices, twoVoices, type SpeechFixture, type Voice } from "../test/helpers/speech.js";
 import { FEMALE_2, twoFemaleVoices } from "./fixtures.js";
 import { diarizationErrorRate, pooledScores, realTimeFactor, segmentScores, speakerCount, speakerCountAccuracy, wordErrorRate } from "./metrics.js";
+import { measureSpeakers } from "./speakers-measure.js";
 import { row, saveGroup, type Row } from "./table.js";
 
 /** The runtime's default `maxSpeakers` (README, Configuration). */
@@ -153,83 +151,13 @@ describe("speech: Silero VAD, pocketsphinx, MFCC+pitch diarization on espeak-ng 
       weaknesses.push(`Diarization: ${c.found} speaker(s) found for ${c.m.label}, which has ${c.expected}.`);
     }
 
-    const held = await measureHeldApartSpeakers(d, dName, rows, weaknesses);
+    await measureSpeakers(d, "tuning", rows, weaknesses);
+    const held = await measureSpeakers(d, "held apart", rows, weaknesses);
     await measurePieces(ps, held, rows, weaknesses);
 
     await saveGroup(inject("evalRowsDir"), { name: "3-speech", rows, weaknesses, durationMs: performance.now() - started });
   });
 });
-
-/** Sentences none of the files above speak. */
-const HELD_LINES = [
-  "the committee will meet again on thursday to discuss the budget",
-  "several members asked for more time to read the proposal",
-  "our reporter spoke to residents near the harbour this afternoon",
-  "most of them said the new bridge had made their journey shorter",
-  "the museum reopens next week after two years of repairs",
-  "visitors will be able to see the restored paintings in the east wing",
-  "in sport the local team won their third match in a row",
-  "the coach said the players had worked hard all season",
-  "tomorrow will be dry and bright with light winds from the west",
-  "temperatures will reach twelve degrees in the afternoon",
-  "and finally a cat has been rescued from the roof of the library",
-  "that is all from us tonight thank you for watching",
-];
-const voice = (speaker: string, args: string): Voice => ({ speaker, args: args.split(" ") });
-
-/**
- * Speaker counts and DER on voices and sentences the diarizer's constants were never chosen on:
- * seven single voices, a male and a female same-sex dialogue, and three speakers. VAD and
- * diarization only (no speech to text), so the set can be wide.
- */
-async function measureHeldApartSpeakers(dir: string, dName: string, rows: Row[], weaknesses: string[]): Promise<Array<{ label: string; fixture: SpeechFixture }>> {
-  const singles = [
-    "-v en-us+m2 -p 45 -s 160", "-v en-sc -p 50", "-v en-029+f3 -p 60", "-v en-gb-x-rp+f1 -p 65 -s 140",
-    "-v en+klatt -p 40", "-v en-us+m7 -p 35 -s 175", "-v en+f5 -p 80 -s 150",
-  ].map((args, i) => ({ label: `one voice (${args})`, voices: [voice(`single${i}`, args)] }));
-  const cases = [
-    ...singles,
-    { label: "two male voices (held apart)", voices: [voice("m1", "-v en-sc -p 40"), voice("m2", "-v en-us+m7 -p 60 -s 170")] },
-    { label: "two female voices (held apart)", voices: [voice("f1", "-v en-029+f3 -p 60"), voice("f2", "-v en-gb-x-rp+f1 -p 80 -s 140")] },
-    { label: "three speakers", voices: [voice("x1", "-v en-us+m2 -p 45"), voice("x2", "-v en+f5 -p 80"), voice("x3", "-v en-sc -p 30 -s 140")] },
-  ];
-  const results: Array<{ label: string; expected: number; found: number; der: number; silhouette: number; unsure: boolean }> = [];
-  const made: Array<{ label: string; fixture: SpeechFixture }> = [];
-  let errorMs = 0;
-  let referenceMs = 0;
-  for (const [i, c] of cases.entries()) {
-    const fixture = await speak(dir, `held-speakers-${i}`, c.voices, HELD_LINES);
-    made.push({ label: c.label, fixture });
-    const pcm = await readWav(fixture.path);
-    const d = diarizeScored(pcm, detectSpeech(pcm), MAX_SPEAKERS);
-    const r = diarizationErrorRate(fixture.utterances, d.turns, COLLAR_MS);
-    errorMs += r.missedMs + r.falseAlarmMs + r.confusionMs;
-    referenceMs += r.referenceMs;
-    results.push({ label: c.label, expected: c.voices.length, found: speakerCount(d.turns), der: r.der, silhouette: d.silhouette, unsure: d.unsure });
-  }
-  const right = (list: typeof results) => `${list.filter((x) => x.found === x.expected).length} of ${list.length}`;
-  const one = results.slice(0, singles.length);
-  const many = results.slice(singles.length);
-  rows.push(
-    row(dName, "speaker count right, single voices (held apart)", one.filter((x) => x.found === 1).length / one.length, `${right(one)}: ${one.map((x) => `${x.label} ${x.found}`).join("; ")}`),
-    row(dName, "speaker count right, same-sex dialogues and three speakers (held apart)", many.filter((x) => x.found === x.expected).length / many.length, `${right(many)}: ${many.map((x) => `${x.label} ${x.found}/${x.expected}`).join("; ")}`),
-    row(dName, "diarization error rate, pooled (held apart)", errorMs / referenceMs, `${cases.length} files, ${secondsOf(referenceMs)} of speech; DER per file ${results.map((x) => x.der.toFixed(2)).join(", ")}`),
-  );
-  // The transcript quotes UNSURE_COUNT_RECORD when a count is unsure: it must be what this measures.
-  const unsure = results.filter((x) => x.unsure);
-  const wrong = results.filter((x) => x.found !== x.expected);
-  const unsureWrong = unsure.filter((x) => x.found !== x.expected);
-  const [lo, hi] = DIARIZE_SETTINGS.unsureBand;
-  rows.push(
-    row(dName, "wrong counts among counts marked unsure (held apart; the figure the transcript quotes)", unsureWrong.length / Math.max(1, unsure.length),
-      `${unsureWrong.length} of ${unsure.length} with a silhouette in ${lo}–${hi}; transcript says ${UNSURE_COUNT_RECORD.wrong} of ${UNSURE_COUNT_RECORD.of}; silhouettes ${results.map((x) => `${x.label} ${x.silhouette.toFixed(2)}`).join("; ")}`,
-      { op: "=", value: UNSURE_COUNT_RECORD.wrong / UNSURE_COUNT_RECORD.of }),
-    row(dName, "wrong counts the transcript marks unsure (held apart)", wrong.filter((x) => x.unsure).length / Math.max(1, wrong.length),
-      `${wrong.filter((x) => x.unsure).length} of ${wrong.length} wrong counts; unmarked: ${wrong.filter((x) => !x.unsure).map((x) => x.label).join("; ") || "none"}`),
-  );
-  for (const x of wrong) weaknesses.push(`Diarization (held apart): ${x.found} speaker(s) found for ${x.label}, which has ${x.expected}${x.unsure ? " (the transcript says the count is unsure)" : " (and the transcript does not mark the count unsure)"}.`);
-  return made;
-}
 
 /**
  * Words recognized in pieces cut at pauses, two processes at once (the transcriber's way on two cores),

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { oneVoice, silence, twoMaleVoices, twoVoices, type SpeechFixture } from "../../../../../test/helpers/speech.js";
-import { cluster } from "./cluster.js";
+import { divide } from "./cluster.js";
 import { diarize, type SpeakerTurn } from "./diarize.js";
 import { detectSpeech } from "./vad.js";
 import { readWav } from "./wav.js";
@@ -73,17 +73,37 @@ describe("diarize", () => {
   });
 });
 
-describe("cluster", () => {
-  it("chooses the count by silhouette and keeps within maxClusters", () => {
-    const points = [[0, 0], [0.1, 0], [0, 0.1], [5, 5], [5.1, 5], [5, 5.1], [10, 0], [10.1, 0], [10, 0.1]];
-    expect(new Set(cluster(points, 4, 0.4)).size).toBe(3);
-    expect(new Set(cluster(points, 2, 0.4)).size).toBe(2);
+describe("divide", () => {
+  const triple = (x: number, y: number) => [[x, y], [x + 0.1, y], [x, y + 0.1]];
+
+  it("splits while a split separates, and keeps within maxClusters", () => {
+    const points = [...triple(0, 0), ...triple(5, 5), ...triple(10, 0)];
+    expect(new Set(divide(points, 4, 0.4, 2).labels).size).toBe(3);
+    expect(new Set(divide(points, 2, 0.4, 2).labels).size).toBe(2);
+  });
+
+  it("finds a third group by splitting a cluster again", () => {
+    const points = [...triple(0, 0), ...triple(0, 3), ...triple(40, 0)];
+    const { labels, splits } = divide(points, 4, 0.4, 3);
+    expect(labels).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    // Two splits taken; no third could be tried (no cluster holds two groups of three).
+    expect(splits).toHaveLength(2);
+  });
+
+  it("does not make a speaker of a lone outlier", () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const points = Array.from({ length: 20 }, () => [random(), random()]);
+    points.push([30, 30]);
+    expect(new Set(divide(points, 4, 0.6, 3).labels).size).toBe(1);
+    // Without a minimum size the outlier alone passes for a second "speaker" (silhouette 0.94).
+    expect(new Set(divide(points, 4, 0.6, 1).labels).size).toBe(2);
   });
 
   it("keeps one cluster when the points do not separate", () => {
     let seed = 7;
     const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     const points = Array.from({ length: 30 }, () => Array.from({ length: 10 }, random));
-    expect(new Set(cluster(points, 4, 0.4)).size).toBe(1);
+    expect(new Set(divide(points, 4, 0.4, 3).labels).size).toBe(1);
   });
 });

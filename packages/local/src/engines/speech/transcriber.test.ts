@@ -42,7 +42,7 @@ describe("createLocalTranscriber without a speech-to-text engine", () => {
     expect(doc.segments).toHaveLength(voices.utterances.length);
     expect(doc.segments.every((s) => s.text === "" && s.words === undefined)).toBe(true);
     expect(doc.engine.name).toMatch(/silero-vad/);
-    expect(doc.engines.map((e) => e.name)).toEqual([expect.stringMatching(/silero/), "mfcc-pitch-agglomerative"]);
+    expect(doc.engines.map((e) => e.name)).toEqual([expect.stringMatching(/silero/), "mfcc-pitch-divisive"]);
   });
 
   it("writes Transcribe's speaker_labels shape: times as strings of seconds", async () => {
@@ -77,7 +77,7 @@ describe("createLocalTranscriber with pocketsphinx", () => {
     );
     expect(doc.hasWords).toBe(true);
     expect(doc.engine.name).toBe("pocketsphinx");
-    expect(doc.engines.map((e) => e.name)).toEqual([expect.stringMatching(/silero/), "pocketsphinx", "mfcc-pitch-agglomerative"]);
+    expect(doc.engines.map((e) => e.name)).toEqual([expect.stringMatching(/silero/), "pocketsphinx", "mfcc-pitch-divisive"]);
     const words = doc.segments.flatMap((s) => s.words ?? []);
     expect(words.length).toBeGreaterThan(10);
     expect(words.every((w) => w.speaker === doc.segments.find((s) => s.words?.includes(w))?.speaker)).toBe(true);

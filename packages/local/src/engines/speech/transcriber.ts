@@ -95,9 +95,9 @@ export function unsureCountNote(d: Diarization, speakers: number): string | unde
   const [lo, hi] = DIARIZE_SETTINGS.unsureBand;
   const { wrong, of } = UNSURE_COUNT_RECORD;
   return (
-    `The speaker count is unsure: ${speakers} speaker${speakers === 1 ? "" : "s"} found, but the voices' separation score ` +
-    `(silhouette ${d.silhouette.toFixed(2)}) is between ${lo} and ${hi}, where the count was wrong for ${wrong} of ${of} ` +
-    "held-apart evaluation recordings. There may be one speaker more or fewer."
+    `The speaker count is unsure: ${speakers} speaker${speakers === 1 ? "" : "s"} found, but a split of the voices scored ` +
+    `${d.silhouette.toFixed(2)} (silhouette), between ${lo} and ${hi}, near the cut at ${DIARIZE_SETTINGS.minSilhouette}. ` +
+    `Of the ${of} held-apart evaluation recordings that scored in this band, ${wrong} had a wrong count. There may be one speaker more or fewer.`
   );
 }
 
