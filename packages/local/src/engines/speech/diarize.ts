@@ -38,6 +38,11 @@ export const DIARIZE_SETTINGS = {
    */
   minSpeakerWindows: 3,
   /**
+   * Under this many windows (about 15–20 s of speech) each side needs only 2: a short clip of two
+   * voices taking turns (the committed sample: 5 windows) has too few windows for 3 a side.
+   */
+  shortFileWindows: 12,
+  /**
    * A split scoring in this band leaves the count unsure, and the transcript says so. The band spans
    * the tuning recordings nearest the cut on either side (one voice 0.17, two male voices 0.41, widened
    * to round figures): a recording that lands in it is as close to the cut as anything it was chosen on.
@@ -92,7 +97,8 @@ export function diarizeScored(pcm: Pcm, speech: TimeRange[], maxSpeakers: number
   const max = Math.max(1, Math.floor(maxSpeakers));
   const { minSilhouette, minSpeakerWindows, unsureBand: [lo, hi] } = DIARIZE_SETTINGS;
   const picked = pickEvenly(windows.length, DIARIZE_SETTINGS.maxClustered);
-  const { labels: pickedLabels, splits } = divide(picked.map((i) => windows[i].vector), max, minSilhouette, minSpeakerWindows);
+  const minSize = picked.length < DIARIZE_SETTINGS.shortFileWindows ? 2 : minSpeakerWindows;
+  const { labels: pickedLabels, splits } = divide(picked.map((i) => windows[i].vector), max, minSilhouette, minSize);
   const labels = labelAll(windows, picked, pickedLabels);
   smoothWithinSegments(windows, labels);
   const closest = splits.reduce((a, b) => (Number.isNaN(a) || Math.abs(b - minSilhouette) < Math.abs(a - minSilhouette) ? b : a), Number.NaN);
