@@ -1,5 +1,8 @@
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { LOCAL_MODERATION_MODEL } from "../packages/local/src/engines/vision/moderation-defaults.js";
+import { stopVisionWorkers } from "../packages/local/src/engines/vision/index.js";
+import { measureModeration } from "../eval/moderation-measure.js";
 import { measureShots } from "../eval/shots-measure.js";
 import { measureSpeakers } from "../eval/speakers-measure.js";
 import { markdownTable, type Row } from "../eval/table.js";
@@ -10,11 +13,13 @@ import { tempDir } from "./helpers/flow.js";
  * `npm run eval` writes to eval/RESULTS.md (the same code), on both the tuning set and the held-apart
  * set. A missed target fails the suite with the table, so a change that costs accuracy cannot land.
  * The fast parts of the eval run here (shots: five short generated videos; speakers: 25 generated
- * recordings, diarization only); the rest runs in `npm run eval`.
+ * recordings, diarization only; moderation: the default model on 80 benign pictures); the rest runs
+ * in `npm run eval`.
  */
 
 const dirs: string[] = [];
 afterAll(async () => {
+  await stopVisionWorkers();
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
@@ -41,6 +46,21 @@ describe("accuracy targets (the eval's, on tuning and held-apart media)", () => 
     // Counts and pooled DER on both sets, and the held-apart figures the transcript's unsure note quotes.
     expect(targeted.filter((r) => r.metric.endsWith("(tuning)"))).toHaveLength(3);
     expect(targeted.filter((r) => r.metric.includes("(held apart"))).toHaveLength(5);
+    const missed = targeted.filter((r) => !r.pass);
+    expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
+  }, 300_000);
+
+  it("moderation: no benign picture reaches the local review band with the default model", async () => {
+    const dir = await tempDir("quality-moderation");
+    dirs.push(dir);
+    const { rows } = await measureModeration(dir, [LOCAL_MODERATION_MODEL]);
+    const targeted = rows.filter((r) => r.target);
+    expect(targeted.map((r) => r.metric)).toEqual([
+      expect.stringMatching(/\(local default\) \(tuning\)$/),
+      expect.stringMatching(/\(local default\) \(held apart\)$/),
+    ]);
+    // 80 pictures, or the measurement shrank: python3-skimage's photographs are all there.
+    expect(rows.find((r) => r.target)?.measuredOn).toMatch(/ of 40 /);
     const missed = targeted.filter((r) => !r.pass);
     expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
   }, 300_000);
