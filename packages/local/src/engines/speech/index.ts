@@ -7,7 +7,6 @@ export {
   parseContinuousOutput,
   parseV5Output,
   pocketsphinxArgs,
-  SEARCH_LIMITS,
   runPocketsphinx,
   runPocketsphinxInPieces,
   MIN_PIECE_MS,

@@ -67,19 +67,10 @@ async function packageVersion(flavour: PocketsphinxFlavour): Promise<string> {
   return flavour === "continuous" ? "0.8+5prealpha" : "5.x";
 }
 
-/**
- * The decoder's search limit: at most 3000 active HMMs per frame (the default has none). Chosen on the
- * tuning recordings of `npm run eval` as the fastest limit that moved the word error rate by no more
- * than 0.005 (0.711 → 0.714, real-time factor 0.242 → 0.160, one process on an idle core); tighter
- * limits were faster still but cost more words (2000 HMMs and 5 words per frame: +0.009). Measured
- * only for pocketsphinx 0.8's `pocketsphinx_continuous`; the 5.x CLI runs with its defaults.
- */
-export const SEARCH_LIMITS = ["-maxhmmpf", "3000"] as const;
-
 /** The exact arguments: a path and flags, never a shell string. */
-export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string, limits: readonly string[] = SEARCH_LIMITS): string[] {
+export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string): string[] {
   return flavour === "continuous"
-    ? ["-infile", wavPath, "-time", "yes", "-logfn", "/dev/null", ...limits]
+    ? ["-infile", wavPath, "-time", "yes", "-logfn", "/dev/null"]
     : ["-loglevel", "FATAL", "live", wavPath];
 }
 
@@ -91,10 +82,10 @@ export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string, 
 export async function runPocketsphinx(
   engine: { path: string; flavour: PocketsphinxFlavour },
   wavPath: string,
-  options: { timeoutMs?: number; signal?: AbortSignal; /** The eval's comparison: false runs the decoder's own unlimited search. */ searchLimits?: boolean } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<TranscriptWord[]> {
   try {
-    const { stdout } = await run(engine.path, pocketsphinxArgs(engine.flavour, wavPath, options.searchLimits === false ? [] : SEARCH_LIMITS), {
+    const { stdout } = await run(engine.path, pocketsphinxArgs(engine.flavour, wavPath), {
       maxBuffer: 256 * 1024 * 1024,
       timeout: options.timeoutMs ?? 0,
       // Aborted (its stage timed out): SIGKILL, since a stuck decoder may not answer SIGTERM.
