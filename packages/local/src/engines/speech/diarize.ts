@@ -26,8 +26,8 @@ export const DIARIZE_SETTINGS = {
   pitchPerOctave: 8,
   linkage: "average, divisive",
   /**
-   * A split is taken when its silhouette reaches this. On the 19 tuning recordings (13 single voices,
-   * 4 same-sex dialogues, a mixed pair, three speakers) one voice split at most 0.17 and every real
+   * A split is taken when its silhouette reaches this. On the 19 tuning recordings (10 single voices,
+   * 6 same-sex dialogues, 2 mixed pairs, three speakers) one voice split at most 0.17 and every real
    * split scored at least 0.41: the cut sits between them.
    */
   minSilhouette: 0.3,
