@@ -109,7 +109,8 @@ describe("review API", () => {
     const u = new URL(task.mediaUrl, server.url);
     const forged = [
       `${u.pathname}?expires=${Number(u.searchParams.get("expires")) + 1}&sig=${u.searchParams.get("sig")}`,
-      `/reviews/${mediaId.replace(/.$/, "x")}-review/media${u.search}`,
+      // Another media's path (its last character changed: to "y" when it already ends in "x").
+      `/reviews/${mediaId.slice(0, -1)}${mediaId.endsWith("x") ? "y" : "x"}-review/media${u.search}`,
       u.pathname,
       `${u.pathname}?expires=1&sig=${u.searchParams.get("sig")}`,
     ];

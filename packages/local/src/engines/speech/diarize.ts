@@ -38,10 +38,12 @@ export const DIARIZE_SETTINGS = {
    */
   minSpeakerWindows: 3,
   /**
-   * Under this many windows (about 15–20 s of speech) each side needs only 2: a short clip of two
-   * voices taking turns (the committed sample: 5 windows) has too few windows for 3 a side.
+   * Short clips have too few windows for 3 a side (the committed sample has 5; a three-line dialogue
+   * 3), so a side needs a quarter of the windows, at least 1, at most `minSpeakerWindows`. A side of
+   * one window scores 0 in the silhouette, which keeps such splits modest: on three- and five-line
+   * clips one voice scored 0.15–0.24 and two voices 0.46–0.93 against the same cut.
    */
-  shortFileWindows: 12,
+  windowsPerSpeakerShare: 0.25,
   /**
    * A split scoring in this band leaves the count unsure, and the transcript says so. The band spans
    * the tuning recordings nearest the cut on either side (one voice 0.17, two male voices 0.41, widened
@@ -97,7 +99,7 @@ export function diarizeScored(pcm: Pcm, speech: TimeRange[], maxSpeakers: number
   const max = Math.max(1, Math.floor(maxSpeakers));
   const { minSilhouette, minSpeakerWindows, unsureBand: [lo, hi] } = DIARIZE_SETTINGS;
   const picked = pickEvenly(windows.length, DIARIZE_SETTINGS.maxClustered);
-  const minSize = picked.length < DIARIZE_SETTINGS.shortFileWindows ? 2 : minSpeakerWindows;
+  const minSize = Math.max(1, Math.min(minSpeakerWindows, Math.floor(picked.length * DIARIZE_SETTINGS.windowsPerSpeakerShare)));
   const { labels: pickedLabels, splits } = divide(picked.map((i) => windows[i].vector), max, minSilhouette, minSize);
   const labels = labelAll(windows, picked, pickedLabels);
   smoothWithinSegments(windows, labels);
