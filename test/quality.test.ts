@@ -23,22 +23,32 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** A work directory for one measurement, removed after the file. */
+async function workDir(name: string): Promise<string> {
+  const dir = await tempDir(name);
+  dirs.push(dir);
+  return dir;
+}
+
+/** Every targeted row passes; a miss fails with the table of missed rows. */
+function expectAllMet(targeted: Row[]): void {
+  const missed = targeted.filter((r) => !r.pass);
+  expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
+}
+
 describe("accuracy targets (the eval's, on tuning and held-apart media)", () => {
   it("shot boundaries: hard cuts, fades and dissolves found; nothing found inside moving shots", async () => {
-    const dir = await tempDir("quality-shots");
-    dirs.push(dir);
+    const dir = await workDir("quality-shots");
     const { rows } = await measureShots(dir);
     const targeted = rows.filter((r) => r.target);
     // Both sets carry the same three targets.
     expect(targeted.filter((r) => r.metric.endsWith("(tuning)"))).toHaveLength(3);
     expect(targeted.filter((r) => r.metric.endsWith("(held apart)"))).toHaveLength(3);
-    const missed = targeted.filter((r) => !r.pass);
-    expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
+    expectAllMet(targeted);
   }, 300_000);
 
   it("speakers: one voice is one speaker; same-sex dialogues and three speakers counted right; DER ≤ 15 %", async () => {
-    const dir = await tempDir("quality-speakers");
-    dirs.push(dir);
+    const dir = await workDir("quality-speakers");
     const rows: Row[] = [];
     await measureSpeakers(dir, "tuning", rows, []);
     await measureSpeakers(dir, "held apart", rows, []);
@@ -46,13 +56,11 @@ describe("accuracy targets (the eval's, on tuning and held-apart media)", () => 
     // Counts and pooled DER on both sets, and the held-apart figures the transcript's unsure note quotes.
     expect(targeted.filter((r) => r.metric.endsWith("(tuning)"))).toHaveLength(3);
     expect(targeted.filter((r) => r.metric.includes("(held apart"))).toHaveLength(5);
-    const missed = targeted.filter((r) => !r.pass);
-    expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
+    expectAllMet(targeted);
   }, 300_000);
 
   it("moderation: no benign picture reaches the local review band with the default model", async () => {
-    const dir = await tempDir("quality-moderation");
-    dirs.push(dir);
+    const dir = await workDir("quality-moderation");
     const { rows } = await measureModeration(dir, [LOCAL_MODERATION_MODEL]);
     const targeted = rows.filter((r) => r.target);
     expect(targeted.map((r) => r.metric)).toEqual([
@@ -61,7 +69,6 @@ describe("accuracy targets (the eval's, on tuning and held-apart media)", () => 
     ]);
     // 80 pictures, or the measurement shrank: python3-skimage's photographs are all there.
     expect(rows.find((r) => r.target)?.measuredOn).toMatch(/ of 40 /);
-    const missed = targeted.filter((r) => !r.pass);
-    expect(missed, `targets missed:\n${markdownTable(missed)}`).toEqual([]);
+    expectAllMet(targeted);
   }, 300_000);
 });
