@@ -245,6 +245,24 @@ describe("buildCaptionCues", () => {
     expect(toSrt(cues).split("\r\n").slice(2, 4)).toEqual(["Speaker 1: I think we should look", "at the numbers again before"]);
   });
 
+  it("never joins two stretches of speech in one cue, so the next sentence does not show before it is said", () => {
+    const first = say("spk_0", "the bridge opened".split(" "), 0);
+    const second = say("spk_0", "builders crossed".split(" "), first.words.at(-1)!.endMs + 700);
+    // Without the detector's stretches the two short sentences fit one cue (a 0.7 s pause is below the long pause).
+    const joined = buildCaptionCues({ ...transcriptOf([first, second]), speech: [] });
+    expect(joined.map((c) => c.lines.join(" "))).toEqual(["the bridge opened builders crossed"]);
+    // With them, the silence between the stretches ends the cue, and the second starts with its speech.
+    const heard = transcriptOf([first, second]);
+    const cues = buildCaptionCues(heard);
+    expect(cues.map((c) => c.lines.join(" "))).toEqual(["the bridge opened", "builders crossed"]);
+    expect(cues[1].startMs).toBe(second.words[0].startMs);
+    // A word the recognizer put in the silence, nearer the next stretch, goes with the next stretch.
+    const early = { ...second.words[0], startMs: second.words[0].startMs - 150, endMs: second.words[0].startMs + 50 };
+    const shifted = transcriptOf([first, { speaker: "spk_0", words: [early, ...second.words.slice(1)] }]);
+    const withShift = buildCaptionCues({ ...shifted, speech: heard.speech });
+    expect(withShift.map((c) => c.lines.join(" "))).toEqual(["the bridge opened", "builders crossed"]);
+  });
+
   it("keeps a short cue up for a second where the silence after allows, and never into the next cue", () => {
     const cues = buildCaptionCues(transcriptOf([say("spk_0", ["Yes."], 0), say("spk_1", ["No."], 2000), say("spk_0", ["Maybe."], 2400)]));
     expect(cues.map((c) => [c.startMs, c.endMs])).toEqual([
@@ -317,7 +335,7 @@ describe("buildCaptionCues", () => {
 
   it("names itself with its settings", () => {
     expect([CUE_LIMIT, LINE_LIMIT]).toEqual([MAX_CUE_MS, MAX_LINE_CHARS]);
-    expect(CAPTIONS_ENGINE).toMatchObject({ name: "media-pipeline-captions", version: "1.1.0", settings: { maxCueMs: 7000, maxLineChars: 42 } });
+    expect(CAPTIONS_ENGINE).toMatchObject({ name: "media-pipeline-captions", version: "1.2.0", settings: { maxCueMs: 7000, maxLineChars: 42 } });
   });
 });
 

@@ -7,7 +7,8 @@ import { CaptionCue, type TranscriptDocument } from "../results/documents.js";
  * Captions from a transcript, held to what subtitle guidelines ask (Netflix's Timed Text Style Guide,
  * the BBC's Subtitle Guidelines): at most two lines of 42 characters, at most 7 s on screen, at least
  * about a second, one speaker per cue, breaks where the speech breaks (a sentence end, a pause, a
- * comma) rather than wherever the line fills up. The split is chosen for the whole turn at once (a shortest
+ * comma) rather than wherever the line fills up, and never across a silence the voice activity detector
+ * heard between two stretches of speech. The split is chosen for the whole turn at once (a shortest
  * path over the word boundaries), so a good break a few words early beats a bad one at the limit.
  */
 
@@ -29,7 +30,7 @@ const DEFAULTS = {
   maxCharsPerSecond: 20,
 };
 
-export const CAPTIONS_ENGINE: EngineInfo = { name: "media-pipeline-captions", version: "1.1.0", settings: { ...DEFAULTS } };
+export const CAPTIONS_ENGINE: EngineInfo = { name: "media-pipeline-captions", version: "1.2.0", settings: { ...DEFAULTS } };
 
 /** Overrides of the defaults above; unknown keys are refused so a typo fails loudly instead of being ignored. */
 export const CaptionOptions = z
@@ -58,6 +59,8 @@ interface Token {
   /** Who says it: the label when the transcript names speakers, else the engine's id (still a change of voice). */
   voice: string;
   label?: string;
+  /** Which of the transcript's stretches of speech the word is in (by its middle, else the nearest; -1 when there are none). */
+  stretch: number;
   /** Set once per word (the split weighs each boundary many times): what punctuation ends it, and whether it leads into the next word. */
   stop?: "sentence" | "clause";
   leads?: boolean;
@@ -177,6 +180,23 @@ const widthOf = (turn: Turn, from: number, to: number): number => turn.before[to
 
 function tokensOf(transcript: TranscriptDocument): Token[] {
   const labels = new Map(transcript.speakers.map((sp) => [sp.id, oneLine(sp.label)]));
+  // Stretches that overlap or touch are one (segments of two speakers talking at once can overlap): only a silence separates.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const sp of [...transcript.speech].sort((a, b) => a.startMs - b.startMs)) {
+    if (!ends.length || sp.startMs > ends[ends.length - 1]) {
+      starts.push(sp.startMs);
+      ends.push(sp.endMs);
+    } else ends[ends.length - 1] = Math.max(ends[ends.length - 1], sp.endMs);
+  }
+  // A word in a silence (the recognizer's times and the detector's edges differ by tens of ms) belongs to the nearer stretch.
+  const stretchOf = (startMs: number, endMs: number): number => {
+    if (!starts.length) return -1;
+    const mid = (startMs + endMs) / 2;
+    const i = firstAtOrAfter(starts, mid + 1) - 1;
+    if (i < 0) return 0;
+    return i + 1 < starts.length && mid > ends[i] && starts[i + 1] - mid < mid - ends[i] ? i + 1 : i;
+  };
   const tokens: Token[] = [];
   for (const segment of [...transcript.segments].sort((a, b) => a.startMs - b.startMs)) {
     const words = segment.words?.length ? [...segment.words].sort((a, b) => a.startMs - b.startMs) : spread(segment);
@@ -193,7 +213,8 @@ function tokensOf(transcript: TranscriptDocument): Token[] {
         previous.chars += graphemes(text);
         continue;
       }
-      tokens.push({ text, chars: graphemes(text), startMs: word.startMs, endMs: Math.max(word.startMs, word.endMs), voice, label });
+      const endMs = Math.max(word.startMs, word.endMs);
+      tokens.push({ text, chars: graphemes(text), startMs: word.startMs, endMs, voice, label, stretch: stretchOf(word.startMs, endMs) });
     }
   }
   return tokens;
@@ -239,7 +260,11 @@ function turnsOf(tokens: Token[], english: boolean): Turn[] {
 /**
  * The cheapest way to cut one speaker's turn into cues (dynamic programming over word boundaries).
  * Only cues that fit are considered: ≤ maxCueMs (a single word may run longer: words are never cut),
- * no long pause inside, two lines that fit the width (a word wider than a line gets a line to itself).
+ * no long pause inside, two lines that fit the width (a word wider than a line gets a line to itself),
+ * and all in one stretch of speech. The last is what keeps a cue from showing the next sentence early:
+ * two sentences with a short pause between them fit one cue, and whether they did depended on how long
+ * the recognizer's words happened to be (a cue began 2.9 s before the second sentence was said); the
+ * detector's silence between them is the break a listener hears, whatever the words.
  */
 function splitTurn(turn: Turn, firstWidth: number, s: Settings): Span[] {
   const { tokens } = turn;
@@ -250,7 +275,7 @@ function splitTurn(turn: Turn, firstWidth: number, s: Settings): Span[] {
     let lastEnd = 0;
     for (let from = to - 1; from >= 0; from--) {
       lastEnd = Math.max(lastEnd, tokens[from].endMs);
-      if (from < to - 1 && (tokens[from + 1].startMs - tokens[from].endMs >= s.longPauseMs || lastEnd - tokens[from].startMs > s.maxCueMs)) break;
+      if (from < to - 1 && (tokens[from + 1].startMs - tokens[from].endMs >= s.longPauseMs || tokens[from + 1].stretch !== tokens[from].stretch || lastEnd - tokens[from].startMs > s.maxCueMs)) break;
       const layout = layoutOf(turn, from, to, from === 0 ? firstWidth : s.maxLineChars, s);
       // Adding a word in front never makes a cue that did not fit fit: stop looking further back.
       if (!layout) break;
