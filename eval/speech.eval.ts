@@ -10,6 +10,7 @@ import {
   readWav,
   runPocketsphinx,
   runPocketsphinxInPieces,
+  SEARCH_LIMITS,
   vadEngineInfo,
 } from "../packages/local/src/engines/speech/index.js";
 import type { TimeRange, TranscriptWord } from "@media-pipeline/core";
@@ -151,13 +152,52 @@ describe("speech: Silero VAD, pocketsphinx, MFCC+pitch diarization on espeak-ng 
       weaknesses.push(`Diarization: ${c.found} speaker(s) found for ${c.m.label}, which has ${c.expected}.`);
     }
 
-    await measureSpeakers(d, "tuning", rows, weaknesses);
+    const tuning = await measureSpeakers(d, "tuning", rows, weaknesses);
     const held = await measureSpeakers(d, "held apart", rows, weaknesses);
+    await measureSearchLimits(ps, "tuning", [tuning[0], tuning[3], tuning[9], tuning[11], tuning[14]], rows, weaknesses);
+    await measureSearchLimits(ps, "held apart", [held[0], held[3], ...held.slice(-3)], rows, weaknesses);
     await measurePieces(ps, held, rows, weaknesses);
 
     await saveGroup(inject("evalRowsDir"), { name: "3-speech", rows, weaknesses, durationMs: performance.now() - started });
   });
 });
+
+/**
+ * The decoder's search limit (SEARCH_LIMITS) against its unlimited default, whole files one after
+ * another: the limit was chosen on the tuning files for speed at an unchanged word error rate, and must
+ * keep it within 0.01 on both sets.
+ */
+async function measureSearchLimits(
+  ps: Extract<Awaited<ReturnType<typeof detectPocketsphinx>>, { available: true }>,
+  set: "tuning" | "held apart",
+  chosen: Array<{ label: string; fixture: SpeechFixture } | undefined>,
+  rows: Row[],
+  weaknesses: string[],
+): Promise<void> {
+  const files = chosen.filter((x): x is { label: string; fixture: SpeechFixture } => x !== undefined);
+  const runs = { limited: { ms: 0, hyps: [] as string[] }, unlimited: { ms: 0, hyps: [] as string[] } };
+  for (const { fixture } of files) {
+    for (const [key, searchLimits] of [["unlimited", false], ["limited", true]] as const) {
+      const t = performance.now();
+      const words = await runPocketsphinx(ps, fixture.path, { searchLimits });
+      runs[key].ms += performance.now() - t;
+      runs[key].hyps.push(words.map((w) => w.text).join(" "));
+    }
+  }
+  const references = files.map(({ fixture }) => fixture.utterances.map((u) => u.text).join(" "));
+  const wer = (hyps: string[]) => wordErrorRate(references.map((reference, i) => ({ reference, hypothesis: hyps[i] })));
+  const limited = wer(runs.limited.hyps);
+  const unlimited = wer(runs.unlimited.hyps);
+  const audioMs = files.reduce((a, f) => a + f.fixture.durationMs, 0);
+  const psName = `pocketsphinx ${ps.version}`;
+  const on = `${files.length} files (${files.map((f) => f.label).join("; ")}), ${limited.words} reference words`;
+  rows.push(
+    row(psName, `word error rate, search limited (${SEARCH_LIMITS.join(" ")}) / unlimited (${set})`, `${limited.wer.toFixed(3)} / ${unlimited.wer.toFixed(3)}`, `${on}; ${limited.errors} / ${unlimited.errors} errors`),
+    row(psName, `word error rate change from the search limit (${set})`, limited.wer - unlimited.wer, "limited minus unlimited, whole files", { op: "<=", value: 0.01 }),
+    row(psName, `real-time factor, search limited / unlimited (${set})`, `${realTimeFactor(runs.limited.ms, audioMs).toFixed(3)} / ${realTimeFactor(runs.unlimited.ms, audioMs).toFixed(3)}`, `${secondsOf(audioMs)} of audio, one process at a time, whole files`),
+  );
+  if (limited.wer > unlimited.wer) weaknesses.push(`Speech to text (${set}): the decoder's search limit raised the word error rate from ${pct(unlimited.wer)} to ${pct(limited.wer)}.`);
+}
 
 /**
  * Words recognized in pieces cut at pauses, two processes at once (the transcriber's way on two cores),

@@ -7,6 +7,7 @@ export {
   parseContinuousOutput,
   parseV5Output,
   pocketsphinxArgs,
+  SEARCH_LIMITS,
   runPocketsphinx,
   runPocketsphinxInPieces,
   MIN_PIECE_MS,

@@ -39,7 +39,8 @@ describe("pocketsphinx output", () => {
   });
 
   it("passes the file as an argument, never through a shell", () => {
-    expect(pocketsphinxArgs("continuous", "/a b/c.wav")).toEqual(["-infile", "/a b/c.wav", "-time", "yes", "-logfn", "/dev/null"]);
+    expect(pocketsphinxArgs("continuous", "/a b/c.wav")).toEqual(["-infile", "/a b/c.wav", "-time", "yes", "-logfn", "/dev/null", "-maxhmmpf", "3000"]);
+    expect(pocketsphinxArgs("continuous", "/a b/c.wav", [])).toEqual(["-infile", "/a b/c.wav", "-time", "yes", "-logfn", "/dev/null"]);
     expect(pocketsphinxArgs("v5", "/a b/c.wav")).toEqual(["-loglevel", "FATAL", "live", "/a b/c.wav"]);
   });
 

@@ -3,7 +3,7 @@ import type { EngineCallOptions, EngineInfo, ProgressFn, TranscribeInput, Transc
 import type { PathOf } from "@media-pipeline/media";
 import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
 import { DIARIZE_ENGINE, DIARIZE_SETTINGS, diarizeScored, UNSURE_COUNT_RECORD, type Diarization } from "./diarize.js";
-import { detectPocketsphinx, MIN_PIECE_MS, runPocketsphinxInPieces } from "./pocketsphinx.js";
+import { detectPocketsphinx, MIN_PIECE_MS, runPocketsphinxInPieces, SEARCH_LIMITS } from "./pocketsphinx.js";
 import { ASR_MODEL_DIR_ENV, loadSherpaAsr } from "./sherpa-asr.js";
 import { detectSpeech, vadEngineInfo } from "./vad.js";
 import { readWav } from "./wav.js";
@@ -154,7 +154,7 @@ function pocketsphinxEngine(version: string, flavour: string, pieces: number): E
     name: "pocketsphinx",
     version,
     settings: {
-      cli: flavour === "continuous" ? "pocketsphinx_continuous -time yes" : "pocketsphinx live",
+      cli: flavour === "continuous" ? `pocketsphinx_continuous -time yes ${SEARCH_LIMITS.join(" ")}` : "pocketsphinx live",
       model: "en-us (pocketsphinx-en-us)",
       // The audio, cut at pauses into this many pieces, one process each at once (at least MIN_PIECE_MS each).
       pieces,
