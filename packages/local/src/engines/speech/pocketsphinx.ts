@@ -70,10 +70,10 @@ async function packageVersion(flavour: PocketsphinxFlavour): Promise<string> {
 /**
  * The decoder's search limit: at most 3000 active HMMs per frame (the default has none). Chosen on the
  * tuning recordings of `npm run eval` as the fastest limit that moved the word error rate by no more
- * than 0.005 (0.711 → 0.714; CPU seconds per second of audio 0.280 → 0.167, one process); tighter
+ * than 0.005 (0.711 → 0.714; real-time factor 0.280 → 0.167, one process on an idle machine); tighter
  * limits were faster still but cost more words (2000 HMMs and 5 words per frame: +0.009), and the other
  * knobs tried cost words for less speed (no second pass: +0.011 at 0.226; 2 Gaussians a frame: +0.008
- * at 0.238; every other frame: +0.030). Its words once moved a held-apart caption: two sentences fit one
+ * at 0.238; every other frame: +0.030 at 0.196). Its words once moved a held-apart caption: two sentences fit one
  * cue that the default's longer words had not, so the cue began 2.9 s early; the captioner now never
  * joins two stretches of speech in a cue, and the captions meet their targets with or without the limit.
  * Measured only for pocketsphinx 0.8's `pocketsphinx_continuous`; the 5.x CLI runs with its defaults.
