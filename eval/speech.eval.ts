@@ -160,7 +160,7 @@ describe("speech: Silero VAD, pocketsphinx, MFCC+pitch diarization on espeak-ng 
     await measurePieces(ps, held, rows, weaknesses);
 
     await saveGroup(inject("evalRowsDir"), { name: "3-speech", rows, weaknesses, durationMs: performance.now() - started });
-    // Every recording is recognized up to four times (speakers, the search limit on and off, pieces): over the file default.
+    // Longer than the eval's 300 s default: some recordings are recognized four times (speakers, search limit on and off, pieces).
   }, 900_000);
 });
 

@@ -178,25 +178,33 @@ const topWidth = (label: string | undefined, s: Settings): number =>
 /** Characters of words `from`..`to` with a space between each two. */
 const widthOf = (turn: Turn, from: number, to: number): number => turn.before[to] - turn.before[from] + (to - from - 1);
 
-function tokensOf(transcript: TranscriptDocument): Token[] {
-  const labels = new Map(transcript.speakers.map((sp) => [sp.id, oneLine(sp.label)]));
-  // Stretches that overlap or touch are one (segments of two speakers talking at once can overlap): only a silence separates.
+/**
+ * Which stretch of speech a word from `startMs` to `endMs` is in, by its middle; -1 for every word when
+ * there are no stretches. Stretches that overlap or touch are one (segments of two speakers talking at
+ * once can overlap): only a silence separates. A word in a silence (the recognizer's times and the
+ * detector's edges differ by tens of ms) belongs to the nearer stretch.
+ */
+function stretchIndex(speech: ReadonlyArray<{ startMs: number; endMs: number }>): (startMs: number, endMs: number) => number {
   const starts: number[] = [];
   const ends: number[] = [];
-  for (const sp of [...transcript.speech].sort((a, b) => a.startMs - b.startMs)) {
+  for (const sp of [...speech].sort((a, b) => a.startMs - b.startMs)) {
     if (!ends.length || sp.startMs > ends[ends.length - 1]) {
       starts.push(sp.startMs);
       ends.push(sp.endMs);
     } else ends[ends.length - 1] = Math.max(ends[ends.length - 1], sp.endMs);
   }
-  // A word in a silence (the recognizer's times and the detector's edges differ by tens of ms) belongs to the nearer stretch.
-  const stretchOf = (startMs: number, endMs: number): number => {
+  return (startMs, endMs) => {
     if (!starts.length) return -1;
     const mid = (startMs + endMs) / 2;
     const i = firstAtOrAfter(starts, mid + 1) - 1;
     if (i < 0) return 0;
     return i + 1 < starts.length && mid > ends[i] && starts[i + 1] - mid < mid - ends[i] ? i + 1 : i;
   };
+}
+
+function tokensOf(transcript: TranscriptDocument): Token[] {
+  const labels = new Map(transcript.speakers.map((sp) => [sp.id, oneLine(sp.label)]));
+  const stretchOf = stretchIndex(transcript.speech);
   const tokens: Token[] = [];
   for (const segment of [...transcript.segments].sort((a, b) => a.startMs - b.startMs)) {
     const words = segment.words?.length ? [...segment.words].sort((a, b) => a.startMs - b.startMs) : spread(segment);
