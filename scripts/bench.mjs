@@ -24,9 +24,10 @@ import { writeResults } from "./bench-results.mjs";
 
 const args = new Set(process.argv.slice(2));
 /** The pipeline runs compared side by side: word-level speech recognition off (the target) and on (pocketsphinx). */
-// "words on" runs the default number of pocketsphinx processes (the cores vision leaves: one on 2 cores);
-// "words on, a piece per core" cuts the audio at pauses into one piece per core, to show what that changes.
-const PIPELINE_RUNS = { "words off": { words: false }, "words on": {}, "words on, a piece per core": { wordProcesses: os.availableParallelism() } };
+// "words on" is the default: one pocketsphinx process, and another taking the rest of a running one's
+// audio (cut at a pause) whenever a core stands idle, up to one per core; "words on, one process" never
+// splits, to show what that changes.
+const PIPELINE_RUNS = { "words off": { words: false }, "words on": {}, "words on, one process": { wordProcesses: 1 } };
 const quick = args.has("--quick");
 const results = {};
 const loadAtStart = os.loadavg();

@@ -213,17 +213,20 @@ function fitBlend(frames: TinyFrames, a: number, b: number, c: number, settings:
   }
   const change = absSum / len / 255;
   if (change < settings.minChange || dd === 0) return undefined;
+  const D = new Int16Array(len);
+  for (let p = 0; p < len; p++) D[p] = B[p] - A[p];
+  // One pass per frame (this runs for every frame of every window): with G = F − A and D = B − A,
+  // Σ(G − αD)² = ΣG² − (ΣG·D)²/ΣD² at the least-squares α, and the sums of these byte differences are exact integers.
   const fitFrame = (k: number) => {
     const F = frames.frame(k);
     let fd = 0;
-    for (let p = 0; p < len; p++) fd += (F[p] - A[p]) * (B[p] - A[p]);
-    const alpha = fd / dd;
-    let err = 0;
+    let ff = 0;
     for (let p = 0; p < len; p++) {
-      const e = F[p] - A[p] - alpha * (B[p] - A[p]);
-      err += e * e;
+      const g = F[p] - A[p];
+      fd += g * D[p];
+      ff += g * g;
     }
-    return { alpha, err: err / dd };
+    return { alpha: fd / dd, err: Math.max(0, ff - (fd * fd) / dd) / dd };
   };
   // The middle frame first: in a pan or a zoom it is no mix of the ends, and the rest is skipped.
   const middle = fitFrame(c);

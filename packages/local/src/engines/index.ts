@@ -7,17 +7,6 @@ import type { LocalConfig } from "../runtime/config.js";
 import { createExtractiveMediaSummarizer, createExtractiveSummarizer } from "@media-pipeline/core";
 import { createLlmSummarizer } from "./summarize/llm.js";
 import { createLlmMediaSummarizer } from "./summarize/media-llm.js";
-import { VISION_THREADS } from "./vision/worker-pool.js";
-
-/**
- * pocketsphinx processes at once: the cores the vision threads and the decoder leave. On 2 cores that is
- * one, the whole file in one process: there labels, moderation and OCR hold both cores while words are
- * recognized, and `npm run bench` found a piece per core no faster (60 s of video: transcribe 19.5 s and
- * 31.1 s with one process, 23.6 s and 27.8 s with two, the spread being this machine's from run to run).
- */
-export function defaultWordProcesses(): number {
-  return Math.max(1, availableParallelism() - VISION_THREADS - 1);
-}
 
 /** Every engine the local runtime runs, one per port. */
 export interface LocalEngines {
@@ -68,7 +57,7 @@ export function createLocalEngines(config: LocalConfig, pathOf: PathOf): LocalEn
   const transcriber = lazy(async () =>
     (await import("./speech/index.js")).createLocalTranscriber({
       pathOf, language: config.language, words: config.words,
-      wordProcesses: config.wordProcesses ?? defaultWordProcesses(),
+      ...(config.wordProcesses ? { wordProcesses: config.wordProcesses } : {}),
       ...(config.asrModelDir ? { asrModelDir: config.asrModelDir } : {}),
     }),
   );

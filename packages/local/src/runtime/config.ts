@@ -26,7 +26,7 @@ export interface LocalConfig {
   language: string;
   /** Word-level speech recognition; off leaves speech segments and speakers (the fast setting). */
   words: boolean;
-  /** pocketsphinx processes at once on pieces of the audio cut at pauses (unset: the transcriber's default). */
+  /** Most pocketsphinx processes at once; more start, each on the rest of a running one's audio cut at a pause, only while cores stand idle (unset: one per core). */
   wordProcesses?: number;
   asrModelDir?: string;
   /** Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1); scenes are summarised there when set. */

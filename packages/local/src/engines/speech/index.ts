@@ -9,8 +9,9 @@ export {
   pocketsphinxArgs,
   SEARCH_LIMITS,
   runPocketsphinx,
-  runPocketsphinxInPieces,
+  recognizeWithPocketsphinx,
   MIN_PIECE_MS,
+  type RecognizeOptions,
   type PocketsphinxDetection,
   type PocketsphinxFlavour,
 } from "./pocketsphinx.js";

@@ -14,6 +14,7 @@ const MEL_BANDS = 40;
 /** c1…c19: c0 is loudness, which says more about the microphone than the speaker. */
 export const CEPSTRA = 19;
 const MIN_F0 = 60;
+const PRE_EMPHASIS = 0.97;
 const MAX_F0 = 400;
 
 export interface FrameFeatures {
@@ -30,34 +31,67 @@ const dct = Array.from({ length: CEPSTRA }, (_, k) =>
   Float32Array.from({ length: MEL_BANDS }, (_, m) => Math.cos((Math.PI * (k + 1) * (m + 0.5)) / MEL_BANDS)),
 );
 
-/** Features of every full frame in `samples` (16 kHz mono). */
+/**
+ * Features of every full frame in `samples` (16 kHz mono). Frames go in pairs through three FFTs
+ * instead of six (the diarizer's largest cost on long audio): a real signal's spectrum is conjugate
+ * symmetric, so one complex FFT carries two real ones — the raw and the pre-emphasized frame — and
+ * the autocorrelations of two frames' power spectra (real and even, so their transforms are real)
+ * come out of one FFT as its real and imaginary parts.
+ */
 export function frameFeatures(samples: Float32Array): FrameFeatures {
   const count = samples.length < FRAME ? 0 : Math.floor((samples.length - FRAME) / HOP) + 1;
-  const mfcc: Float32Array[] = [];
+  const mfcc: Float32Array[] = new Array(count);
   const logF0 = new Float32Array(count);
   const re = new Float64Array(FFT_SIZE);
   const im = new Float64Array(FFT_SIZE);
-  const power = new Float64Array(FFT_SIZE / 2 + 1);
-  for (let f = 0; f < count; f++) {
-    const start = f * HOP;
-    // Pitch first, on the raw frame: pre-emphasis would weaken the fundamental.
-    fillFrame(samples, start, re, im, 0);
+  const powerA = new Float64Array(FFT_SIZE);
+  const powerB = new Float64Array(FFT_SIZE);
+  const emphasized = new Float64Array(FFT_SIZE / 2 + 1);
+  for (let f = 0; f < count; f += 2) {
+    const pair = f + 1 < count;
+    spectra(samples, f * HOP, re, im, powerA, emphasized);
+    mfcc[f] = cepstrum(emphasized);
+    if (pair) {
+      spectra(samples, (f + 1) * HOP, re, im, powerB, emphasized);
+      mfcc[f + 1] = cepstrum(emphasized);
+    } else {
+      powerB.fill(0);
+    }
+    re.set(powerA);
+    im.set(powerB);
     fft(re, im);
-    logF0[f] = pitch(re, im);
-    fillFrame(samples, start, re, im, 0.97);
-    fft(re, im);
-    for (let k = 0; k <= FFT_SIZE / 2; k++) power[k] = re[k] * re[k] + im[k] * im[k];
-    mfcc.push(cepstrum(power));
+    logF0[f] = pitch(re);
+    if (pair) logF0[f + 1] = pitch(im);
   }
   return { mfcc, logF0 };
 }
 
-function fillFrame(samples: Float32Array, start: number, re: Float64Array, im: Float64Array, preEmphasis: number) {
+/**
+ * One frame's power spectra: of the raw frame, every bin (for pitch: pre-emphasis would weaken the
+ * fundamental), and of the pre-emphasized frame up to Nyquist (for the MFCCs). The raw frame goes in
+ * as the real part and the pre-emphasized one as the imaginary part of one FFT, Z = X + iY; then
+ * X[k] = (Z[k] + conj Z[N−k]) / 2 and Y[k] = (Z[k] − conj Z[N−k]) / 2i.
+ */
+function spectra(samples: Float32Array, start: number, re: Float64Array, im: Float64Array, raw: Float64Array, emphasized: Float64Array): void {
   re.fill(0);
   im.fill(0);
   for (let n = 0; n < FRAME; n++) {
+    const x = samples[start + n];
     const prev = start + n > 0 ? samples[start + n - 1] : 0;
-    re[n] = (samples[start + n] - preEmphasis * prev) * hamming[n];
+    re[n] = x * hamming[n];
+    im[n] = (x - PRE_EMPHASIS * prev) * hamming[n];
+  }
+  fft(re, im);
+  for (let k = 0; k < FFT_SIZE; k++) {
+    const j = (FFT_SIZE - k) & (FFT_SIZE - 1);
+    const xr = (re[k] + re[j]) / 2;
+    const xi = (im[k] - im[j]) / 2;
+    raw[k] = xr * xr + xi * xi;
+    if (k <= FFT_SIZE / 2) {
+      const yr = (im[k] + im[j]) / 2;
+      const yi = (re[j] - re[k]) / 2;
+      emphasized[k] = yr * yr + yi * yi;
+    }
   }
 }
 
@@ -78,19 +112,17 @@ function cepstrum(power: Float64Array): Float32Array {
   return out;
 }
 
-/** The autocorrelation is the inverse FFT of the power spectrum: forward FFT of it, conjugated. */
-function pitch(re: Float64Array, im: Float64Array): number {
-  for (let k = 0; k < FFT_SIZE; k++) {
-    re[k] = re[k] * re[k] + im[k] * im[k];
-    im[k] = 0;
-  }
-  fft(re, im);
-  const r0 = re[0];
+/**
+ * F0 from a frame's autocorrelation (the FFT of its power spectrum, unnormalised), normalised by the
+ * window's own autocorrelation; NaN when the frame is silent or unvoiced.
+ */
+function pitch(acf: Float64Array): number {
+  const r0 = acf[0];
   if (r0 < 1e-6) return Number.NaN;
   let best = 0;
   let bestLag = 0;
   for (let lag = Math.floor(SAMPLE_RATE / MAX_F0); lag <= Math.ceil(SAMPLE_RATE / MIN_F0); lag++) {
-    const r = re[lag] / r0 / windowAcf[lag];
+    const r = acf[lag] / r0 / windowAcf[lag];
     if (r > best) {
       best = r;
       bestLag = lag;
@@ -128,37 +160,45 @@ function melFilterbank(): Array<{ from: number; weights: Float64Array }> {
   });
 }
 
-/** In-place iterative radix-2 FFT; `re.length` must be a power of two. */
+/** Bit-reversal permutation and twiddle factors (e^−2πik/N, exact rather than by recurrence) for FFT_SIZE. */
+const REVERSED = Uint16Array.from({ length: FFT_SIZE }, (_, i) => {
+  let r = 0;
+  for (let bit = 1, rbit = FFT_SIZE >> 1; bit < FFT_SIZE; bit <<= 1, rbit >>= 1) if (i & bit) r |= rbit;
+  return r;
+});
+const COS = Float64Array.from({ length: FFT_SIZE / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / FFT_SIZE));
+const SIN = Float64Array.from({ length: FFT_SIZE / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / FFT_SIZE));
+
+/** In-place iterative radix-2 FFT of FFT_SIZE points. */
 export function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
+  const n = FFT_SIZE;
+  if (re.length !== n || im.length !== n) throw new RangeError(`fft: expected ${n} points`);
+  for (let i = 1; i < n; i++) {
+    const j = REVERSED[i];
     if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
+      const r = re[i];
+      re[i] = re[j];
+      re[j] = r;
+      const m = im[i];
+      im[i] = im[j];
+      im[j] = m;
     }
   }
   for (let len = 2; len <= n; len <<= 1) {
-    const angle = (-2 * Math.PI) / len;
-    const wRe = Math.cos(angle);
-    const wIm = Math.sin(angle);
+    const half = len >> 1;
+    const stride = n / len;
     for (let i = 0; i < n; i += len) {
-      let curRe = 1;
-      let curIm = 0;
-      for (let k = 0; k < len / 2; k++) {
+      for (let k = 0; k < half; k++) {
+        const wRe = COS[k * stride];
+        const wIm = SIN[k * stride];
         const a = i + k;
-        const b = a + len / 2;
-        const tRe = re[b] * curRe - im[b] * curIm;
-        const tIm = re[b] * curIm + im[b] * curRe;
+        const b = a + half;
+        const tRe = re[b] * wRe - im[b] * wIm;
+        const tIm = re[b] * wIm + im[b] * wRe;
         re[b] = re[a] - tRe;
         im[b] = im[a] - tIm;
         re[a] += tRe;
         im[a] += tIm;
-        const next = curRe * wRe - curIm * wIm;
-        curIm = curRe * wIm + curIm * wRe;
-        curRe = next;
       }
     }
   }

@@ -1,29 +1,47 @@
+import { cpus } from "node:os";
 import type { TimeRange } from "@media-pipeline/core";
 
 /**
- * Where to cut audio so that several recognizers can each take a piece: only in the pauses between
- * speech segments (the middle of a gap), so no word is cut and each piece's word times, shifted by its
- * start, are the whole file's. Pieces are about equal in length and never shorter than `minPieceMs`
- * (each recognizer process loads its model first, which a short piece would not repay).
- * @example splitAtPauses([{ startMs: 0, endMs: 9000 }, { startMs: 10000, endMs: 19000 }], 20000, 2, 5000) // [{ startMs: 0, endMs: 9500 }, { startMs: 9500, endMs: 20000 }]
+ * Where to hand the rest of a recognizer's audio to a second recognizer: the middle of the pause
+ * between VAD speech segments nearest the middle of `[fromMs, toMs)`, so no word is cut and each side's
+ * word times, shifted by where it starts, are the whole file's. Both sides keep at least `minPieceMs`
+ * (a new process loads its model and hears a lead-in first, which a short piece would not repay);
+ * undefined when no pause qualifies.
+ * @example cutRemaining([{ startMs: 0, endMs: 9000 }, { startMs: 10000, endMs: 19000 }], 0, 20000, 5000) // 9500
  */
-export function splitAtPauses(speech: readonly TimeRange[], durationMs: number, pieces: number, minPieceMs: number): TimeRange[] {
-  const want = Math.max(1, Math.min(Math.floor(pieces), Math.floor(durationMs / Math.max(1, minPieceMs))));
+export function cutRemaining(speech: readonly TimeRange[], fromMs: number, toMs: number, minPieceMs: number): number | undefined {
+  const middle = (fromMs + toMs) / 2;
+  let best: number | undefined;
+  for (const g of pauseMiddles(speech)) {
+    if (g - fromMs < minPieceMs || toMs - g < minPieceMs) continue;
+    if (best === undefined || Math.abs(g - middle) < Math.abs(best - middle)) best = g;
+  }
+  return best;
+}
+
+/** The middle of every gap between speech segments (overlapping segments leave no gap). */
+function pauseMiddles(speech: readonly TimeRange[]): number[] {
   const sorted = [...speech].sort((a, b) => a.startMs - b.startMs);
-  const gaps: number[] = [];
+  const middles: number[] = [];
+  let end = sorted[0]?.endMs ?? 0;
   for (let i = 1; i < sorted.length; i++) {
-    const end = Math.max(...sorted.slice(0, i).map((s) => s.endMs));
-    if (sorted[i].startMs > end) gaps.push(Math.round((end + sorted[i].startMs) / 2));
+    if (sorted[i].startMs > end) middles.push(Math.round((end + sorted[i].startMs) / 2));
+    end = Math.max(end, sorted[i].endMs);
   }
-  const cuts: number[] = [];
-  for (let k = 1; k < want; k++) {
-    const target = (k * durationMs) / want;
-    const after = cuts.at(-1) ?? 0;
-    // The pause nearest the even split, keeping every piece at least minPieceMs long.
-    const ok = gaps.filter((g) => g - after >= minPieceMs && durationMs - g >= minPieceMs);
-    if (ok.length === 0) break;
-    cuts.push(ok.reduce((best, g) => (Math.abs(g - target) < Math.abs(best - target) ? g : best)));
-  }
-  const bounds = [0, ...cuts, durationMs];
-  return bounds.slice(1).map((endMs, i) => ({ startMs: bounds[i], endMs }));
+  return middles;
+}
+
+/**
+ * This machine's idle cores, averaged since the previous call (from the kernel's per-core idle time,
+ * so every process counts: ours, ffmpeg's, Tesseract's, anyone's). The first call measures since the probe was made.
+ */
+export function machineIdleCores(): () => number {
+  const sample = () => ({ idleMs: cpus().reduce((sum, c) => sum + c.times.idle, 0), at: performance.now() });
+  let last = sample();
+  return () => {
+    const now = sample();
+    const idle = (now.idleMs - last.idleMs) / Math.max(1, now.at - last.at);
+    last = now;
+    return Math.max(0, idle);
+  };
 }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { twoVoices, type SpeechFixture } from "../../../../../test/helpers/speech.js";
-import { detectPocketsphinx, parseContinuousOutput, parseV5Output, pocketsphinxArgs, runPocketsphinx, runPocketsphinxInPieces } from "./pocketsphinx.js";
+import { SpeechEngineError } from "./errors.js";
+import { detectPocketsphinx, parseContinuousOutput, parseV5Output, pocketsphinxArgs, recognizeWithPocketsphinx, runPocketsphinx } from "./pocketsphinx.js";
 import { detectSpeech } from "./vad.js";
 import { readWav } from "./wav.js";
 import { wordAccuracy } from "./word-accuracy.js";
@@ -38,10 +39,10 @@ describe("pocketsphinx output", () => {
     ]);
   });
 
-  it("passes the file as an argument, never through a shell", () => {
-    expect(pocketsphinxArgs("continuous", "/a b/c.wav")).toEqual(["-infile", "/a b/c.wav", "-time", "yes", "-logfn", "/dev/null", "-maxhmmpf", "3000"]);
-    expect(pocketsphinxArgs("continuous", "/a b/c.wav", [])).toEqual(["-infile", "/a b/c.wav", "-time", "yes", "-logfn", "/dev/null"]);
-    expect(pocketsphinxArgs("v5", "/a b/c.wav")).toEqual(["-loglevel", "FATAL", "live", "/a b/c.wav"]);
+  it("reads raw samples from a path (a FIFO), with flags as arguments, never through a shell", () => {
+    expect(pocketsphinxArgs("continuous", "/a b/piece-1.raw")).toEqual(["-infile", "/a b/piece-1.raw", "-time", "yes", "-logfn", "/dev/null", "-maxhmmpf", "3000"]);
+    expect(pocketsphinxArgs("continuous", "/a b/piece-1.raw", [])).toEqual(["-infile", "/a b/piece-1.raw", "-time", "yes", "-logfn", "/dev/null"]);
+    expect(pocketsphinxArgs("v5", "/a b/piece-1.raw")).toEqual(["-loglevel", "FATAL", "live", "/a b/piece-1.raw"]);
   });
 
   it("says a missing binary is missing instead of throwing", async () => {
@@ -88,15 +89,20 @@ describe("pocketsphinx on synthetic speech", () => {
     expect(overall.accuracy).toBeGreaterThanOrEqual(0.15);
   });
 
-  it("recognizes the audio cut at pauses in pieces at once, with the times of the whole file", async () => {
+  it("hands the rest of the audio, cut at a pause, to a second process once a core is idle, keeping the whole file's times", async () => {
     if (!installed.available) return;
     const pcm = await readWav(fixture.path);
     const speech = detectSpeech(pcm);
-    // Pieces of at least 5 s, so this ~19 s file is cut (the transcriber's minimum is 15 s).
-    const { words, pieces } = await runPocketsphinxInPieces(installed, pcm, speech, { pieces: 2, minPieceMs: 5_000 });
+    // Busy for three polls, then a core stands idle. Pieces of at least 5 s, so this ~19 s file is cut (the transcriber's minimum is 15 s).
+    let polls = 0;
+    const { words, pieces } = await recognizeWithPocketsphinx(installed, pcm, speech, { maxProcesses: 2, idleCores: () => (++polls > 3 ? 1 : 0), pollMs: 20, minPieceMs: 5_000 });
+    expect(polls).toBeGreaterThan(4);
     expect(pieces).toHaveLength(2);
+    expect(pieces[0]!.startMs).toBe(0);
+    expect(pieces[0]!.endMs).toBe(pieces[1]!.startMs);
+    expect(pieces[1]!.endMs).toBe(fixture.durationMs);
     const cut = pieces[1]!.startMs;
-    // The cut is in a pause, and every word sits inside one speech segment's span, in order.
+    // The cut is in a pause, and every word sits on its side of it, in order.
     expect(speech.some((s) => s.startMs < cut && cut < s.endMs)).toBe(false);
     for (const [i, w] of words.entries()) {
       expect(w.endMs).toBeLessThanOrEqual(fixture.durationMs);
@@ -111,5 +117,22 @@ describe("pocketsphinx on synthetic speech", () => {
     const reference = fixture.utterances.map((u) => u.text).join(" ");
     const [a, b] = [wordAccuracy(reference, whole.map((w) => w.text).join(" ")), wordAccuracy(reference, words.map((w) => w.text).join(" "))];
     expect(b.accuracy).toBeGreaterThanOrEqual(a.accuracy - 0.1);
+  });
+
+  it("keeps the whole audio in one process while no core is idle: the same words as the file alone", async () => {
+    if (!installed.available) return;
+    const pcm = await readWav(fixture.path);
+    const { words, pieces } = await recognizeWithPocketsphinx(installed, pcm, detectSpeech(pcm), { maxProcesses: 4, idleCores: () => 0.5, pollMs: 20, minPieceMs: 5_000 });
+    expect(pieces).toEqual([{ startMs: 0, endMs: fixture.durationMs }]);
+    expect(words).toEqual(await runPocketsphinx(installed, fixture.path));
+  });
+
+  it("refuses audio that is not 16 kHz, and says so when the decoder fails", async () => {
+    if (!installed.available) return;
+    const pcm = { samples: new Float32Array(8000), sampleRate: 8000 };
+    await expect(recognizeWithPocketsphinx(installed, pcm, [])).rejects.toThrow(/16 kHz.*8000 Hz/);
+    const broken = recognizeWithPocketsphinx({ path: "/bin/false", flavour: "continuous" }, { samples: new Float32Array(16_000), sampleRate: 16_000 }, []);
+    await expect(broken).rejects.toBeInstanceOf(SpeechEngineError);
+    await expect(broken).rejects.toThrow(/pocketsphinx failed on the audio from 0\.0 s/);
   });
 });

@@ -1,12 +1,14 @@
-import { execFile } from "node:child_process";
-import { access, constants, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { constants, openSync } from "node:fs";
+import { access, mkdtemp, rm } from "node:fs/promises";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
 import { promisify } from "node:util";
-import { forEachLimited, type TimeRange, type TranscriptWord } from "@media-pipeline/core";
+import type { TimeRange, TranscriptWord } from "@media-pipeline/core";
 import { SpeechEngineError } from "./errors.js";
-import { splitAtPauses } from "./pieces.js";
-import { encodeWav, type Pcm } from "./wav.js";
+import { cutRemaining, machineIdleCores } from "./pieces.js";
+import { int16Bytes, readWav, type Pcm } from "./wav.js";
 
 const run = promisify(execFile);
 
@@ -80,42 +82,18 @@ async function packageVersion(flavour: PocketsphinxFlavour): Promise<string> {
  */
 export const SEARCH_LIMITS = ["-maxhmmpf", "3000"] as const;
 
-/** The exact arguments: a path and flags, never a shell string. */
-export function pocketsphinxArgs(flavour: PocketsphinxFlavour, wavPath: string, limits: readonly string[] = SEARCH_LIMITS): string[] {
-  return flavour === "continuous"
-    ? ["-infile", wavPath, "-time", "yes", "-logfn", "/dev/null", ...limits]
-    : ["-loglevel", "FATAL", "live", wavPath];
-}
-
 /**
- * Transcribes a 16 kHz mono WAV, whole file in one process: measured faster than one process per
- * VAD segment (model loading dominates short segments) with the same words, and the CLI segments
- * on silence itself. Times are from the start of the file.
+ * The exact arguments (a path and flags, never a shell string). The audio comes as raw 16-bit 16 kHz
+ * mono samples through a FIFO, so the transcriber decides while a process runs where its audio ends.
  */
-export async function runPocketsphinx(
-  engine: { path: string; flavour: PocketsphinxFlavour },
-  wavPath: string,
-  options: { timeoutMs?: number; signal?: AbortSignal; /** The eval's comparison: false runs the decoder's own unlimited search. */ searchLimits?: boolean } = {},
-): Promise<TranscriptWord[]> {
-  try {
-    const { stdout } = await run(engine.path, pocketsphinxArgs(engine.flavour, wavPath, options.searchLimits === false ? [] : SEARCH_LIMITS), {
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: options.timeoutMs ?? 0,
-      // Aborted (its stage timed out): SIGKILL, since a stuck decoder may not answer SIGTERM.
-      ...(options.signal ? { signal: options.signal } : {}),
-      killSignal: "SIGKILL",
-    });
-    return engine.flavour === "continuous" ? parseContinuousOutput(stdout) : parseV5Output(stdout);
-  } catch (cause) {
-    // Stopped on purpose: the stage's own reason (a retryable timeout), not a broken engine.
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : cause;
-    throw new SpeechEngineError(`pocketsphinx failed on ${basename(wavPath)}`, { cause });
-  }
+export function pocketsphinxArgs(flavour: PocketsphinxFlavour, rawPath: string, limits: readonly string[] = SEARCH_LIMITS): string[] {
+  // A name without ".wav": pocketsphinx_continuous then reads raw samples, with no header to skip.
+  return flavour === "continuous" ? ["-infile", rawPath, "-time", "yes", "-logfn", "/dev/null", ...limits] : ["-loglevel", "FATAL", "live", rawPath];
 }
 
 /**
- * Pieces shorter than this are not worth a process of their own: pocketsphinx loads its model in
- * about half a second, and a piece should run many times longer than that.
+ * A piece is not handed to a process of its own unless both sides keep this much audio: pocketsphinx
+ * loads its model in about half a second and hears LEAD_IN_MS first, which a short piece would not repay.
  */
 export const MIN_PIECE_MS = 15_000;
 
@@ -127,50 +105,203 @@ export const MIN_PIECE_MS = 15_000;
 export const LEAD_IN_MS = 10_000;
 
 /**
- * Transcribes 16 kHz mono audio as `pieces` pocketsphinx processes at once, the audio cut only in the
- * pauses between VAD speech segments (pieces.ts), each piece's word times shifted by where it starts
- * (each heard from LEAD_IN_MS earlier, the words there dropped).
- * One process alone runs at 0.25–0.35× real time on one core and sets the pace of the whole run; the
- * pieces share out the cores. Audio too short to split runs as one piece, exactly as `runPocketsphinx`.
+ * A second process is started once this many cores have stood idle for IDLE_POLLS polls in a row: the
+ * other stages (labels, moderation, OCR, the decoder) have finished or left a core, so the recognizer's
+ * remaining audio can be shared without slowing them.
  */
-export async function runPocketsphinxInPieces(
+const IDLE_CORE = 0.75;
+const IDLE_POLLS = 2;
+const POLL_MS = 1000;
+/** Samples written per chunk (0.5 s at 16 kHz): a cut can be placed anywhere not yet written. */
+const FEED_SAMPLES = 8000;
+
+export interface RecognizeOptions {
+  /** Most pocketsphinx processes at once (default 1: the whole audio in one process). */
+  maxProcesses?: number;
+  /** Idle cores since the previous call; default: this machine's (`machineIdleCores`). */
+  idleCores?: () => number;
+  /** How often idle cores are looked at, in ms. */
+  pollMs?: number;
+  minPieceMs?: number;
+  signal?: AbortSignal;
+  /** Share of the audio handed to the recognizers so far (0–1). */
+  onProgress?: (fraction: number) => void;
+  /** The eval's comparison: false runs the decoder's own unlimited search. */
+  searchLimits?: boolean;
+}
+
+/** One process's share: samples from `heardFrom` (its lead-in) to `end`, words kept from `startMs`. */
+interface Piece {
+  startMs: number;
+  heardFromMs: number;
+  /** Next sample to write to the process; `end` may still move back to a cut, never before `fed`. */
+  fed: number;
+  end: number;
+  done: boolean;
+  words: TranscriptWord[];
+}
+
+/**
+ * Recognizes 16 kHz mono audio with pocketsphinx, fed on standard input. It starts one process on the
+ * whole audio; whenever a core stands idle (the vision stages are done, or a piece finished) and fewer
+ * than `maxProcesses` run, the process with the most audio still unwritten stops at the pause nearest
+ * the middle of that audio and a new process takes the rest, heard from LEAD_IN_MS before the cut (the
+ * words there dropped), its word times shifted by where it starts. So the recognizer takes exactly the
+ * cores the other stages leave, as they leave them, and splits no more than that needs.
+ * @example const { words } = await recognizeWithPocketsphinx(engine, pcm, detectSpeech(pcm), { maxProcesses: 2 })
+ */
+export async function recognizeWithPocketsphinx(
   engine: { path: string; flavour: PocketsphinxFlavour },
   pcm: Pcm,
   speech: readonly TimeRange[],
-  options: { pieces: number; minPieceMs?: number; signal?: AbortSignal; onPiece?: (done: number, of: number) => void; wavPath?: string },
+  options: RecognizeOptions = {},
 ): Promise<{ words: TranscriptWord[]; pieces: TimeRange[] }> {
-  const durationMs = Math.round((pcm.samples.length * 1000) / pcm.sampleRate);
-  const pieces = splitAtPauses(speech, durationMs, options.pieces, options.minPieceMs ?? MIN_PIECE_MS);
-  const call = options.signal ? { signal: options.signal } : {};
-  // One piece: the file itself, as runPocketsphinx. pocketsphinx_continuous reads past a 44-byte header
-  // whatever the file's chunks, so ffmpeg's WAV (a LIST chunk first) and a rewritten one differ by a few
-  // samples at the start, and this decoder's words change with even that.
-  if (pieces.length === 1 && options.wavPath) {
-    const words = await runPocketsphinx(engine, options.wavPath, call);
-    options.onPiece?.(1, 1);
-    return { words, pieces };
-  }
+  // Raw samples carry no header for the decoder to check: its model is for 16 kHz only.
+  if (pcm.sampleRate !== 16_000) throw new SpeechEngineError(`pocketsphinx needs 16 kHz audio; this audio is ${pcm.sampleRate} Hz`);
+  const rate = pcm.sampleRate;
+  const toMs = (sample: number) => Math.round((sample * 1000) / rate);
+  const toSample = (ms: number) => Math.min(pcm.samples.length, Math.round((ms * rate) / 1000));
+  const limits = options.searchLimits === false ? [] : SEARCH_LIMITS;
+  const maxProcesses = Math.max(1, Math.floor(options.maxProcesses ?? 1));
+  const minPieceMs = options.minPieceMs ?? MIN_PIECE_MS;
+  // One failure (or the caller's abort) stops every process.
+  const stop = new AbortController();
+  const relay = () => stop.abort(options.signal?.reason);
+  if (options.signal?.aborted) relay();
+  options.signal?.addEventListener("abort", relay, { once: true });
+  const pieces: Piece[] = [];
+  const running: Array<Promise<void>> = [];
   const dir = await mkdtemp(join(tmpdir(), "mp-pocketsphinx-"));
+  const start = (startMs: number, end: number) => {
+    const heardFromMs = Math.max(0, startMs - (startMs > 0 ? LEAD_IN_MS : 0));
+    const piece: Piece = { startMs, heardFromMs, fed: toSample(heardFromMs), end, done: false, words: [] };
+    pieces.push(piece);
+    const run = feedProcess(engine, pcm, piece, join(dir, `piece-${pieces.length}.raw`), limits, stop.signal).then(
+      (words) => {
+        piece.words = words.map((w) => ({ ...w, startMs: w.startMs + heardFromMs, endMs: w.endMs + heardFromMs })).filter((w) => w.startMs >= startMs);
+      },
+      (cause) => {
+        stop.abort(cause);
+        throw cause;
+      },
+    ).finally(() => (piece.done = true));
+    run.catch(() => undefined);
+    running.push(run);
+  };
+  const progress = () => options.onProgress?.(pieces.reduce((n, p) => n + Math.max(0, p.fed - toSample(p.startMs)), 0) / Math.max(1, pcm.samples.length));
+  const idleCores = maxProcesses > 1 ? (options.idleCores ?? machineIdleCores()) : () => 0;
+  let idleStreak = 0;
+  const poll = () => {
+    progress();
+    idleStreak = idleCores() >= IDLE_CORE ? idleStreak + 1 : 0;
+    const live = pieces.filter((p) => !p.done);
+    if (idleStreak < IDLE_POLLS || live.length === 0 || live.length >= maxProcesses) return;
+    const widest = live.reduce((a, b) => (b.end - b.fed > a.end - a.fed ? b : a));
+    const cut = cutRemaining(speech, toMs(widest.fed), toMs(widest.end), minPieceMs);
+    if (cut === undefined) return;
+    const end = widest.end;
+    widest.end = toSample(cut);
+    start(cut, end);
+    idleStreak = 0;
+  };
+  const timer = setInterval(poll, options.pollMs ?? POLL_MS);
   try {
-    const words: TranscriptWord[][] = [];
-    let done = 0;
-    await forEachLimited(pieces, pieces.length, async (piece, i) => {
-      const heardFromMs = Math.max(0, piece.startMs - LEAD_IN_MS);
-      const from = Math.round((heardFromMs * pcm.sampleRate) / 1000);
-      const to = Math.min(pcm.samples.length, Math.round((piece.endMs * pcm.sampleRate) / 1000));
-      const file = join(dir, `piece-${i}.wav`);
-      await writeFile(file, encodeWav(pcm.samples.subarray(from, to), pcm.sampleRate));
-      const found = await runPocketsphinx(engine, file, call);
-      // The cut is in a pause, so a word of this piece starts after it; the lead-in's words are the last piece's.
-      words[i] = found
-        .map((w) => ({ ...w, startMs: w.startMs + heardFromMs, endMs: w.endMs + heardFromMs }))
-        .filter((w) => w.startMs >= piece.startMs);
-      options.onPiece?.(++done, pieces.length);
-    });
-    return { words: words.flat(), pieces };
+    start(0, pcm.samples.length);
+    // Pieces started while waiting join the list; wait until none is left running.
+    for (let waited = 0; waited < running.length; waited++) await running[waited];
+    progress();
+    const ordered = [...pieces].sort((a, b) => a.startMs - b.startMs);
+    return { words: ordered.flatMap((p) => p.words), pieces: ordered.map((p) => ({ startMs: p.startMs, endMs: toMs(p.end) })) };
+  } catch (cause) {
+    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : cause;
+    throw cause;
   } finally {
+    clearInterval(timer);
+    options.signal?.removeEventListener("abort", relay);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Recognizes a 16 kHz mono WAV file in one process (the eval's and the tests' way). */
+export async function runPocketsphinx(
+  engine: { path: string; flavour: PocketsphinxFlavour },
+  wavPath: string,
+  options: Omit<RecognizeOptions, "maxProcesses" | "idleCores"> = {},
+): Promise<TranscriptWord[]> {
+  return (await recognizeWithPocketsphinx(engine, await readWav(wavPath), [], options)).words;
+}
+
+/**
+ * Runs one process over a piece, writing its samples into a FIFO as the process reads them; resolves
+ * with its words (times from `heardFromMs`). A FIFO, not the process's standard input: Node gives a
+ * child a socket there, which `pocketsphinx_continuous` cannot open by the name `/dev/stdin`.
+ */
+async function feedProcess(
+  engine: { path: string; flavour: PocketsphinxFlavour },
+  pcm: Pcm,
+  piece: Piece,
+  fifo: string,
+  limits: readonly string[],
+  signal: AbortSignal,
+): Promise<TranscriptWord[]> {
+  await run("mkfifo", [fifo]).catch((cause) => {
+    throw new SpeechEngineError(`could not make a FIFO for pocketsphinx at ${fifo}`, { cause });
+  });
+  return new Promise((resolve, reject) => {
+    // Stopped (a stage timeout, or another piece failed): SIGKILL, since a stuck decoder may not answer SIGTERM.
+    const child = spawn(engine.path, pocketsphinxArgs(engine.flavour, fifo, limits), { stdio: ["ignore", "pipe", "pipe"], signal, killSignal: "SIGKILL" });
+    const out: Buffer[] = [];
+    let err = "";
+    let gone = false;
+    let writer: Socket | undefined;
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
+    const failed = (cause?: unknown) =>
+      reject(signal.aborted ? signal.reason : new SpeechEngineError(`pocketsphinx failed on the audio from ${(piece.heardFromMs / 1000).toFixed(1)} s${err.trim() ? `: ${err.trim()}` : ""}`, { cause }));
+    child.on("error", (cause) => {
+      gone = true;
+      writer?.destroy();
+      failed(cause);
+    });
+    child.on("close", (code, sig) => {
+      gone = true;
+      writer?.destroy();
+      if (code !== 0) return failed(new Error(`exit ${code ?? sig}`));
+      const stdout = Buffer.concat(out).toString();
+      resolve(engine.flavour === "continuous" ? parseContinuousOutput(stdout) : parseV5Output(stdout));
+    });
+    void (async () => {
+      // The FIFO opens for writing once the process has opened it for reading (after loading its model).
+      while (!gone && !writer) {
+        try {
+          writer = new Socket({ fd: openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENXIO") return failed(e);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      if (!writer) return;
+      const w = writer;
+      // A process that died mid-write shows in its exit status, not in the write's EPIPE.
+      w.on("error", () => undefined);
+      const drained = () => new Promise<void>((r) => {
+        const done = () => {
+          w.off("drain", done);
+          w.off("close", done);
+          r();
+        };
+        w.on("drain", done);
+        w.on("close", done);
+      });
+      while (piece.fed < piece.end && !gone) {
+        const to = Math.min(piece.end, piece.fed + FEED_SAMPLES);
+        const chunk = int16Bytes(pcm.samples.subarray(piece.fed, to));
+        piece.fed = to;
+        if (!w.write(chunk)) await drained();
+      }
+      w.end();
+    })();
+  });
 }
 
 const TIMED_LINE = /^(\S+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/;

@@ -3,7 +3,7 @@ import type { EngineCallOptions, EngineInfo, ProgressFn, TranscribeInput, Transc
 import type { PathOf } from "@media-pipeline/media";
 import { assignWords, speakerLabels, speakersOf } from "./assemble.js";
 import { DIARIZE_ENGINE, DIARIZE_SETTINGS, diarizeScored, UNSURE_COUNT_RECORD, type Diarization } from "./diarize.js";
-import { detectPocketsphinx, MIN_PIECE_MS, runPocketsphinxInPieces, SEARCH_LIMITS } from "./pocketsphinx.js";
+import { detectPocketsphinx, MIN_PIECE_MS, recognizeWithPocketsphinx, SEARCH_LIMITS } from "./pocketsphinx.js";
 import { ASR_MODEL_DIR_ENV, loadSherpaAsr } from "./sherpa-asr.js";
 import { detectSpeech, vadEngineInfo } from "./vad.js";
 import { readWav } from "./wav.js";
@@ -18,7 +18,10 @@ export interface LocalTranscriberOptions {
   language?: string;
   /** False skips word recognition (speech segments and speakers only): the fast setting. */
   words?: boolean;
-  /** pocketsphinx processes at once, each on a piece of the audio cut at a pause; default one per core. */
+  /**
+   * Most pocketsphinx processes at once (default: one per core). One starts on the whole audio; another
+   * takes the rest of a running one's audio, cut at a pause, whenever a core stands idle.
+   */
   wordProcesses?: number;
 }
 
@@ -58,7 +61,7 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
       const notes: string[] = [];
-      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, path, notes, speech, pcm, onProgress, signal });
+      const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, notes, speech, pcm, onProgress, signal });
       signal?.throwIfAborted();
       onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
       const diarized = diarizeScored(pcm, speech, input.maxSpeakers);
@@ -113,7 +116,6 @@ async function recognize(ctx: {
   modelDir: string | undefined;
   options: LocalTranscriberOptions;
   language: string;
-  path: string;
   notes: string[];
   speech: TranscriptDocument["speech"];
   pcm: Awaited<ReturnType<typeof readWav>>;
@@ -140,11 +142,10 @@ async function recognize(ctx: {
   }
   // No speech found: nothing to recognise, but the engine that would have run is still named.
   if (ctx.speech.length === 0) return { words: [], engine: pocketsphinxEngine(ps.version, ps.flavour, 0) };
-  const { words, pieces } = await runPocketsphinxInPieces(ps, ctx.pcm, ctx.speech, {
-    pieces: Math.max(1, Math.floor(ctx.options.wordProcesses ?? availableParallelism())),
-    wavPath: ctx.path,
+  const { words, pieces } = await recognizeWithPocketsphinx(ps, ctx.pcm, ctx.speech, {
+    maxProcesses: Math.max(1, Math.floor(ctx.options.wordProcesses ?? availableParallelism())),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
-    onPiece: (done, of) => ctx.onProgress?.(0.15 + (0.65 * done) / of, "recognizing"),
+    onProgress: (fraction) => ctx.onProgress?.(0.15 + 0.65 * fraction, "recognizing"),
   });
   return { words, engine: pocketsphinxEngine(ps.version, ps.flavour, pieces.length) };
 }
@@ -154,9 +155,9 @@ function pocketsphinxEngine(version: string, flavour: string, pieces: number): E
     name: "pocketsphinx",
     version,
     settings: {
-      cli: flavour === "continuous" ? `pocketsphinx_continuous -time yes ${SEARCH_LIMITS.join(" ")}` : "pocketsphinx live",
+      cli: flavour === "continuous" ? `pocketsphinx_continuous -infile <raw 16 kHz audio> -time yes ${SEARCH_LIMITS.join(" ")}` : "pocketsphinx live <raw 16 kHz audio>",
       model: "en-us (pocketsphinx-en-us)",
-      // The audio, cut at pauses into this many pieces, one process each at once (at least MIN_PIECE_MS each).
+      // Processes this run took: the audio cut at pauses whenever a core stood idle (at least MIN_PIECE_MS each side).
       pieces,
       minPieceMs: MIN_PIECE_MS,
     },

@@ -73,8 +73,19 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
   buf.writeUInt16LE(16, 34);
   buf.write("data", 36, "ascii");
   buf.writeUInt32LE(2 * samples.length, 40);
-  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), 44 + 2 * i);
+  writeInt16(samples, buf, 44);
   return buf;
+}
+
+/** The samples as raw 16-bit little-endian PCM (what a recognizer reads on its standard input). */
+export function int16Bytes(samples: Float32Array): Buffer {
+  const buf = Buffer.alloc(2 * samples.length);
+  writeInt16(samples, buf, 0);
+  return buf;
+}
+
+function writeInt16(samples: Float32Array, buf: Buffer, offset: number): void {
+  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), offset + 2 * i);
 }
 
 /** Reads a 16-bit PCM WAV file into mono floats. */

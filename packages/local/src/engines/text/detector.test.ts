@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineInfo, FrameText, MIN_TEXT_CONFIDENCE, mergeTextFrames, type ObjectRef } from "@media-pipeline/core";
 import type { DecodedFrame, PathOf } from "@media-pipeline/media";
 import { fakeFrameSource, skimageDataDir } from "../../../test-support/test-frames.js";
-import { createTextDetector } from "./detector.js";
+import { batchFor, createTextDetector } from "./detector.js";
 import { stopTextPrepThread } from "./prep-thread.js";
 import { makeTextFrames, MATPLOTLIB_SAMPLE_DATA, matchWords, scoringWords, TUNING, type TextFrame } from "./text-frames.js";
 
@@ -196,6 +196,17 @@ describe("tesseract text detector on a video, through the shared frame pass", ()
     await expect(detect).rejects.toBe(stop);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(childCommands()).not.toMatch(/tesseract|ffmpeg/);
+  });
+});
+
+describe("tesseract text detector: batches", () => {
+  it("reads a long video's frames in batches of 32, and still gives each slot two batches of a short one", () => {
+    expect(batchFor(300, 1)).toBe(32);
+    expect(batchFor(300, 4)).toBe(32);
+    expect(batchFor(100, 2)).toBe(25);
+    expect(batchFor(40, 1)).toBe(20);
+    expect(batchFor(5, 1)).toBe(8);
+    expect(batchFor(0, 0)).toBe(8);
   });
 });
 

@@ -49,7 +49,10 @@ export interface TextDetectorOptions {
   language?: string;
   /** Lowest confidence (0–100) a word is reported with. Default REPORT_FLOOR (40). */
   minConfidence?: number;
-  /** Frames per batch: one ffmpeg and two tesseract processes per batch. Default 8. */
+  /**
+   * Frames per batch: one ffmpeg and two tesseract processes per batch. Default: enough for two batches
+   * per slot, between 8 and 32 (batchFor).
+   */
   batchSize?: number;
   /** Batches read at once (each runs its processes one after another). Default: half the cores, at least 1. */
   concurrency?: number;
@@ -68,11 +71,11 @@ export interface TextDetectorOptions {
 export function createTextDetector(options: TextDetectorOptions): TextDetector {
   const language = options.language ?? "eng";
   const minConfidence = options.minConfidence ?? REPORT_FLOOR;
-  const batchSize = options.batchSize ?? 8;
+  const fixedBatch = options.batchSize;
   const concurrency = options.concurrency ?? Math.max(1, Math.floor(availableParallelism() / 2));
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(language)) throw new RangeError(`language must be tesseract model names joined by +, got ${language}`);
   if (!(minConfidence >= 0 && minConfidence <= 100)) throw new RangeError(`minConfidence must be within 0–100, got ${minConfidence}`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (fixedBatch !== undefined && !(Number.isInteger(fixedBatch) && fixedBatch >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${fixedBatch}`);
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   const slots = new Slots(concurrency);
   // Only the pass's JPEGs: its stream is scaled for the object model (~512 px), too small to read text.
@@ -91,7 +94,7 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
         pathOf: options.pathOf,
         input,
         consumer: TEXT_CONSUMER,
-        batchSize,
+        batchSize: (n) => fixedBatch ?? batchFor(n, concurrency),
         run: (files) =>
           slots.run(async () => {
             const started = performance.now();
@@ -122,7 +125,7 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
             "and its darkest 8 % of pixels as black on white; the whole frame read too; of overlapping readings the more confident kept",
           regions: REGION_SETTINGS,
           frameSize: `${set.frames[0]?.width ?? set.width}×${set.frames[0]?.height ?? set.height}`,
-          batchSize,
+          batchSize: fixedBatch ?? batchFor(set.frames.length, concurrency),
           concurrency,
           timings: { perFrameMs: set.frames.length > 0 ? Math.round(computeMs / set.frames.length) : 0, frames: set.frames.length },
         },
@@ -136,6 +139,19 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
     },
   };
 }
+
+/**
+ * Frames per batch when none is configured: each batch starts one ffmpeg and two tesseract processes,
+ * ~0.3 CPU-s before the first frame is read (tesseract loads its model each time), so a long video's
+ * frames go in batches of up to 32 (10 batches for 10 minutes of frames every 2 s, not 38), while a
+ * short one still gives every slot two batches (at least 8 frames each).
+ * @example batchFor(300, 1) // 32
+ */
+export function batchFor(frames: number, slots: number): number {
+  return Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.ceil(frames / (2 * Math.max(1, slots)))));
+}
+const MIN_BATCH = 8;
+const MAX_BATCH = 32;
 
 /** At most `size` tasks at once; the rest wait in order. */
 class Slots {

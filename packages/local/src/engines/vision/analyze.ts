@@ -16,8 +16,8 @@ export interface AnalyzeFramesOptions<R> {
   input: VisionInput;
   /** This engine's name as the frame source knows it (see FrameSource.stream). */
   consumer: string;
-  /** Frames per request when reading the FrameSet's JPEGs. */
-  batchSize: number;
+  /** Frames per request when reading the FrameSet's JPEGs, or a rule from the number of frames to read. */
+  batchSize: number | ((frames: number) => number);
   /** Runs the model on a batch of frame files (in its worker) and returns one result per file. */
   run: (files: FrameFile[]) => Promise<BatchResult<R>>;
   onProgress?: ProgressFn;
@@ -102,7 +102,8 @@ export async function analyzeFrames<R>(o: AnalyzeFramesOptions<R>): Promise<Anal
     decoded = 1;
     known = set.frames.length;
     const missing = set.frames.flatMap((f, index) => (dispatched.has(index) ? [] : [{ index, f }]));
-    for (const batch of batches(missing, o.batchSize)) {
+    const size = typeof o.batchSize === "function" ? Math.max(1, Math.floor(o.batchSize(missing.length))) : o.batchSize;
+    for (const batch of batches(missing, size)) {
       await slot();
       dispatch(batch.map(({ index, f }) => ({ index, file: { path: o.pathOf(f.frame), format: "jpeg", label: `frame at ${f.timestampMs} ms` } })));
     }
