@@ -284,16 +284,20 @@ async function feedProcess(
       const w = writer;
       // A process that died mid-write shows in its exit status, not in the write's EPIPE.
       w.on("error", () => undefined);
+      // Until the process has read what was written, or is gone (then the loop ends).
       const drained = () => new Promise<void>((r) => {
+        if (w.destroyed || gone) return r();
         const done = () => {
           w.off("drain", done);
           w.off("close", done);
+          child.off("close", done);
           r();
         };
         w.on("drain", done);
         w.on("close", done);
+        child.on("close", done);
       });
-      while (piece.fed < piece.end && !gone) {
+      while (piece.fed < piece.end && !gone && !w.destroyed) {
         const to = Math.min(piece.end, piece.fed + FEED_SAMPLES);
         const chunk = int16Bytes(pcm.samples.subarray(piece.fed, to));
         piece.fed = to;

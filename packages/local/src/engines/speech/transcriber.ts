@@ -60,12 +60,15 @@ export function createLocalTranscriber(options: LocalTranscriberOptions): Transc
       signal?.throwIfAborted();
       const speech = detectSpeech(pcm);
       onProgress?.(0.15, `${speech.length} speech segments`);
+      // Speakers before words: clustering runs on this thread alone, and at the start the other stages
+      // keep the other cores busy, while after the words it would leave every other core idle.
+      const diarized = diarizeScored(pcm, speech, input.maxSpeakers);
+      onProgress?.(0.3, "speakers clustered");
+      signal?.throwIfAborted();
       const notes: string[] = [];
       const recognized = options.words === false ? undefined : await recognize({ modelDir, options, language, notes, speech, pcm, onProgress, signal });
       signal?.throwIfAborted();
-      onProgress?.(0.8, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
-      const diarized = diarizeScored(pcm, speech, input.maxSpeakers);
-      onProgress?.(0.95, "speakers clustered");
+      onProgress?.(0.95, recognized ? `${recognized.words.length} words` : "no speech-to-text engine");
       const segments = assignWords(diarized.turns, recognized?.words);
       const vad = vadEngineInfo();
       if (!recognized) notes.push(options.words === false ? WORDS_OFF_NOTE : ENABLE_WORDS_NOTE);
@@ -126,7 +129,7 @@ async function recognize(ctx: {
     const asr = await loadSherpaAsr(ctx.modelDir, ctx.language);
     const words = await asr.transcribe(
       ctx.pcm, ctx.speech,
-      (done) => ctx.onProgress?.(0.15 + (0.65 * done) / Math.max(1, ctx.speech.length), "recognizing"),
+      (done) => ctx.onProgress?.(0.3 + (0.65 * done) / Math.max(1, ctx.speech.length), "recognizing"),
       ctx.signal,
     );
     return { words, engine: asr.engine };
@@ -145,7 +148,7 @@ async function recognize(ctx: {
   const { words, pieces } = await recognizeWithPocketsphinx(ps, ctx.pcm, ctx.speech, {
     maxProcesses: Math.max(1, Math.floor(ctx.options.wordProcesses ?? availableParallelism())),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
-    onProgress: (fraction) => ctx.onProgress?.(0.15 + 0.65 * fraction, "recognizing"),
+    onProgress: (fraction) => ctx.onProgress?.(0.3 + 0.65 * fraction, "recognizing"),
   });
   return { words, engine: pocketsphinxEngine(ps.version, ps.flavour, pieces.length) };
 }
