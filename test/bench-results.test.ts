@@ -86,7 +86,7 @@ describe("bench results files", () => {
     expect(md).toContain("- ran: pattern matching, durable bus, pipeline, 1-hour memory run, load through the server");
     expect(md).toContain("| plain decode (`ffmpeg -i file -f null -`) | 13.7 s (the faster of 14.1 s, 13.7 s) |");
     expect(md).toContain("| pipeline, words off (completed) | 39.5 s = 0.066× real time = 2.88× one plain decode (target ≤ 3×: met); CPU 70.0 s in the process + 7.4 s in ffmpeg/pocketsphinx = 1.96 cores busy |");
-    expect(md).toContain("| pipeline, words on (completed) | 171.0 s = 0.285× real time = 12.48× one plain decode; ");
+    expect(md).toContain("| pipeline, words on (completed) | 171.0 s = 0.285× real time = 12.48× one plain decode (target ≤ 0.2× real time on 2 cores: NOT met); ");
     expect(md).toContain("| detect-labels | 30.1 s (from 1.2 s) | – |");
     expect(md).toContain("| words off | detect-labels | human 3.3.6 | 106.0 ms/frame over 300 frames, warm-up 2,000 ms |");
     expect(md).toContain("| words off | transcribe | silero 1 | real-time factor 0.026, 0 words, 2 speakers |");
@@ -103,5 +103,13 @@ describe("bench results files", () => {
     const md = renderResults(slow);
     expect(md).toContain("(target ≤ 3×: NOT met)");
     expect(md).toContain("(target < 1.5 GB: NOT met)");
+  });
+
+  it("says met when words on take at most 0.2× real time, and states no such target for a quick run's short video", () => {
+    const fast = structuredClone(full);
+    (fast.pipeline as { runs: Record<string, { realTimeMultiple: number }> }).runs["words on"].realTimeMultiple = 0.19;
+    expect(renderResults(fast)).toContain("0.190× real time = 12.48× one plain decode (target ≤ 0.2× real time on 2 cores: met); ");
+    (fast.pipeline as { seconds: number }).seconds = 60;
+    expect(renderResults(fast)).not.toContain("target ≤ 0.2×");
   });
 });

@@ -13,6 +13,9 @@ describe("where a second recognizer takes over", () => {
     // Part already heard: the middle of what is left moves on.
     expect(cutRemaining(speech, 12_000, 40_000, 5_000)).toBe(30_000);
     expect(cutRemaining(speech, 0, 20_000, 5_000)).toBe(9_500);
+    // Aimed later (the new process hears a lead-in first), within what the minimum allows.
+    expect(cutRemaining(speech, 0, 40_000, 5_000, 28_000)).toBe(30_000);
+    expect(cutRemaining(speech, 0, 40_000, 5_000, 39_000)).toBe(30_000);
   });
 
   it("never cuts inside speech, and gives no side less than the minimum", () => {

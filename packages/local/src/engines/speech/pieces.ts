@@ -3,14 +3,14 @@ import type { TimeRange } from "@media-pipeline/core";
 
 /**
  * Where to hand the rest of a recognizer's audio to a second recognizer: the middle of the pause
- * between VAD speech segments nearest the middle of `[fromMs, toMs)`, so no word is cut and each side's
- * word times, shifted by where it starts, are the whole file's. Both sides keep at least `minPieceMs`
- * (a new process loads its model and hears a lead-in first, which a short piece would not repay);
- * undefined when no pause qualifies.
+ * between VAD speech segments nearest `aimMs` (default: the middle of `[fromMs, toMs)`), so no word is
+ * cut and each side's word times, shifted by where it starts, are the whole file's. Both sides keep at
+ * least `minPieceMs` (a new process loads its model and hears a lead-in first, which a short piece
+ * would not repay); undefined when no pause qualifies.
  * @example cutRemaining([{ startMs: 0, endMs: 9000 }, { startMs: 10000, endMs: 19000 }], 0, 20000, 5000) // 9500
  */
-export function cutRemaining(speech: readonly TimeRange[], fromMs: number, toMs: number, minPieceMs: number): number | undefined {
-  const middle = (fromMs + toMs) / 2;
+export function cutRemaining(speech: readonly TimeRange[], fromMs: number, toMs: number, minPieceMs: number, aimMs = (fromMs + toMs) / 2): number | undefined {
+  const middle = aimMs;
   let best: number | undefined;
   for (const g of pauseMiddles(speech)) {
     if (g - fromMs < minPieceMs || toMs - g < minPieceMs) continue;

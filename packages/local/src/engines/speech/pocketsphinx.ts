@@ -145,7 +145,7 @@ interface Piece {
  * Recognizes 16 kHz mono audio with pocketsphinx, fed on standard input. It starts one process on the
  * whole audio; whenever a core stands idle (the vision stages are done, or a piece finished) and fewer
  * than `maxProcesses` run, the process with the most audio still unwritten stops at the pause nearest
- * the middle of that audio and a new process takes the rest, heard from LEAD_IN_MS before the cut (the
+ * the middle of that audio (half a lead-in later) and a new process takes the rest, heard from LEAD_IN_MS before the cut (the
  * words there dropped), its word times shifted by where it starts. So the recognizer takes exactly the
  * cores the other stages leave, as they leave them, and splits no more than that needs.
  * @example const { words } = await recognizeWithPocketsphinx(engine, pcm, detectSpeech(pcm), { maxProcesses: 2 })
@@ -197,7 +197,8 @@ export async function recognizeWithPocketsphinx(
     const live = pieces.filter((p) => !p.done);
     if (idleStreak < IDLE_POLLS || live.length === 0 || live.length >= maxProcesses) return;
     const widest = live.reduce((a, b) => (b.end - b.fed > a.end - a.fed ? b : a));
-    const cut = cutRemaining(speech, toMs(widest.fed), toMs(widest.end), minPieceMs);
+    // The new process also hears the lead-in, so the old one keeps half a lead-in more: both end together.
+    const cut = cutRemaining(speech, toMs(widest.fed), toMs(widest.end), minPieceMs, (toMs(widest.fed) + toMs(widest.end) + LEAD_IN_MS) / 2);
     if (cut === undefined) return;
     const end = widest.end;
     widest.end = toSample(cut);
