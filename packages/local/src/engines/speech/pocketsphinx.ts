@@ -142,12 +142,12 @@ interface Piece {
 }
 
 /**
- * Recognizes 16 kHz mono audio with pocketsphinx, fed on standard input. It starts one process on the
- * whole audio; whenever a core stands idle (the vision stages are done, or a piece finished) and fewer
- * than `maxProcesses` run, the process with the most audio still unwritten stops at the pause nearest
- * the middle of that audio (half a lead-in later) and a new process takes the rest, heard from LEAD_IN_MS before the cut (the
- * words there dropped), its word times shifted by where it starts. So the recognizer takes exactly the
- * cores the other stages leave, as they leave them, and splits no more than that needs.
+ * Recognizes 16 kHz mono audio with pocketsphinx, fed through a FIFO as it reads. It starts one process
+ * on the whole audio; whenever a core stands idle (the vision stages are done, or a piece finished) and
+ * fewer than `maxProcesses` run, the process with the most audio still unwritten stops at the pause
+ * nearest the middle of that audio (half a lead-in later) and a new process takes the rest, heard from
+ * LEAD_IN_MS before the cut (the words there dropped), its word times shifted by where it starts. So the
+ * recognizer takes the cores the other stages leave, as they leave them, and splits no more than that.
  * @example const { words } = await recognizeWithPocketsphinx(engine, pcm, detectSpeech(pcm), { maxProcesses: 2 })
  */
 export async function recognizeWithPocketsphinx(
@@ -173,7 +173,7 @@ export async function recognizeWithPocketsphinx(
   const running: Array<Promise<void>> = [];
   const dir = await mkdtemp(join(tmpdir(), "mp-pocketsphinx-"));
   const start = (startMs: number, end: number) => {
-    const heardFromMs = Math.max(0, startMs - (startMs > 0 ? LEAD_IN_MS : 0));
+    const heardFromMs = Math.max(0, startMs - LEAD_IN_MS);
     const piece: Piece = { startMs, heardFromMs, fed: toSample(heardFromMs), end, done: false, words: [] };
     pieces.push(piece);
     const run = feedProcess(engine, pcm, piece, join(dir, `piece-${pieces.length}.raw`), limits, stop.signal).then(
