@@ -170,7 +170,7 @@ const COS = Float64Array.from({ length: FFT_SIZE / 2 }, (_, k) => Math.cos((-2 *
 const SIN = Float64Array.from({ length: FFT_SIZE / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / FFT_SIZE));
 
 /** In-place iterative radix-2 FFT of FFT_SIZE points. */
-export function fft(re: Float64Array, im: Float64Array): void {
+function fft(re: Float64Array, im: Float64Array): void {
   const n = FFT_SIZE;
   if (re.length !== n || im.length !== n) throw new RangeError(`fft: expected ${n} points`);
   for (let i = 1; i < n; i++) {

@@ -277,7 +277,11 @@ async function feedProcess(
         try {
           writer = new Socket({ fd: openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "ENXIO") return failed(e);
+          if ((e as NodeJS.ErrnoException).code !== "ENXIO") {
+            // The decoder would wait for a writer forever: stop it too.
+            child.kill("SIGKILL");
+            return failed(e);
+          }
           await new Promise((r) => setTimeout(r, 10));
         }
       }

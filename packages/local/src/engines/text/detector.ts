@@ -73,6 +73,7 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
   const minConfidence = options.minConfidence ?? REPORT_FLOOR;
   const fixedBatch = options.batchSize;
   const concurrency = options.concurrency ?? Math.max(1, Math.floor(availableParallelism() / 2));
+  const batchOf = (frames: number) => fixedBatch ?? batchFor(frames, concurrency);
   if (!/^[A-Za-z_]+(\+[A-Za-z_]+)*$/.test(language)) throw new RangeError(`language must be tesseract model names joined by +, got ${language}`);
   if (!(minConfidence >= 0 && minConfidence <= 100)) throw new RangeError(`minConfidence must be within 0–100, got ${minConfidence}`);
   if (fixedBatch !== undefined && !(Number.isInteger(fixedBatch) && fixedBatch >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${fixedBatch}`);
@@ -94,7 +95,7 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
         pathOf: options.pathOf,
         input,
         consumer: TEXT_CONSUMER,
-        batchSize: (n) => fixedBatch ?? batchFor(n, concurrency),
+        batchSize: batchOf,
         run: (files) =>
           slots.run(async () => {
             const started = performance.now();
@@ -125,7 +126,7 @@ export function createTextDetector(options: TextDetectorOptions): TextDetector {
             "and its darkest 8 % of pixels as black on white; the whole frame read too; of overlapping readings the more confident kept",
           regions: REGION_SETTINGS,
           frameSize: `${set.frames[0]?.width ?? set.width}×${set.frames[0]?.height ?? set.height}`,
-          batchSize: fixedBatch ?? batchFor(set.frames.length, concurrency),
+          batchSize: batchOf(set.frames.length),
           concurrency,
           timings: { perFrameMs: set.frames.length > 0 ? Math.round(computeMs / set.frames.length) : 0, frames: set.frames.length },
         },
