@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineInfo, FrameText, MIN_TEXT_CONFIDENCE, mergeTextFrames, type ObjectRef } from "@media-pipeline/core";
@@ -112,6 +112,8 @@ describe("tesseract text detector on generated frames", () => {
     const installed = /tesseract\s+v?(\S+)/.exec(execFileSync("tesseract", ["--version"], { encoding: "utf8" }))?.[1];
     expect(engine).toMatchObject({ name: "tesseract", version: installed });
     expect(engine.settings).toMatchObject({ language: "eng", psm: { fullFrame: 11, perLine: 7 }, frameSize: "1280×720" });
+    // One batch per core by default: a batch's steps wait on each other, so one at a time left gaps.
+    expect(engine.settings?.concurrency).toBe(availableParallelism());
     expect(engine.note).toMatch(/weaker than Amazon Rekognition text detection/);
     expect(engine.note).toMatch(/scene text/);
     expect(engine.note).toMatch(/rotated/);
