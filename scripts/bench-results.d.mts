@@ -12,5 +12,6 @@ export interface BenchRecord {
   load?: Record<string, unknown>;
 }
 
+export function pipelineTarget(label: string, run: { decodeMultiple: number; realTimeMultiple: number }, seconds: number): string;
 export function renderResults(record: BenchRecord): string;
 export function writeResults(dir: string, record: BenchRecord): { json: string; md: string };

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { catalog, compilePattern, makeEvent, routes } from "@media-pipeline/core";
 import { DurableBus, loadConfig, openLocalRuntime } from "@media-pipeline/local";
 import { openDb } from "../packages/local/dist/store/db.js";
-import { writeResults } from "./bench-results.mjs";
+import { pipelineTarget, writeResults } from "./bench-results.mjs";
 
 const args = new Set(process.argv.slice(2));
 /** The pipeline runs compared side by side: word-level speech recognition off (the target) and on (pocketsphinx). */
@@ -199,12 +199,7 @@ if (!args.has("--skip-pipeline")) {
     const run = await runPipeline(dir, file, seconds, flags, label);
     run.decodeMultiple = run.totalSecs / decodeSecs;
     results.pipeline.runs[label] = run;
-    const target =
-      label === "words off"
-        ? ` (target ≤ 3×: ${run.decodeMultiple <= 3 ? "met" : "NOT met"})`
-        : label === "words on" && !quick
-          ? ` (target ≤ 0.2× real time on 2 cores: ${run.realTimeMultiple <= 0.2 ? "met" : "NOT met"})`
-          : "";
+    const target = pipelineTarget(label, run, seconds);
     console.log(`pipeline ${label} (${run.outcome}) on ${seconds} s of 720p: ${fmt(run.totalSecs, 1)} s wall = ${fmt(run.realTimeMultiple, 3)}× real time = ${fmt(run.decodeMultiple, 2)}× one plain decode${target}`);
     console.log(`  CPU: ${fmt(run.cpu.self, 1)} s in this process (all threads) + ${fmt(run.cpu.children, 1)} s in ffmpeg/pocketsphinx = ${fmt(run.coresBusy, 2)} cores busy on average`);
     for (const [stage, secs] of Object.entries(run.stages)) console.log(`  ${stage.padEnd(18)} ${fmt(secs, 1).padStart(7)} s  (from ${fmt(run.starts[stage], 1)} s)`);

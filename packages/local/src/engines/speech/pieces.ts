@@ -10,11 +10,10 @@ import type { TimeRange } from "@media-pipeline/core";
  * @example cutRemaining([{ startMs: 0, endMs: 9000 }, { startMs: 10000, endMs: 19000 }], 0, 20000, 5000) // 9500
  */
 export function cutRemaining(speech: readonly TimeRange[], fromMs: number, toMs: number, minPieceMs: number, aimMs = (fromMs + toMs) / 2): number | undefined {
-  const middle = aimMs;
   let best: number | undefined;
   for (const g of pauseMiddles(speech)) {
     if (g - fromMs < minPieceMs || toMs - g < minPieceMs) continue;
-    if (best === undefined || Math.abs(g - middle) < Math.abs(best - middle)) best = g;
+    if (best === undefined || Math.abs(g - aimMs) < Math.abs(best - aimMs)) best = g;
   }
   return best;
 }

@@ -204,8 +204,10 @@ export async function recognizeWithPocketsphinx(
     const live = pieces.filter((p) => !p.done);
     if (idleStreak < IDLE_POLLS || live.length === 0 || live.length >= maxProcesses) return;
     const widest = live.reduce((a, b) => (b.end - b.fed > a.end - a.fed ? b : a));
+    const unwrittenFromMs = toMs(widest.fed);
+    const endMs = toMs(widest.end);
     // The new process also hears the lead-in, so the old one keeps half a lead-in more: both end together.
-    const cut = cutRemaining(speech, toMs(widest.fed), toMs(widest.end), minPieceMs, (toMs(widest.fed) + toMs(widest.end) + LEAD_IN_MS) / 2);
+    const cut = cutRemaining(speech, unwrittenFromMs, endMs, minPieceMs, (unwrittenFromMs + endMs + LEAD_IN_MS) / 2);
     if (cut === undefined) return;
     const end = widest.end;
     widest.end = toSample(cut);
